@@ -1,0 +1,113 @@
+// Package answer turns retrieved passages into the answer a resident reads:
+// a short Dutch text with numbered citations, or an honest refusal with a
+// referral to a human (achtervang).
+//
+// Generation sits behind Generator. The built-in Extractive generator needs
+// no model: it picks the best-supported sentences from the passages. Model
+// backed generators come later behind the same seam.
+package answer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Passage is a retrieved text offered to a generator, best first.
+type Passage struct {
+	DocID   string
+	URL     string
+	Title   string
+	Section string // innermost heading, may be empty
+	Text    string
+	Score   float64 // retrieval score, comparable within one request
+}
+
+// Citation is a source an answer refers to as [n], n = index + 1.
+type Citation struct {
+	ID    string `json:"id"`
+	URL   string `json:"url"`
+	Title string `json:"title"`
+}
+
+// Handoff tells a resident how to reach a human at the gemeente.
+type Handoff struct {
+	Message    string `json:"message"`
+	Phone      string `json:"phone,omitempty"`
+	ContactURL string `json:"contact_url,omitempty"`
+	Hours      string `json:"hours,omitempty"`
+}
+
+// Answer is what the resident gets.
+type Answer struct {
+	Text       string     `json:"answer"`
+	Citations  []Citation `json:"citations"`
+	Refused    bool       `json:"refused"`
+	Handoff    *Handoff   `json:"handoff"`
+	Confidence float64    `json:"confidence"`
+	Route      string     `json:"route"`
+}
+
+// Referral holds the tenant's contact details for a handoff.
+type Referral struct {
+	Name       string // e.g. "Gemeente Lindewaarde"
+	Phone      string
+	ContactURL string
+	Hours      string
+}
+
+// Request is what a generator answers.
+type Request struct {
+	Question string
+	Lang     string // "nl" (default) or "en"
+	Passages []Passage
+	Referral Referral
+}
+
+// Generator composes an answer from passages.
+type Generator interface {
+	Generate(ctx context.Context, req Request) (Answer, error)
+}
+
+// Refusal returns the honest "I don't know" answer with the tenant's
+// referral, in req.Lang.
+func Refusal(req Request, confidence float64) Answer {
+	h := NewHandoff(req.Referral, req.Lang)
+	m := textsFor(req.Lang)
+	return Answer{
+		Text:       m.NoAnswer + " " + h.Message,
+		Citations:  []Citation{},
+		Refused:    true,
+		Handoff:    &h,
+		Confidence: confidence,
+	}
+}
+
+// NewHandoff builds the referral message from the tenant's contact details,
+// e.g. "Neem contact op met Gemeente Lindewaarde: bel 14 0999 (ma-vr
+// 8.30-17.00 uur) of gebruik het contactformulier: https://…".
+func NewHandoff(r Referral, lang string) Handoff {
+	m := textsFor(lang)
+	name := r.Name
+	if name == "" {
+		name = m.Gemeente
+	}
+	var ways []string
+	if r.Phone != "" {
+		w := fmt.Sprintf(m.Call, r.Phone)
+		if r.Hours != "" {
+			w += fmt.Sprintf(m.Hours, r.Hours)
+		}
+		ways = append(ways, w)
+	}
+	if r.ContactURL != "" {
+		ways = append(ways, fmt.Sprintf(m.Form, r.ContactURL))
+	}
+	msg := fmt.Sprintf(m.Contact, name)
+	if len(ways) > 0 {
+		msg += " " + strings.Join(ways, m.Or) + "."
+	} else {
+		msg = strings.TrimSuffix(msg, ":") + "."
+	}
+	return Handoff{Message: msg, Phone: r.Phone, ContactURL: r.ContactURL, Hours: r.Hours}
+}

@@ -1,0 +1,249 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// ExtractiveConfig tunes the extractive generator.
+type ExtractiveConfig struct {
+	MaxPassages  int     // passages sentences are taken from
+	MaxSentences int     // sentences in an answer
+	MaxChars     int     // answer length budget, citations excluded
+	MinRelative  float64 // a sentence joins when its score is this share of the best
+	// MinConfidence is the threshold below which the generator refuses.
+	// It is calibrated on the eval sets (see node/answer/DESIGN.md).
+	MinConfidence float64
+}
+
+// DefaultExtractiveConfig returns the calibrated defaults.
+func DefaultExtractiveConfig() ExtractiveConfig {
+	return ExtractiveConfig{MaxPassages: 3, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.42}
+}
+
+// Validate reports the first invalid field.
+func (c ExtractiveConfig) Validate() error {
+	switch {
+	case c.MaxPassages < 1:
+		return errors.New("answer.extractive.max_passages: must be at least 1")
+	case c.MaxSentences < 1:
+		return errors.New("answer.extractive.max_sentences: must be at least 1")
+	case c.MaxChars < 80:
+		return errors.New("answer.extractive.max_chars: must be at least 80")
+	case c.MinRelative < 0 || c.MinRelative > 1:
+		return errors.New("answer.extractive.min_relative: must be in [0, 1]")
+	case c.MinConfidence < 0 || c.MinConfidence > 1:
+		return errors.New("answer.extractive.min_confidence: must be in [0, 1]")
+	}
+	return nil
+}
+
+// Extractive composes answers from the passages' own sentences; it needs no
+// model. It is the embedded default and the last step of every fallback
+// chain.
+type Extractive struct {
+	cfg       ExtractiveConfig
+	terms     func(string) []string
+	sentences func(string) []string
+}
+
+// NewExtractive returns an extractive generator. terms analyses text into
+// index terms (stemmed, stop words removed); sentences splits a passage.
+func NewExtractive(cfg ExtractiveConfig, terms, sentences func(string) []string) (*Extractive, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if terms == nil || sentences == nil {
+		return nil, errors.New("answer: extractive generator needs terms and sentences functions")
+	}
+	return &Extractive{cfg: cfg, terms: terms, sentences: sentences}, nil
+}
+
+// RouteExtractive names the extractive route in answers.
+const RouteExtractive = "extractive"
+
+type candidate struct {
+	passage, pos int
+	text         string
+	score        float64
+}
+
+// Generate answers req from its passages, or refuses with the referral when
+// the passages do not support an answer well enough.
+func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) {
+	if err := ctx.Err(); err != nil {
+		return Answer{}, err
+	}
+	q := e.questionTerms(req.Question)
+	passages := req.Passages
+	if len(passages) > e.cfg.MaxPassages {
+		passages = passages[:e.cfg.MaxPassages]
+	}
+	if len(q) == 0 || len(passages) == 0 {
+		a := Refusal(req, 0)
+		a.Route = RouteExtractive
+		return a, nil
+	}
+
+	// Term weights: IDF over the offered passages, so a question word that no
+	// passage has weighs most and pulls the confidence down.
+	sets := make([]map[string]bool, len(passages))
+	for i, p := range passages {
+		sets[i] = e.termSet(p.Title + " \n " + p.Section + " \n " + p.Text)
+	}
+	weights := map[string]float64{}
+	var total float64
+	for t := range q {
+		df := 0
+		for _, s := range sets {
+			if s[t] {
+				df++
+			}
+		}
+		weights[t] = math.Log(1 + float64(len(passages)+1)/(float64(df)+0.5))
+		total += weights[t]
+	}
+
+	var cands []candidate
+	var best candidate
+	for i, p := range passages {
+		around := e.termSet(p.Title + " \n " + p.Section)
+		for j, s := range e.sentences(p.Text) {
+			st := e.termSet(s)
+			var cov, ctxCov float64
+			for t, w := range weights {
+				if st[t] {
+					cov += w
+				} else if around[t] {
+					ctxCov += w
+				}
+			}
+			// A sentence is supported by its own words, and a little by the
+			// heading it stands under ("Kosten" → "€ 84,40").
+			score := (cov + 0.35*ctxCov) / total
+			score *= 1 / (1 + 0.3*float64(i))
+			score *= 1 + 0.2/float64(1+j)
+			if n := len(strings.Fields(s)); n < 4 {
+				score *= 0.5
+			} else if n > 60 {
+				score *= 0.7
+			}
+			c := candidate{passage: i, pos: j, text: s, score: score}
+			cands = append(cands, c)
+			if c.score > best.score {
+				best = c
+			}
+		}
+	}
+
+	conf := e.confidence(weights, total, sets[0], best.score)
+	if conf < e.cfg.MinConfidence || best.score == 0 {
+		a := Refusal(req, conf)
+		a.Route = RouteExtractive
+		return a, nil
+	}
+
+	chosen := e.choose(cands, best)
+	return e.compose(req, passages, chosen, conf), nil
+}
+
+// confidence combines how much of the question the best passage covers with
+// how well the best sentence matches, on a 0..1 scale.
+func (e *Extractive) confidence(weights map[string]float64, total float64, top map[string]bool, bestSentence float64) float64 {
+	var covered float64
+	for t, w := range weights {
+		if top[t] {
+			covered += w
+		}
+	}
+	c := 0.65*covered/total + 0.35*math.Min(1, bestSentence)
+	return math.Round(c*1000) / 1000
+}
+
+func (e *Extractive) choose(cands []candidate, best candidate) []candidate {
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	chosen := []candidate{best}
+	size := len(best.text)
+	has := func(c candidate) bool {
+		for _, o := range chosen {
+			if o.passage == c.passage && o.pos == c.pos {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range cands {
+		if len(chosen) >= e.cfg.MaxSentences {
+			break
+		}
+		if has(c) || c.score < e.cfg.MinRelative*best.score || size+len(c.text) > e.cfg.MaxChars {
+			continue
+		}
+		chosen = append(chosen, c)
+		size += len(c.text)
+	}
+	// One sentence rarely answers well: add the one after the best, which
+	// usually carries on with the how or the what.
+	if len(chosen) == 1 {
+		for _, c := range cands {
+			if c.passage == best.passage && c.pos == best.pos+1 && size+len(c.text) <= e.cfg.MaxChars {
+				chosen = append(chosen, c)
+				break
+			}
+		}
+	}
+	sort.Slice(chosen, func(i, j int) bool {
+		if chosen[i].passage != chosen[j].passage {
+			return chosen[i].passage < chosen[j].passage
+		}
+		return chosen[i].pos < chosen[j].pos
+	})
+	return chosen
+}
+
+func (e *Extractive) compose(req Request, passages []Passage, chosen []candidate, conf float64) Answer {
+	citeOf := map[string]int{}
+	var cites []Citation
+	var parts []string
+	for _, c := range chosen {
+		p := passages[c.passage]
+		key := p.URL + "\x00" + p.DocID
+		n, ok := citeOf[key]
+		if !ok {
+			cites = append(cites, Citation{ID: p.DocID, URL: p.URL, Title: p.Title})
+			n = len(cites)
+			citeOf[key] = n
+		}
+		parts = append(parts, fmt.Sprintf("%s [%d]", sentenceEnd(c.text), n))
+	}
+	return Answer{Text: strings.Join(parts, " "), Citations: cites, Confidence: conf, Route: RouteExtractive}
+}
+
+// sentenceEnd makes list items and headings read as sentences.
+func sentenceEnd(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, ";:,")
+	if s == "" {
+		return s
+	}
+	switch s[len(s)-1] {
+	case '.', '!', '?', ')', '"':
+		return s
+	}
+	return s + "."
+}
+
+func (e *Extractive) questionTerms(q string) map[string]bool { return e.termSet(q) }
+
+func (e *Extractive) termSet(s string) map[string]bool {
+	ts := e.terms(s)
+	m := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		m[t] = true
+	}
+	return m
+}

@@ -1,0 +1,199 @@
+// Package ingest brings content into a node: it reads pages from JSON Lines
+// files and directories, and turns them into documents and chunks ready to
+// store and index.
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Page is one source page before extraction. Exactly one of HTML, Text and
+// Markdown is set.
+type Page struct {
+	ID       string `json:"id"`
+	URL      string `json:"url"`
+	Title    string `json:"title"`
+	HTML     string `json:"html,omitempty"`
+	Text     string `json:"text,omitempty"`
+	Markdown string `json:"markdown,omitempty"`
+	Updated  string `json:"updated,omitempty"`
+	Lang     string `json:"lang,omitempty"`
+}
+
+// MaxLineBytes bounds one JSON Lines record.
+const MaxLineBytes = 8 << 20
+
+// LineError is a record that could not be read. Reading goes on after it.
+type LineError struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// ErrInvalidPage marks a record that parses but lacks what a page needs.
+var ErrInvalidPage = errors.New("invalid page")
+
+// Validate checks that p has an id and exactly one kind of content.
+func (p Page) Validate() error {
+	if strings.TrimSpace(p.ID) == "" {
+		return fmt.Errorf("%w: missing \"id\"", ErrInvalidPage)
+	}
+	n := 0
+	for _, s := range []string{p.HTML, p.Text, p.Markdown} {
+		if s != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: %s has no \"html\" or \"text\"", ErrInvalidPage, p.ID)
+	}
+	if n > 1 {
+		return fmt.Errorf("%w: %s has more than one of \"html\", \"text\", \"markdown\"", ErrInvalidPage, p.ID)
+	}
+	return nil
+}
+
+// ReadJSONL reads pages from r, one JSON object a line (the corpus.jsonl
+// format: id, url, title, html or text, updated, lang; other fields are
+// ignored). Valid pages go to emit in order; each bad line is reported to
+// bad as a *LineError naming name and the line, and reading goes on. It
+// returns an error only when r fails or emit returns one.
+func ReadJSONL(r io.Reader, name string, emit func(Page) error, bad func(*LineError)) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	for line := 1; ; line++ {
+		data, err := readLine(br)
+		if err == io.EOF && len(data) == 0 {
+			return nil
+		}
+		var tl *lineTooLong
+		switch {
+		case errors.As(err, &tl):
+			bad(&LineError{File: name, Line: line, Err: err})
+			continue
+		case err != nil && err != io.EOF:
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		p, perr := parseLine(data)
+		switch {
+		case perr != nil:
+			bad(&LineError{File: name, Line: line, Err: perr})
+		case p != nil:
+			if eerr := emit(*p); eerr != nil {
+				return eerr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// parseLine returns the page on a line, or nil for a blank line.
+func parseLine(data []byte) (*Page, error) {
+	s := strings.TrimSpace(string(data))
+	if s == "" {
+		return nil, nil
+	}
+	var p Page
+	dec := json.NewDecoder(strings.NewReader(s))
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("invalid JSON: more than one value on the line")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+type lineTooLong struct{ limit int }
+
+func (e *lineTooLong) Error() string { return fmt.Sprintf("line longer than %d bytes", e.limit) }
+
+// readLine returns the next line without its newline, and io.EOF with the
+// last line when the input ends. A line longer than MaxLineBytes is
+// consumed whole and reported as *lineTooLong.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > MaxLineBytes {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if tooLong {
+			return nil, &lineTooLong{MaxLineBytes}
+		}
+		return bytes.TrimRight(buf, "\r\n"), err
+	}
+}
+
+// ReadDir reads every .html, .htm, .md and .txt file below dir as a page,
+// in path order. The page id is the path relative to dir with forward
+// slashes; the title is taken from the content later when empty. Other
+// files are ignored.
+func ReadDir(dir string, emit func(Page) error) error {
+	var paths []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".html", ".htm", ".md", ".txt":
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read directory %s: %w", dir, err)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		rel, _ := filepath.Rel(dir, path)
+		p := Page{ID: filepath.ToSlash(rel)}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".html", ".htm":
+			p.HTML = string(data)
+		case ".md":
+			p.Markdown = string(data)
+		default:
+			p.Text = string(data)
+		}
+		if strings.TrimSpace(string(data)) == "" {
+			continue
+		}
+		if err := emit(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

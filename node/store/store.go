@@ -1,0 +1,471 @@
+// Package store keeps a node's own state in one bbolt file: tenants,
+// collections, documents and their chunks, and the change log that the
+// derived search indexes replay after a crash.
+//
+// bbolt is the source of truth. Every ingest batch is one bbolt transaction
+// that also appends a change record with a new sequence number; the indexes
+// record the last sequence they applied, so the node can bring them up to
+// date on start (see node.Open).
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+// ErrNotFound is returned when a tenant, collection or document does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrLocked is returned by Open when another process holds the data file.
+var ErrLocked = errors.New("data file in use by another process")
+
+var (
+	bucketMeta        = []byte("meta")
+	bucketTenants     = []byte("tenants")
+	bucketCollections = []byte("collections")
+	bucketDocs        = []byte("docs")
+	bucketChunks      = []byte("chunks")
+	bucketVectors     = []byte("vectors")
+	bucketChanges     = []byte("changes")
+
+	keySeq    = []byte("seq")
+	keySchema = []byte("schema")
+)
+
+const schemaVersion = "1"
+
+// Store is the node's bbolt database. It is safe for concurrent use.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens or creates the bbolt file at path. It waits at most timeout
+// for the file lock and then returns an error wrapping ErrLocked.
+func Open(path string, timeout time.Duration) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketCollections, bucketDocs, bucketChunks, bucketVectors, bucketChanges} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get(keySchema); {
+		case v == nil:
+			return meta.Put(keySchema, []byte(schemaVersion))
+		case string(v) != schemaVersion:
+			return fmt.Errorf("schema version %s, this binary reads %s", v, schemaVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialise %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Tenant is a gemeente served by the node, with the contact details used
+// when the assistant refers a resident to a human.
+type Tenant struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Phone      string    `json:"phone,omitempty"`
+	ContactURL string    `json:"contact_url,omitempty"`
+	Hours      string    `json:"hours,omitempty"`
+	Sites      []string  `json:"sites,omitempty"`
+	Updated    time.Time `json:"updated"`
+}
+
+// PutTenant creates or replaces a tenant.
+func (s *Store) PutTenant(t Tenant) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketTenants), []byte(t.ID), t)
+	})
+}
+
+// Tenant returns the tenant with id, or an error wrapping ErrNotFound.
+func (s *Store) Tenant(id string) (Tenant, error) {
+	var t Tenant
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketTenants), []byte(id), &t)
+	})
+	if err != nil {
+		return Tenant{}, fmt.Errorf("tenant %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// Tenants returns all tenants ordered by id.
+func (s *Store) Tenants() ([]Tenant, error) {
+	var out []Tenant
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTenants).ForEach(func(k, v []byte) error {
+			var t Tenant
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("tenant %s: %w", k, err)
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Collection is a national knowledge collection held on the node.
+type Collection struct {
+	Name    string    `json:"name"`
+	Title   string    `json:"title,omitempty"`
+	Docs    int       `json:"docs"`
+	Updated time.Time `json:"updated"`
+}
+
+// Collections returns the national collections on the node, ordered by name.
+func (s *Store) Collections() ([]Collection, error) {
+	var out []Collection
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCollections).ForEach(func(k, v []byte) error {
+			var c Collection
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("collection %s: %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Doc is a stored document: its metadata, the hash of its content and the
+// number of chunks it has.
+type Doc struct {
+	retrieval.Document
+	Hash     string    `json:"hash"`
+	Chunks   int       `json:"chunks"`
+	Seq      uint64    `json:"seq"`
+	Ingested time.Time `json:"ingested"`
+}
+
+// Doc returns the document with key (see retrieval.DocKey).
+func (s *Store) Doc(key string) (Doc, error) {
+	var d Doc
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketDocs), []byte(key), &d)
+	})
+	if err != nil {
+		return Doc{}, fmt.Errorf("document %s: %w", key, err)
+	}
+	return d, nil
+}
+
+// DocCount returns the number of documents in scope, or in all scopes when
+// scope is "".
+func (s *Store) DocCount(scope string) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDocs).Cursor()
+		prefix := []byte(scope + "/")
+		if scope == "" {
+			n = tx.Bucket(bucketDocs).Stats().KeyN
+			return nil
+		}
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// DocWrite is one document to store with its chunks. The chunks' IDs must
+// be ChunkID(doc key, ordinal).
+type DocWrite struct {
+	Doc    retrieval.Document
+	Hash   string
+	Chunks []retrieval.Chunk
+}
+
+// ChunkID returns the id of chunk ord of the document with key docKey.
+func ChunkID(docKey string, ord int) string { return fmt.Sprintf("%s#%d", docKey, ord) }
+
+// Change is one committed batch: the chunks it wrote and removed, under a
+// sequence number that grows by one per batch.
+type Change struct {
+	Seq     uint64   `json:"seq"`
+	Upserts []string `json:"upserts,omitempty"`
+	Deletes []string `json:"deletes,omitempty"`
+}
+
+// BatchResult tells what a batch did.
+type BatchResult struct {
+	Change    Change
+	Written   int // documents new or changed
+	Unchanged int // documents whose hash was already stored
+}
+
+// WriteBatch stores documents and their chunks in one transaction: after a
+// crash either all of them are stored, with their change record, or none.
+// A document whose hash is unchanged is skipped. Chunks of an earlier
+// version beyond the new chunk count are removed. A collection record is
+// kept up to date for national scopes.
+func (s *Store) WriteBatch(docs []DocWrite, now time.Time) (BatchResult, error) {
+	var res BatchResult
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		docsB, chunksB, vecB := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+		meta := tx.Bucket(bucketMeta)
+		seq := getUint(meta.Get(keySeq)) + 1
+		change := Change{Seq: seq}
+		national := map[string]bool{}
+		for _, w := range docs {
+			key := w.Doc.Key()
+			var old Doc
+			switch err := getJSON(docsB, []byte(key), &old); {
+			case err == nil:
+				if old.Hash == w.Hash && old.Chunks == len(w.Chunks) {
+					res.Unchanged++
+					continue
+				}
+			case errors.Is(err, ErrNotFound):
+			default:
+				return err
+			}
+			for i := len(w.Chunks); i < old.Chunks; i++ {
+				id := []byte(ChunkID(key, i))
+				if err := chunksB.Delete(id); err != nil {
+					return err
+				}
+				if err := vecB.Delete(id); err != nil {
+					return err
+				}
+				change.Deletes = append(change.Deletes, string(id))
+			}
+			for i, c := range w.Chunks {
+				if c.ID != ChunkID(key, i) {
+					return fmt.Errorf("chunk %d of %s has id %q, want %q", i, key, c.ID, ChunkID(key, i))
+				}
+				if err := putChunk(chunksB, vecB, c); err != nil {
+					return err
+				}
+				change.Upserts = append(change.Upserts, c.ID)
+			}
+			d := Doc{Document: w.Doc, Hash: w.Hash, Chunks: len(w.Chunks), Seq: seq, Ingested: now}
+			if err := putJSON(docsB, []byte(key), d); err != nil {
+				return err
+			}
+			if retrieval.IsNational(w.Doc.Scope) {
+				national[w.Doc.Scope] = true
+			}
+			res.Written++
+		}
+		if res.Written == 0 {
+			return nil // nothing changed: no sequence, no change record
+		}
+		for scope := range national {
+			if err := updateCollection(tx, scope, now); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(tx.Bucket(bucketChanges), uintKey(seq), change); err != nil {
+			return err
+		}
+		res.Change = change
+		return meta.Put(keySeq, uintKey(seq))
+	})
+	if err != nil {
+		return BatchResult{}, fmt.Errorf("write batch: %w", err)
+	}
+	return res, nil
+}
+
+func updateCollection(tx *bolt.Tx, scope string, now time.Time) error {
+	name := strings.TrimPrefix(scope, "n:")
+	n := 0
+	prefix := []byte(scope + "/")
+	c := tx.Bucket(bucketDocs).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		n++
+	}
+	var col Collection
+	if err := getJSON(tx.Bucket(bucketCollections), []byte(name), &col); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	col.Name, col.Docs, col.Updated = name, n, now
+	return putJSON(tx.Bucket(bucketCollections), []byte(name), col)
+}
+
+// Seq returns the sequence of the last committed batch, 0 when none.
+func (s *Store) Seq() (uint64, error) {
+	var seq uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq = getUint(tx.Bucket(bucketMeta).Get(keySeq))
+		return nil
+	})
+	return seq, err
+}
+
+// ChangesAfter returns the change records with a sequence above seq, in order.
+func (s *Store) ChangesAfter(seq uint64) ([]Change, error) {
+	var out []Change
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketChanges).Cursor()
+		for k, v := c.Seek(uintKey(seq + 1)); k != nil; k, v = c.Next() {
+			var ch Change
+			if err := json.Unmarshal(v, &ch); err != nil {
+				return fmt.Errorf("change %d: %w", getUint(k), err)
+			}
+			out = append(out, ch)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PruneChanges removes change records up to and including seq, once every
+// index has applied them.
+func (s *Store) PruneChanges(seq uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketChanges).Cursor()
+		for k, _ := c.First(); k != nil && getUint(k) <= seq; k, _ = c.First() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Chunks returns the stored chunks with the given ids, without vectors.
+// Unknown ids are absent from the map.
+func (s *Store) Chunks(ids []string) (map[string]retrieval.Chunk, error) {
+	out := make(map[string]retrieval.Chunk, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketChunks)
+		for _, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			c, err := decodeChunk(id, v)
+			if err != nil {
+				return err
+			}
+			out[id] = c
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ForEachChunk calls fn for every stored chunk, with its vector when one is
+// stored, in key order. fn must not keep the Vector slice's backing array
+// beyond the call.
+func (s *Store) ForEachChunk(fn func(retrieval.Chunk) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		vecB := tx.Bucket(bucketVectors)
+		return tx.Bucket(bucketChunks).ForEach(func(k, v []byte) error {
+			c, err := decodeChunk(string(k), v)
+			if err != nil {
+				return err
+			}
+			c.Vector = decodeVector(vecB.Get(k))
+			return fn(c)
+		})
+	})
+}
+
+// chunkRecord is the stored form of a chunk; the vector is kept apart.
+type chunkRecord struct {
+	DocKey   string   `json:"d"`
+	DocID    string   `json:"i"`
+	Scope    string   `json:"s"`
+	URL      string   `json:"u"`
+	Title    string   `json:"t"`
+	Headings []string `json:"h,omitempty"`
+	Text     string   `json:"x"`
+	Ord      int      `json:"o"`
+}
+
+func putChunk(chunksB, vecB *bolt.Bucket, c retrieval.Chunk) error {
+	rec := chunkRecord{DocKey: c.DocKey, DocID: c.DocID, Scope: c.Scope, URL: c.URL, Title: c.Title, Headings: c.Headings, Text: c.Text, Ord: c.Ord}
+	if err := putJSON(chunksB, []byte(c.ID), rec); err != nil {
+		return err
+	}
+	if len(c.Vector) == 0 {
+		return vecB.Delete([]byte(c.ID))
+	}
+	return vecB.Put([]byte(c.ID), encodeVector(c.Vector))
+}
+
+func decodeChunk(id string, v []byte) (retrieval.Chunk, error) {
+	var rec chunkRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return retrieval.Chunk{}, fmt.Errorf("chunk %s: %w", id, err)
+	}
+	return retrieval.Chunk{ID: id, DocKey: rec.DocKey, DocID: rec.DocID, Scope: rec.Scope, URL: rec.URL, Title: rec.Title, Headings: rec.Headings, Text: rec.Text, Ord: rec.Ord}, nil
+}
+
+func encodeVector(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, f := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(f))
+	}
+	return b
+}
+
+func decodeVector(b []byte) []float32 {
+	if len(b) == 0 {
+		return nil
+	}
+	v := make([]float32, len(b)/4)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) error {
+	data := b.Get(key)
+	if data == nil {
+		return ErrNotFound
+	}
+	return json.Unmarshal(data, v)
+}
+
+func uintKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func getUint(b []byte) uint64 {
+	if len(b) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}

@@ -1,0 +1,344 @@
+// Package bleve is the embedded lexical index: BM25 over Dutch-analysed
+// chunk text, stored on disk with bleve's scorch engine.
+//
+// The index is derived data. The node's bbolt store is the source of truth;
+// Apply records the store sequence it has applied in the same bleve batch as
+// the chunks, so after a crash the node replays what is missing (Applied),
+// and a corrupt index is removed and rebuilt.
+package bleve
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	blevesearch "github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	"github.com/blevesearch/bleve/v2/analysis/token/compound"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+// AnalyzerName is the name of the Dutch municipal analyzer in the mapping:
+// diacritics folding, Unicode words, lower case, compound splitting with the
+// municipal word list, Dutch stop words, Dutch Snowball stemming.
+const AnalyzerName = "nl_municipal"
+
+// Field boosts: a match in the title says more than one in the text.
+const (
+	boostTitle     = 2.0
+	boostHeadings  = 1.4
+	boostText      = 1.0
+	boostExpansion = 0.35
+)
+
+var appliedKey = []byte("assistent.applied_seq")
+
+var _ retrieval.Index = (*Index)(nil)
+
+// Index is a bleve index of chunks. It is safe for concurrent use.
+type Index struct {
+	mu  sync.RWMutex
+	idx blevesearch.Index // nil after Close
+}
+
+// Open opens the index at dir, creating it when absent. It returns an error
+// wrapping ErrCorrupt when an index exists but cannot be opened; the caller
+// may then Remove and rebuild it.
+func Open(dir string) (*Index, error) {
+	idx, err := blevesearch.Open(dir)
+	switch {
+	case err == nil:
+	case errors.Is(err, blevesearch.ErrorIndexPathDoesNotExist):
+		m, merr := NewMapping()
+		if merr != nil {
+			return nil, merr
+		}
+		idx, err = blevesearch.New(dir, m)
+		if err != nil {
+			return nil, fmt.Errorf("create bleve index %s: %w", dir, err)
+		}
+	default:
+		return nil, fmt.Errorf("open bleve index %s: %w: %w", dir, ErrCorrupt, err)
+	}
+	return &Index{idx: idx}, nil
+}
+
+// OpenMemory opens an index that lives only in memory, for tests and tools.
+func OpenMemory() (*Index, error) {
+	m, err := NewMapping()
+	if err != nil {
+		return nil, err
+	}
+	idx, err := blevesearch.NewMemOnly(m)
+	if err != nil {
+		return nil, fmt.Errorf("create in-memory bleve index: %w", err)
+	}
+	return &Index{idx: idx}, nil
+}
+
+// ErrCorrupt marks an on-disk index that exists but cannot be opened.
+var ErrCorrupt = errors.New("bleve index corrupt")
+
+// Remove deletes the index directory at dir.
+func Remove(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove bleve index %s: %w", dir, err)
+	}
+	return nil
+}
+
+// NewMapping returns the index mapping: BM25 scoring, chunk fields analysed
+// with AnalyzerName, scope as a keyword.
+func NewMapping() (*mapping.IndexMappingImpl, error) {
+	im := blevesearch.NewIndexMapping()
+	im.ScoringModel = index.BM25Scoring
+	var parts []interface{}
+	for _, p := range retrieval.CompoundParts() {
+		parts = append(parts, p)
+	}
+	if err := im.AddCustomTokenMap("nl_municipal_parts", map[string]interface{}{
+		"type":   tokenmap.Name,
+		"tokens": parts,
+	}); err != nil {
+		return nil, fmt.Errorf("token map: %w", err)
+	}
+	if err := im.AddCustomTokenFilter("nl_municipal_compound", map[string]interface{}{
+		"type":               compound.Name,
+		"dict_token_map":     "nl_municipal_parts",
+		"min_word_size":      7.0,
+		"min_subword_size":   4.0,
+		"max_subword_size":   16.0,
+		"only_longest_match": true,
+	}); err != nil {
+		return nil, fmt.Errorf("compound filter: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(AnalyzerName, map[string]interface{}{
+		"type":         custom.Name,
+		"char_filters": []interface{}{asciifolding.Name},
+		"tokenizer":    unicode.Name,
+		"token_filters": []interface{}{
+			lowercase.Name,
+			"nl_municipal_compound",
+			nl.StopName,
+			nl.SnowballStemmerName,
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("analyzer: %w", err)
+	}
+
+	text := func() *mapping.FieldMapping {
+		f := blevesearch.NewTextFieldMapping()
+		f.Analyzer = AnalyzerName
+		f.Store = false
+		f.IncludeInAll = false
+		f.IncludeTermVectors = false
+		f.DocValues = false
+		return f
+	}
+	scope := blevesearch.NewKeywordFieldMapping()
+	scope.Analyzer = keyword.Name
+	scope.Store = false
+	scope.IncludeInAll = false
+	scope.DocValues = false
+
+	doc := blevesearch.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt("title", text())
+	doc.AddFieldMappingsAt("headings", text())
+	doc.AddFieldMappingsAt("text", text())
+	doc.AddFieldMappingsAt("scope", scope)
+	im.DefaultMapping = doc
+	im.DefaultAnalyzer = AnalyzerName
+	return im, nil
+}
+
+// Index adds or replaces chunks.
+func (x *Index) Index(ctx context.Context, chunks []retrieval.Chunk) error {
+	return x.Apply(ctx, chunks, nil, 0)
+}
+
+// Delete removes chunks by id; unknown ids are ignored.
+func (x *Index) Delete(ctx context.Context, ids []string) error {
+	return x.Apply(ctx, nil, ids, 0)
+}
+
+// Apply deletes and then indexes chunks in one bleve batch, which readers
+// see entirely or not at all. When seq > 0 it is recorded in the same batch
+// as the applied store sequence (see Applied).
+func (x *Index) Apply(ctx context.Context, upserts []retrieval.Chunk, deletes []string, seq uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return retrieval.ErrClosed
+	}
+	b := x.idx.NewBatch()
+	for _, id := range deletes {
+		b.Delete(id)
+	}
+	for _, c := range upserts {
+		if err := b.Index(c.ID, fields(c)); err != nil {
+			return fmt.Errorf("index chunk %s: %w", c.ID, err)
+		}
+	}
+	if seq > 0 {
+		b.SetInternal(appliedKey, binary.BigEndian.AppendUint64(nil, seq))
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return fmt.Errorf("apply bleve batch: %w", err)
+	}
+	return nil
+}
+
+func fields(c retrieval.Chunk) map[string]interface{} {
+	return map[string]interface{}{
+		"title":    c.Title,
+		"headings": strings.Join(c.Headings, " \n "),
+		"text":     c.Text,
+		"scope":    c.Scope,
+	}
+}
+
+// Applied returns the store sequence recorded by the last Apply with a
+// sequence, or 0.
+func (x *Index) Applied() (uint64, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return 0, retrieval.ErrClosed
+	}
+	v, err := x.idx.GetInternal(appliedKey)
+	if err != nil {
+		return 0, fmt.Errorf("read applied sequence: %w", err)
+	}
+	if len(v) != 8 {
+		return 0, nil
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// Search returns the best chunks for q by BM25 over title, headings and
+// text, within q.Scopes.
+func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return nil, retrieval.ErrClosed
+	}
+	if len(q.Scopes) == 0 || strings.TrimSpace(q.Text+q.Expansion) == "" {
+		return nil, nil
+	}
+	var should []query.Query
+	add := func(text string, weight float64) {
+		if strings.TrimSpace(text) == "" {
+			return
+		}
+		for _, f := range []struct {
+			name  string
+			boost float64
+		}{{"title", boostTitle}, {"headings", boostHeadings}, {"text", boostText}} {
+			m := query.NewMatchQuery(text)
+			m.SetField(f.name)
+			m.Analyzer = AnalyzerName
+			m.SetBoost(f.boost * weight)
+			should = append(should, m)
+		}
+	}
+	add(q.Text, 1)
+	add(q.Expansion, boostExpansion)
+
+	var scopes []query.Query
+	for _, s := range q.Scopes {
+		t := query.NewTermQuery(s)
+		t.SetField("scope")
+		scopes = append(scopes, t)
+	}
+	bq := query.NewBooleanQuery(nil, nil, nil)
+	bq.AddMust(query.NewDisjunctionQuery(should))
+	bq.AddFilter(query.NewDisjunctionQuery(scopes))
+
+	req := blevesearch.NewSearchRequestOptions(bq, q.Limit(), 0, false)
+	req.SortBy([]string{"-_score", "_id"})
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("bleve search: %w", err)
+	}
+	hits := make([]retrieval.Hit, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		hits = append(hits, retrieval.Hit{ChunkID: h.ID, Score: h.Score})
+	}
+	return hits, nil
+}
+
+// Count returns the number of chunks in the index.
+func (x *Index) Count() (int, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return 0, retrieval.ErrClosed
+	}
+	n, err := x.idx.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("count bleve documents: %w", err)
+	}
+	return int(n), nil
+}
+
+// Close closes the index; later calls return retrieval.ErrClosed.
+func (x *Index) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.idx == nil {
+		return nil
+	}
+	err := x.idx.Close()
+	x.idx = nil
+	if err != nil {
+		return fmt.Errorf("close bleve index: %w", err)
+	}
+	return nil
+}
+
+// Analyzer analyses text into index terms exactly as the index does.
+type Analyzer struct {
+	a analysis.Analyzer
+}
+
+// NewAnalyzer returns the analyzer of the index mapping.
+func NewAnalyzer() (*Analyzer, error) {
+	m, err := NewMapping()
+	if err != nil {
+		return nil, err
+	}
+	a := m.AnalyzerNamed(AnalyzerName)
+	if a == nil {
+		return nil, fmt.Errorf("analyzer %s not in mapping", AnalyzerName)
+	}
+	return &Analyzer{a: a}, nil
+}
+
+// Terms returns the index terms of text in order, compound parts included.
+func (a *Analyzer) Terms(text string) []string {
+	toks := a.a.Analyze([]byte(text))
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		out = append(out, string(t.Term))
+	}
+	return out
+}

@@ -1,0 +1,256 @@
+// Package hybrid combines a lexical and a vector index into one ranked list:
+// query expansion, both searches, reciprocal rank fusion, hydration of the
+// chunks, and a cheap local re-ranking.
+package hybrid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+// Mode selects the stages of a search.
+type Mode string
+
+// The modes. ModeRerank is the full pipeline and the default.
+const (
+	ModeBM25   Mode = "bm25"
+	ModeVector Mode = "vector"
+	ModeHybrid Mode = "hybrid"
+	ModeRerank Mode = "rerank"
+)
+
+// ParseMode returns the mode named s; "" is ModeRerank.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case "", ModeRerank:
+		return ModeRerank, nil
+	case ModeBM25, ModeVector, ModeHybrid:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown search mode %q (want bm25, vector, hybrid or rerank)", s)
+}
+
+// ChunkSource returns stored chunks by id; unknown ids are left out.
+type ChunkSource interface {
+	Chunks(ids []string) (map[string]retrieval.Chunk, error)
+}
+
+// Config tunes the searcher.
+type Config struct {
+	Candidates int     // hits taken from each index before fusion
+	RRFK       float64 // reciprocal rank fusion constant
+	Rerank     RerankConfig
+}
+
+// DefaultConfig returns the tuned defaults: 60 candidates, k = 60.
+func DefaultConfig() Config {
+	return Config{Candidates: 60, RRFK: 60, Rerank: DefaultRerankConfig()}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.Candidates < 1:
+		return errors.New("search.candidates: must be at least 1")
+	case c.RRFK <= 0:
+		return errors.New("search.rrf_k: must be positive")
+	}
+	return c.Rerank.Validate()
+}
+
+// Searcher runs hybrid searches. Vector and Embedder may be nil, in which
+// case vector and hybrid modes fall back to the lexical index alone.
+type Searcher struct {
+	cfg      Config
+	lexical  retrieval.Index
+	vector   retrieval.Index
+	embedder retrieval.Embedder
+	chunks   ChunkSource
+	expander *retrieval.Expander
+	terms    func(string) []string
+}
+
+// Deps are the parts a Searcher uses. Terms analyses text into index terms
+// (the lexical index's analyzer) for re-ranking.
+type Deps struct {
+	Lexical  retrieval.Index
+	Vector   retrieval.Index
+	Embedder retrieval.Embedder
+	Chunks   ChunkSource
+	Expander *retrieval.Expander
+	Terms    func(string) []string
+}
+
+// New returns a Searcher. It fails when cfg is invalid or a required part
+// (Lexical, Chunks, Terms) is missing.
+func New(cfg Config, d Deps) (*Searcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Lexical == nil || d.Chunks == nil || d.Terms == nil {
+		return nil, errors.New("hybrid: Lexical, Chunks and Terms are required")
+	}
+	return &Searcher{cfg: cfg, lexical: d.Lexical, vector: d.Vector, embedder: d.Embedder,
+		chunks: d.Chunks, expander: d.Expander, terms: d.Terms}, nil
+}
+
+// Request is one search.
+type Request struct {
+	Text   string
+	Scopes []string
+	K      int // results wanted, default 10
+	Mode   Mode
+}
+
+// Result is a retrieved chunk with its final score (comparable only within
+// one search) and where it came from.
+type Result struct {
+	Chunk       retrieval.Chunk
+	Score       float64
+	LexicalRank int // 1-based rank in the lexical list, 0 when absent
+	VectorRank  int // 1-based rank in the vector list, 0 when absent
+	LexicalTop  float64
+}
+
+// Search runs req and returns at most req.K chunks, best first.
+func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
+	k := req.K
+	if k <= 0 {
+		k = 10
+	}
+	mode := req.Mode
+	if mode == "" {
+		mode = ModeRerank
+	}
+	useVector := s.vector != nil && s.embedder != nil && mode != ModeBM25
+	useLexical := mode != ModeVector || !useVector
+	n := s.cfg.Candidates
+	if n < k {
+		n = k
+	}
+	q := retrieval.Query{Text: req.Text, Scopes: req.Scopes, K: n}
+	if s.expander != nil {
+		q.Expansion = s.expander.Expand(req.Text)
+	}
+
+	var lex, vec []retrieval.Hit
+	var err error
+	if useLexical {
+		if lex, err = s.lexical.Search(ctx, q); err != nil {
+			return nil, fmt.Errorf("lexical search: %w", err)
+		}
+	}
+	if useVector {
+		text := req.Text
+		if q.Expansion != "" {
+			text += " " + q.Expansion
+		}
+		vs, err := s.embedder.Embed(ctx, []string{text})
+		if err != nil {
+			return nil, fmt.Errorf("embed query: %w", err)
+		}
+		q.Vector = vs[0]
+		if vec, err = s.vector.Search(ctx, q); err != nil {
+			return nil, fmt.Errorf("vector search: %w", err)
+		}
+	}
+
+	fused := fuse(s.cfg.RRFK, lex, vec, mode)
+	if mode != ModeRerank && len(fused) > k {
+		fused = fused[:k]
+	}
+	pool := s.cfg.Rerank.Pool
+	if mode == ModeRerank && len(fused) > pool {
+		fused = fused[:pool]
+	}
+	ids := make([]string, len(fused))
+	for i, f := range fused {
+		ids[i] = f.ChunkID
+	}
+	stored, err := s.chunks.Chunks(ids)
+	if err != nil {
+		return nil, fmt.Errorf("load chunks: %w", err)
+	}
+	var lexTop float64
+	if len(lex) > 0 {
+		lexTop = lex[0].Score
+	}
+	results := make([]Result, 0, len(fused))
+	for _, f := range fused {
+		c, ok := stored[f.ChunkID]
+		if !ok {
+			continue // removed since the index saw it
+		}
+		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank, LexicalTop: lexTop})
+	}
+	if mode == ModeRerank {
+		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, results)
+	}
+	if len(results) > k {
+		results = results[:k]
+	}
+	return results, nil
+}
+
+type fusedHit struct {
+	ChunkID          string
+	score            float64
+	lexRank, vecRank int
+}
+
+// fuse merges the ranked lists by reciprocal rank fusion: the score of a
+// chunk is the sum over lists of 1/(k + rank). With one list in play the
+// order of that list is kept.
+func fuse(k float64, lex, vec []retrieval.Hit, mode Mode) []fusedHit {
+	byID := map[string]*fusedHit{}
+	var order []*fusedHit
+	add := func(hits []retrieval.Hit, lexical bool) {
+		for i, h := range hits {
+			f := byID[h.ChunkID]
+			if f == nil {
+				f = &fusedHit{ChunkID: h.ChunkID}
+				byID[h.ChunkID] = f
+				order = append(order, f)
+			}
+			f.score += 1 / (k + float64(i+1))
+			if lexical {
+				f.lexRank = i + 1
+			} else {
+				f.vecRank = i + 1
+			}
+		}
+	}
+	add(lex, true)
+	if mode != ModeBM25 {
+		add(vec, false)
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if order[i].score != order[j].score {
+			return order[i].score > order[j].score
+		}
+		return order[i].ChunkID < order[j].ChunkID
+	})
+	out := make([]fusedHit, len(order))
+	for i, f := range order {
+		out[i] = *f
+	}
+	return out
+}
+
+// GroupByDoc keeps the best result of each document, in order.
+func GroupByDoc(results []Result) []Result {
+	seen := map[string]bool{}
+	out := results[:0:0]
+	for _, r := range results {
+		if seen[r.Chunk.DocKey] {
+			continue
+		}
+		seen[r.Chunk.DocKey] = true
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,184 @@
+package retrieval
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+//go:embed lexicon/*.txt
+var lexiconFS embed.FS
+
+// CompoundParts returns the municipal word parts used to split Dutch
+// compounds ("omgevingsvergunning" → "vergunning"), folded and lower case.
+func CompoundParts() []string {
+	var parts []string
+	for _, line := range lexiconLines("lexicon/compounds.txt") {
+		parts = append(parts, Fold(line))
+	}
+	return parts
+}
+
+// Expander adds the words pages use to the words residents type, from a
+// list of synonym groups. The zero value expands nothing.
+type Expander struct {
+	// groups[i] holds the normalised terms of group i; index maps each term
+	// to the groups it belongs to.
+	groups [][]string
+	index  map[string][]int
+	// maxWords is the longest term in words, to bound phrase matching.
+	maxWords int
+}
+
+// DefaultExpander returns the expander with the built-in municipal synonym
+// list (id-kaart ↔ identiteitskaart, stort ↔ milieustraat, ...).
+func DefaultExpander() *Expander {
+	e, err := NewExpander(lexiconLines("lexicon/synonyms.txt"))
+	if err != nil {
+		// The list is embedded and covered by tests; a bad line is a build defect.
+		panic(err)
+	}
+	return e
+}
+
+// NewExpander builds an expander from groups, one comma-separated group per
+// string. It fails on a group with fewer than two terms.
+func NewExpander(groups []string) (*Expander, error) {
+	e := &Expander{index: map[string][]int{}}
+	for i, g := range groups {
+		var terms []string
+		for _, t := range strings.Split(g, ",") {
+			if n := normaliseTerms(t); n != "" {
+				terms = append(terms, n)
+			}
+		}
+		if len(terms) < 2 {
+			return nil, fmt.Errorf("synonym group %d %q: needs at least two terms", i+1, g)
+		}
+		id := len(e.groups)
+		e.groups = append(e.groups, terms)
+		for _, t := range terms {
+			e.index[t] = append(e.index[t], id)
+			if n := strings.Count(t, " ") + 1; n > e.maxWords {
+				e.maxWords = n
+			}
+		}
+	}
+	return e, nil
+}
+
+// Expand returns the synonyms of the terms found in query, joined by
+// spaces, without words the query already has. It returns "" when nothing
+// matches.
+func (e *Expander) Expand(query string) string {
+	if e == nil || len(e.index) == 0 {
+		return ""
+	}
+	words := strings.Fields(normaliseTerms(query))
+	have := make(map[string]bool, len(words))
+	for _, w := range words {
+		have[w] = true
+	}
+	seen := map[int]bool{}
+	var out []string
+	added := map[string]bool{}
+	for i := range words {
+		for n := 1; n <= e.maxWords && i+n <= len(words); n++ {
+			for _, g := range e.index[strings.Join(words[i:i+n], " ")] {
+				if seen[g] {
+					continue
+				}
+				seen[g] = true
+				for _, t := range e.groups[g] {
+					for _, w := range strings.Fields(t) {
+						if !have[w] && !added[w] {
+							added[w] = true
+							out = append(out, w)
+						}
+					}
+				}
+			}
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// normaliseTerms folds s and keeps only letters and digits, words separated
+// by single spaces, so "ID-kaart" and "id kaart" compare equal.
+func normaliseTerms(s string) string {
+	s = Fold(s)
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// Fold lower-cases s and removes diacritics from Latin letters
+// ("Één" → "een", "geïnd" → "geind").
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if f, ok := foldTable[r]; ok {
+			b.WriteString(f)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+var foldTable = func() map[rune]string {
+	m := map[rune]string{}
+	add := func(to string, from string) {
+		for _, r := range from {
+			m[r] = to
+		}
+	}
+	add("a", "àáâãäåā")
+	add("c", "çćč")
+	add("e", "èéêëēėę")
+	add("i", "ìíîïī")
+	add("n", "ñń")
+	add("o", "òóôõöøō")
+	add("u", "ùúûüū")
+	add("y", "ýÿ")
+	add("s", "śš")
+	add("z", "źżž")
+	add("ij", "ĳ")
+	add("ss", "ß")
+	add("ae", "æ")
+	add("oe", "œ")
+	return m
+}()
+
+func lexiconLines(name string) []string {
+	f, err := lexiconFS.Open(name)
+	if err != nil {
+		panic(fmt.Sprintf("embedded lexicon %s: %v", name, err))
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
