@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
 	"sort"
@@ -66,39 +67,79 @@ func (p Page) Validate() error {
 	return nil
 }
 
+// Line is one line of a JSON Lines input, without its line break.
+type Line struct {
+	N    int    // 1-based line number
+	Data []byte // valid until the next iteration
+}
+
+// Lines iterates over the lines of r. A line longer than MaxLineBytes is
+// yielded with an error and no data, and iteration goes on; a read error is yielded last.
+func Lines(r io.Reader) iter.Seq2[Line, error] {
+	return func(yield func(Line, error) bool) {
+		br := bufio.NewReaderSize(r, 1<<16)
+		for n := 1; ; n++ {
+			data, err := readLine(br)
+			if err == io.EOF && len(data) == 0 {
+				return
+			}
+			var tl *lineTooLong
+			switch {
+			case errors.As(err, &tl):
+				if !yield(Line{N: n}, err) {
+					return
+				}
+				continue
+			case err != nil && err != io.EOF:
+				yield(Line{N: n}, err)
+				return
+			}
+			if !yield(Line{N: n, Data: data}, nil) || err == io.EOF {
+				return
+			}
+		}
+	}
+}
+
 // ReadJSONL reads pages from r, one JSON object a line (the corpus.jsonl
 // format: id, url, title, html or text, updated, lang; other fields are
 // ignored). Valid pages go to emit in order; each bad line is reported to
 // bad as a *LineError naming name and the line, and reading goes on. It
 // returns an error only when r fails or emit returns one.
 func ReadJSONL(r io.Reader, name string, emit func(Page) error, bad func(*LineError)) error {
-	br := bufio.NewReaderSize(r, 1<<16)
-	for line := 1; ; line++ {
-		data, err := readLine(br)
-		if err == io.EOF && len(data) == 0 {
-			return nil
-		}
+	for line, err := range Lines(r) {
 		var tl *lineTooLong
 		switch {
 		case errors.As(err, &tl):
-			bad(&LineError{File: name, Line: line, Err: err})
+			bad(&LineError{File: name, Line: line.N, Err: err})
 			continue
-		case err != nil && err != io.EOF:
+		case err != nil:
 			return fmt.Errorf("read %s: %w", name, err)
 		}
-		p, perr := parseLine(data)
+		p, perr := parseLine(line.Data)
 		switch {
 		case perr != nil:
-			bad(&LineError{File: name, Line: line, Err: perr})
+			bad(&LineError{File: name, Line: line.N, Err: perr})
 		case p != nil:
 			if eerr := emit(*p); eerr != nil {
 				return eerr
 			}
 		}
-		if err == io.EOF {
-			return nil
-		}
 	}
+	return nil
+}
+
+// DecodeStrict decodes one JSON value from data into v and fails when
+// anything but white space follows it.
+func DecodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return errors.New("invalid JSON: more than one value on the line")
+	}
+	return nil
 }
 
 // parseLine returns the page on a line, or nil for a blank line.
@@ -108,12 +149,8 @@ func parseLine(data []byte) (*Page, error) {
 		return nil, nil
 	}
 	var p Page
-	dec := json.NewDecoder(strings.NewReader(s))
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("invalid JSON: more than one value on the line")
+	if err := DecodeStrict([]byte(s), &p); err != nil {
+		return nil, err
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

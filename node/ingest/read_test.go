@@ -15,8 +15,8 @@ func TestReadJSONL_BadLines(t *testing.T) {
 		`{"id":"a","url":"https://x.example/a","title":"A","html":"<p>a</p>"}`,
 		`{"id":"b","title":"B","html":"<p>b</p>"`, // truncated
 		``,
-		`{"id":"","html":"<p>c</p>"}`,           // no id
-		`{"id":"d","title":"D"}`,                // no content
+		`{"id":"","html":"<p>c</p>"}`,            // no id
+		`{"id":"d","title":"D"}`,                 // no content
 		`{"id":"e","text":"tekst e"} {"id":"f"}`, // two values
 		`{"id":"g","markdown":"# G\n\ntekst"}`,
 		"{\"id\":\"h\",\"text\":\"" + strings.Repeat("x", ingest.MaxLineBytes) + "\"}",

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/assistent-nl/assistent/retrieval"
 )
@@ -54,7 +55,7 @@ type Store struct {
 func Open(path string, timeout time.Duration) (*Store, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -468,4 +469,35 @@ func getUint(b []byte) uint64 {
 		return 0
 	}
 	return binary.BigEndian.Uint64(b)
+}
+
+// PutVectors stores the vectors of existing chunks (after the embedder
+// changed); chunks that no longer exist are skipped.
+func (s *Store) PutVectors(chunks []retrieval.Chunk) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		chunksB, vecB := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+		for _, c := range chunks {
+			if chunksB.Get([]byte(c.ID)) == nil || len(c.Vector) == 0 {
+				continue
+			}
+			if err := vecB.Put([]byte(c.ID), encodeVector(c.Vector)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ForEachDoc calls fn with the key and chunk count of every stored
+// document, in key order.
+func (s *Store) ForEachDoc(fn func(key string, chunks int) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			var d Doc
+			if err := json.Unmarshal(v, &d); err != nil {
+				return fmt.Errorf("document %s: %w", k, err)
+			}
+			return fn(string(k), d.Chunks)
+		})
+	})
 }

@@ -17,7 +17,6 @@ import (
 	"sync"
 
 	blevesearch "github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
@@ -315,30 +314,33 @@ func (x *Index) Close() error {
 	return nil
 }
 
-// Analyzer analyses text into index terms exactly as the index does.
-type Analyzer struct {
-	a analysis.Analyzer
-}
-
-// NewAnalyzer returns the analyzer of the index mapping.
-func NewAnalyzer() (*Analyzer, error) {
-	m, err := NewMapping()
-	if err != nil {
-		return nil, err
+// IDs returns the ids of all chunks in the index, in order, for
+// consistency checks against the store.
+func (x *Index) IDs(ctx context.Context) ([]string, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return nil, retrieval.ErrClosed
 	}
-	a := m.AnalyzerNamed(AnalyzerName)
-	if a == nil {
-		return nil, fmt.Errorf("analyzer %s not in mapping", AnalyzerName)
+	const page = 5000
+	var ids []string
+	var after []string
+	for {
+		req := blevesearch.NewSearchRequestOptions(query.NewMatchAllQuery(), page, 0, false)
+		req.SortBy([]string{"_id"})
+		if after != nil {
+			req.SetSearchAfter(after)
+		}
+		res, err := x.idx.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("list bleve ids: %w", err)
+		}
+		for _, h := range res.Hits {
+			ids = append(ids, h.ID)
+		}
+		if len(res.Hits) < page {
+			return ids, nil
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
-	return &Analyzer{a: a}, nil
-}
-
-// Terms returns the index terms of text in order, compound parts included.
-func (a *Analyzer) Terms(text string) []string {
-	toks := a.a.Analyze([]byte(text))
-	out := make([]string, 0, len(toks))
-	for _, t := range toks {
-		out = append(out, string(t.Term))
-	}
-	return out
 }

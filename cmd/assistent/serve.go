@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/demo"
+)
+
+// serveConfig is the --config file: JSON, every field optional; flags
+// given on the command line win.
+type serveConfig struct {
+	Data string `json:"data"`
+	Addr string `json:"addr"`
+	Demo bool   `json:"demo"`
+}
+
+func (m *Main) runServe(ctx context.Context, args []string) error {
+	flags := m.flagSet("serve", "serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--demo]")
+	config := flags.String("config", "", "JSON config file with data, addr and demo")
+	data := flags.String("data", "data", "node data directory")
+	addr := flags.String("addr", "127.0.0.1:8080", "address to listen on")
+	withDemo := flags.Bool("demo", false, "load the demo gemeente on first start and serve the demo page at /")
+	if err := parse(flags, args); err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return usagef("serve: unexpected argument %q", flags.Arg(0))
+	}
+	cfg := serveConfig{Data: *data, Addr: *addr, Demo: *withDemo}
+	if *config != "" {
+		if err := loadServeConfig(*config, &cfg); err != nil {
+			return err
+		}
+		set := map[string]bool{}
+		flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["data"] {
+			cfg.Data = *data
+		}
+		if set["addr"] {
+			cfg.Addr = *addr
+		}
+		if set["demo"] {
+			cfg.Demo = *withDemo
+		}
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return usagef("serve: --addr %q: must be host:port, e.g. 127.0.0.1:8080", cfg.Addr)
+	}
+
+	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	n, err := m.openNode(ctx, cfg.Data, log)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	var static fs.FS
+	if cfg.Demo {
+		loaded, err := n.LoadDemo(ctx)
+		if err != nil {
+			return fmt.Errorf("load demo content: %w", err)
+		}
+		if loaded {
+			fmt.Fprintln(m.Stdout, "Demo content loaded: gemeente Lindewaarde (fictional) and the Rijksoverheid FAQ (CC0).")
+		}
+		static = demo.Static()
+	}
+	return node.Serve(ctx, cfg.Addr, n.Handler(static), 10*time.Second, log, func(a net.Addr) {
+		url := "http://" + a.String() + "/"
+		if cfg.Demo {
+			fmt.Fprintf(m.Stdout, "Assistent is running: open %s and ask a question (Ctrl+C stops).\n", url)
+		} else {
+			fmt.Fprintf(m.Stdout, "Assistent is running on %s (Ctrl+C stops).\n", url)
+		}
+		if m.Ready != nil {
+			m.Ready(url)
+		}
+	})
+}
+
+func loadServeConfig(path string, cfg *serveConfig) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("serve: read config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("serve: config %s: invalid JSON at byte %d: %v", path, se.Offset, err)
+		}
+		return fmt.Errorf("serve: config %s: %v", path, err)
+	}
+	return nil
+}

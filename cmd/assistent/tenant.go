@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/store"
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// validID checks a tenant or collection id: lower-case letters, digits and
+// hyphens, at most 63 characters.
+func validID(id string) error {
+	if !idPattern.MatchString(id) {
+		return fmt.Errorf("%q is not a valid id: use lower-case letters, digits and hyphens (at most 63), e.g. \"meppel\"", id)
+	}
+	return nil
+}
+
+type tenantFlags struct {
+	id, name, phone, contactURL, hours string
+	sites                              []string
+	set                                map[string]bool // flags given on the command line
+}
+
+func (m *Main) runTenant(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "set" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			fmt.Fprintln(m.Stderr, "Usage: assistent tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site HOST]...")
+			return nil
+		}
+		return usagef("tenant: want 'tenant set --id ID ...'")
+	}
+	fs := m.flagSet("tenant set", "tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site HOST]...")
+	data := fs.String("data", "data", "node data directory")
+	var tf tenantFlags
+	fs.StringVar(&tf.id, "id", "", "tenant id, e.g. meppel")
+	fs.StringVar(&tf.name, "name", "", "name residents read, e.g. \"Gemeente Meppel\"")
+	fs.StringVar(&tf.phone, "phone", "", "phone number for referrals, e.g. \"14 0522\"")
+	fs.StringVar(&tf.contactURL, "contact-url", "", "URL of the contact form")
+	fs.StringVar(&tf.hours, "hours", "", "opening hours, e.g. \"ma-vr 8.30-17.00 uur\"")
+	var sites stringList
+	fs.Var(&sites, "site", "host name of a site that embeds the widget (repeatable)")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("tenant set: unexpected argument %q", fs.Arg(0))
+	}
+	tf.sites = sites
+	tf.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { tf.set[f.Name] = true })
+	if err := validID(tf.id); err != nil {
+		return usagef("tenant set: --id: %v", err)
+	}
+	if tf.contactURL != "" {
+		u, err := url.Parse(tf.contactURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usagef("tenant set: --contact-url: %q is not an http(s) URL", tf.contactURL)
+		}
+	}
+	for _, s := range tf.sites {
+		if s == "" || strings.ContainsAny(s, "/: ") {
+			return usagef("tenant set: --site: %q is not a host name (give e.g. www.meppel.nl, without https://)", s)
+		}
+	}
+	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := putTenant(n, tf); err != nil {
+		return err
+	}
+	t, _ := n.Store().Tenant(tf.id)
+	enc := json.NewEncoder(m.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(t)
+}
+
+// putTenant creates the tenant or updates the fields given in tf.
+func putTenant(n *node.Node, tf tenantFlags) error {
+	t, err := n.Store().Tenant(tf.id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	t.ID = tf.id
+	given := func(name string) bool { return tf.set == nil || tf.set[name] }
+	if given("name") && tf.name != "" || t.Name == "" {
+		t.Name = tf.name
+	}
+	if given("phone") {
+		t.Phone = tf.phone
+	}
+	if given("contact-url") {
+		t.ContactURL = tf.contactURL
+	}
+	if given("hours") {
+		t.Hours = tf.hours
+	}
+	if given("site") {
+		t.Sites = tf.sites
+	}
+	if t.Name == "" {
+		t.Name = tf.id
+	}
+	t.Updated = time.Now().UTC()
+	if err := n.Store().PutTenant(t); err != nil {
+		return fmt.Errorf("store tenant %s: %w", tf.id, err)
+	}
+	return nil
+}

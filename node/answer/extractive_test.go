@@ -1,0 +1,96 @@
+package answer_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/retrieval"
+	"github.com/assistent-nl/assistent/retrieval/chunk"
+)
+
+func newExtractive(tb testing.TB) *answer.Extractive {
+	tb.Helper()
+	an := retrieval.NewAnalyzer()
+	e, err := answer.NewExtractive(answer.DefaultExtractiveConfig(), an.Terms, chunk.Sentences)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+var referral = answer.Referral{Name: "Gemeente Proef", Phone: "14 0999", ContactURL: "https://www.proef.example/contact", Hours: "ma-vr 9-17 uur"}
+
+func TestExtractive_Answers(t *testing.T) {
+	e := newExtractive(t)
+	req := answer.Request{
+		Question: "wat kost een paspoort",
+		Referral: referral,
+		Passages: []answer.Passage{
+			{DocID: "paspoort", URL: "https://www.proef.example/paspoort", Title: "Paspoort aanvragen", Section: "Kosten",
+				Text: "Een paspoort voor volwassenen kost € 84,40. Voor kinderen kost een paspoort € 61,05. U betaalt met de pinpas."},
+			{DocID: "rijbewijs", URL: "https://www.proef.example/rijbewijs", Title: "Rijbewijs verlengen",
+				Text: "Een rijbewijs verlengt u bij de balie. Dat kost € 52."},
+		},
+	}
+	a, err := e.Generate(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Refused {
+		t.Fatalf("refused: %+v", a)
+	}
+	if !strings.Contains(a.Text, "84,40") || !strings.Contains(a.Text, "[1]") {
+		t.Errorf("answer %q lacks the price or its citation", a.Text)
+	}
+	if len(a.Citations) == 0 || a.Citations[0].ID != "paspoort" || a.Citations[0].URL == "" {
+		t.Errorf("citations %+v", a.Citations)
+	}
+	if strings.Contains(a.Text, "rijbewijs") {
+		t.Errorf("answer drags in the unrelated passage: %q", a.Text)
+	}
+	if a.Route != answer.RouteExtractive || a.Confidence <= 0 || a.Confidence > 1 {
+		t.Errorf("route %q confidence %v", a.Route, a.Confidence)
+	}
+	// Sentences keep their reading order.
+	if i, j := strings.Index(a.Text, "84,40"), strings.Index(a.Text, "61,05"); j >= 0 && j < i {
+		t.Errorf("sentences out of order: %q", a.Text)
+	}
+}
+
+func TestExtractive_Refuses(t *testing.T) {
+	e := newExtractive(t)
+	for _, q := range []string{"wie wint het WK voetbal", "hoe laat vertrekt de trein naar Parijs"} {
+		a, err := e.Generate(context.Background(), answer.Request{Question: q, Referral: referral, Passages: []answer.Passage{
+			{DocID: "paspoort", URL: "https://www.proef.example/paspoort", Title: "Paspoort aanvragen",
+				Text: "Een paspoort vraagt u aan bij de balie. Neem een pasfoto mee."},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Refused || a.Handoff == nil || len(a.Citations) != 0 {
+			t.Fatalf("%q: want a refusal, got %+v", q, a)
+		}
+		for _, want := range []string{"14 0999", "ma-vr 9-17 uur", "https://www.proef.example/contact", "Gemeente Proef"} {
+			if !strings.Contains(a.Text, want) {
+				t.Errorf("%q: refusal %q lacks %q", q, a.Text, want)
+			}
+		}
+	}
+	a, _ := e.Generate(context.Background(), answer.Request{Question: "paspoort", Referral: referral})
+	if !a.Refused {
+		t.Error("no passages must refuse")
+	}
+}
+
+func TestNewHandoff(t *testing.T) {
+	h := answer.NewHandoff(answer.Referral{}, "nl")
+	if h.Message != "Neem contact op met de gemeente." {
+		t.Errorf("empty referral: %q", h.Message)
+	}
+	h = answer.NewHandoff(answer.Referral{Name: "Gemeente X", Phone: "14 0123"}, "en")
+	if h.Message != "Please contact Gemeente X: call 14 0123." {
+		t.Errorf("english: %q", h.Message)
+	}
+}

@@ -1,0 +1,79 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/retrieval/hybrid"
+)
+
+// BadQuestion is an ErrBadQuestion with the text a resident reads.
+type BadQuestion struct {
+	Dutch, English string
+}
+
+func (e *BadQuestion) Error() string { return fmt.Sprintf("%v: %s", ErrBadQuestion, e.English) }
+func (e *BadQuestion) Unwrap() error { return ErrBadQuestion }
+
+// CheckQuestion returns a *BadQuestion when q is empty or longer than the
+// configured maximum.
+func (n *Node) CheckQuestion(q string) error {
+	q = strings.TrimSpace(q)
+	switch {
+	case q == "":
+		return &BadQuestion{Dutch: msgEmptyQuestion, English: "the question is empty"}
+	case !utf8.ValidString(q):
+		return &BadQuestion{Dutch: msgInvalidText, English: "the question is not valid UTF-8"}
+	case utf8.RuneCountInString(q) > n.cfg.MaxQuestion:
+		return &BadQuestion{Dutch: fmt.Sprintf(msgLongQuestion, n.cfg.MaxQuestion),
+			English: fmt.Sprintf("the question is longer than %d characters", n.cfg.MaxQuestion)}
+	}
+	return nil
+}
+
+// Ask answers a resident's question for a tenant: retrieve from the
+// tenant's own content and the national collections, then generate or
+// refuse with the tenant's referral.
+func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer, error) {
+	if err := n.CheckQuestion(question); err != nil {
+		return answer.Answer{}, err
+	}
+	t, err := n.tenant(tenant)
+	if err != nil {
+		return answer.Answer{}, err
+	}
+	results, err := n.Search(ctx, tenant, question, n.cfg.AnswerK*2, hybrid.ModeRerank)
+	if err != nil {
+		return answer.Answer{}, err
+	}
+	req := answer.Request{
+		Question: question,
+		Lang:     "nl",
+		Passages: passages(results, n.cfg.AnswerK),
+		Referral: answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours},
+	}
+	return n.answerer.Generate(ctx, req)
+}
+
+// passages keeps at most k results, at most two per document.
+func passages(results []hybrid.Result, k int) []answer.Passage {
+	perDoc := map[string]int{}
+	var out []answer.Passage
+	for _, r := range results {
+		if len(out) == k {
+			break
+		}
+		if perDoc[r.Chunk.DocKey] == 2 {
+			continue
+		}
+		perDoc[r.Chunk.DocKey]++
+		out = append(out, answer.Passage{
+			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
+			Section: r.Chunk.Section(), Text: r.Chunk.Text, Score: r.Score,
+		})
+	}
+	return out
+}

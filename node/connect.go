@@ -1,0 +1,116 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"connectrpc.com/connect"
+
+	chatv1 "github.com/assistent-nl/assistent/gen/assistent/chat/v1"
+	"github.com/assistent-nl/assistent/gen/assistent/chat/v1/chatv1connect"
+	"github.com/assistent-nl/assistent/node/answer"
+)
+
+// chatService serves the Connect ChatService; it only translates between
+// proto and the node's domain types.
+type chatService struct{ n *Node }
+
+var _ chatv1connect.ChatServiceHandler = chatService{}
+
+// ConnectHandler returns the path and handler of the Connect ChatService.
+func (n *Node) ConnectHandler() (string, http.Handler) {
+	return chatv1connect.NewChatServiceHandler(chatService{n}, connect.WithReadMaxBytes(MaxRequestBytes))
+}
+
+func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskRequest]) (*connect.Response[chatv1.AskResponse], error) {
+	a, err := s.n.Ask(ctx, req.Msg.GetTenant(), req.Msg.GetQuestion())
+	if err != nil {
+		return nil, s.n.connectError(err)
+	}
+	return connect.NewResponse(&chatv1.AskResponse{
+		Answer: a.Text, Citations: protoCitations(a.Citations), Refused: a.Refused,
+		Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route,
+	}), nil
+}
+
+func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.AskRequest], stream *connect.ServerStream[chatv1.AskStreamResponse]) error {
+	a, err := s.n.Ask(ctx, req.Msg.GetTenant(), req.Msg.GetQuestion())
+	if err != nil {
+		return s.n.connectError(err)
+	}
+	for _, part := range Deltas(a.Text) {
+		if err := stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Delta{Delta: &chatv1.Delta{Text: part}}}); err != nil {
+			return err
+		}
+	}
+	if err := stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Citations{Citations: &chatv1.Citations{Items: protoCitations(a.Citations)}}}); err != nil {
+		return err
+	}
+	return stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Done{Done: &chatv1.Done{
+		Refused: a.Refused, Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route,
+	}}})
+}
+
+func (s chatService) ListTenants(ctx context.Context, _ *connect.Request[chatv1.ListTenantsRequest]) (*connect.Response[chatv1.ListTenantsResponse], error) {
+	ts, err := s.n.store.Tenants()
+	if err != nil {
+		return nil, s.n.connectError(err)
+	}
+	out := &chatv1.ListTenantsResponse{}
+	for _, t := range ts {
+		out.Tenants = append(out.Tenants, &chatv1.Tenant{Id: t.ID, Name: t.Name})
+	}
+	return connect.NewResponse(out), nil
+}
+
+// Deltas splits an answer into the pieces a stream sends: words with their
+// following space, grouped a few at a time.
+func Deltas(text string) []string {
+	const wordsPerDelta = 4
+	var out []string
+	words := strings.SplitAfter(text, " ")
+	for i := 0; i < len(words); i += wordsPerDelta {
+		out = append(out, strings.Join(words[i:min(i+wordsPerDelta, len(words))], ""))
+	}
+	return out
+}
+
+// connectError maps an error to a Connect error: one table for this edge.
+// Residents' texts are Dutch; internal detail goes to the log only.
+func (n *Node) connectError(err error) error {
+	var bq *BadQuestion
+	switch {
+	case errors.As(err, &bq):
+		return connect.NewError(connect.CodeInvalidArgument, residentMessage(bq.Dutch))
+	case errors.Is(err, ErrUnknownTenant):
+		return connect.NewError(connect.CodeNotFound, residentMessage(msgUnknownTenant))
+	case errors.Is(err, context.Canceled):
+		return connect.NewError(connect.CodeCanceled, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return connect.NewError(connect.CodeDeadlineExceeded, err)
+	}
+	n.log.Error("connect request failed", "err", err)
+	return connect.NewError(connect.CodeInternal, residentMessage(msgInternal))
+}
+
+func protoCitations(cs []answer.Citation) []*chatv1.Citation {
+	out := make([]*chatv1.Citation, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, &chatv1.Citation{Id: c.ID, Url: c.URL, Title: c.Title})
+	}
+	return out
+}
+
+func protoHandoff(h *answer.Handoff) *chatv1.Handoff {
+	if h == nil {
+		return nil
+	}
+	return &chatv1.Handoff{Phone: h.Phone, ContactUrl: h.ContactURL, Hours: h.Hours, Message: h.Message}
+}
+
+// residentMessage is an error whose text a resident reads (Dutch).
+type residentMessage string
+
+func (m residentMessage) Error() string { return string(m) }

@@ -1,0 +1,83 @@
+package node_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	chatv1 "github.com/assistent-nl/assistent/gen/assistent/chat/v1"
+	"github.com/assistent-nl/assistent/gen/assistent/chat/v1/chatv1connect"
+	"github.com/assistent-nl/assistent/node"
+)
+
+func TestConnect_ChatService(t *testing.T) {
+	n, _ := openNode(t, nil)
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	client := chatv1connect.NewChatServiceClient(http.DefaultClient, srv.URL)
+	ctx := context.Background()
+
+	resp, err := client.Ask(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "hoe vraag ik een paspoort aan"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Msg.Refused || len(resp.Msg.Citations) == 0 || resp.Msg.Citations[0].Id != "paspoort" {
+		t.Fatalf("Ask: %v", resp.Msg)
+	}
+
+	stream, err := client.AskStream(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "hoe vraag ik een paspoort aan"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	var order []string
+	for stream.Receive() {
+		switch ev := stream.Msg().Event.(type) {
+		case *chatv1.AskStreamResponse_Delta:
+			text.WriteString(ev.Delta.Text)
+			order = append(order, "delta")
+		case *chatv1.AskStreamResponse_Citations:
+			order = append(order, "citations")
+		case *chatv1.AskStreamResponse_Done:
+			order = append(order, "done")
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if text.String() != resp.Msg.Answer {
+		t.Errorf("streamed text %q differs from Ask %q", text.String(), resp.Msg.Answer)
+	}
+	if len(order) < 3 || order[0] != "delta" || order[len(order)-2] != "citations" || order[len(order)-1] != "done" {
+		t.Errorf("event order %v, want deltas, citations, done", order)
+	}
+
+	_, err = client.Ask(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "nergens", Question: "paspoort"}))
+	if connect.CodeOf(err) != connect.CodeNotFound {
+		t.Errorf("unknown tenant: %v", err)
+	}
+	_, err = client.Ask(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: ""}))
+	var ce *connect.Error
+	if !errors.As(err, &ce) || ce.Code() != connect.CodeInvalidArgument || !strings.Contains(ce.Message(), "leeg") {
+		t.Errorf("empty question: %v", err)
+	}
+	ts, err := client.ListTenants(ctx, connect.NewRequest(&chatv1.ListTenantsRequest{}))
+	if err != nil || len(ts.Msg.Tenants) != 1 || ts.Msg.Tenants[0].Id != "proef" {
+		t.Errorf("ListTenants: %v %v", ts, err)
+	}
+}
+
+func TestDeltas(t *testing.T) {
+	text := "Een paspoort vraagt u aan bij de balie van het gemeentehuis [1]."
+	if got := strings.Join(node.Deltas(text), ""); got != text {
+		t.Fatalf("deltas join to %q", got)
+	}
+	if len(node.Deltas(text)) < 2 {
+		t.Fatal("a sentence of 11 words is one delta")
+	}
+}

@@ -1,0 +1,221 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// MaxRequestBytes bounds the body of any API request.
+const MaxRequestBytes = 64 << 10
+
+// Problem is an RFC 9457 problem detail (application/problem+json). Detail
+// is written for the resident, in Dutch.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// Handler returns the node's HTTP API. static, when not nil, is served at
+// "/" (the demo page).
+func (n *Node) Handler(static fs.FS) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", n.handleReady)
+	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.handleAsk)
+	path, connectHandler := n.ConnectHandler()
+	mux.Handle("POST "+path, connectHandler)
+	var files http.Handler
+	if static != nil {
+		files = staticHandler(static)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case files == nil || strings.HasPrefix(r.URL.Path, "/api/"):
+			writeProblem(w, http.StatusNotFound, "not found", msgNotFound)
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+			w.Header().Set("Allow", "GET, HEAD")
+			writeProblem(w, http.StatusMethodNotAllowed, "method not allowed", msgMethod)
+		default:
+			files.ServeHTTP(w, r)
+		}
+	})
+	return n.recoverer(mux)
+}
+
+func staticHandler(static fs.FS) http.Handler {
+	files := http.FileServerFS(static)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		files.ServeHTTP(w, r)
+	})
+}
+
+func (n *Node) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				n.log.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeProblem(w, http.StatusInternalServerError, "internal error", msgInternal)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (n *Node) handleReady(w http.ResponseWriter, r *http.Request) {
+	docs, err := n.store.DocCount("")
+	if err != nil {
+		writeProblem(w, http.StatusServiceUnavailable, "not ready", msgInternal)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "documents": docs})
+}
+
+type tenantInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (n *Node) handleTenants(w http.ResponseWriter, r *http.Request) {
+	ts, err := n.store.Tenants()
+	if err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	out := make([]tenantInfo, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, tenantInfo{ID: t.ID, Name: t.Name})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type askRequest struct {
+	Question     string `json:"question"`
+	Conversation string `json:"conversation,omitempty"`
+}
+
+func (n *Node) handleAsk(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
+			writeProblem(w, http.StatusUnsupportedMediaType, "unsupported media type", msgUnsupportedMed)
+			return
+		}
+	}
+	var req askRequest
+	body := http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeProblem(w, http.StatusBadRequest, "request too large", msgTooLarge)
+			return
+		}
+		writeProblem(w, http.StatusBadRequest, "invalid JSON", msgBadRequest)
+		return
+	}
+	start := time.Now()
+	a, err := n.Ask(r.Context(), r.PathValue("tenant"), req.Question)
+	if err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	n.log.Info("answered", "tenant", r.PathValue("tenant"), "refused", a.Refused,
+		"confidence", a.Confidence, "citations", len(a.Citations), "took_ms", time.Since(start).Milliseconds())
+	writeJSON(w, http.StatusOK, a)
+}
+
+// fail maps an error to a problem response: one table for the HTTP edge.
+func (n *Node) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var bq *BadQuestion
+	switch {
+	case errors.As(err, &bq):
+		writeProblem(w, http.StatusBadRequest, bq.English, bq.Dutch)
+	case errors.Is(err, ErrUnknownTenant):
+		writeProblem(w, http.StatusNotFound, "unknown tenant", msgUnknownTenant)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads a response.
+	default:
+		n.log.Error("request failed", "path", r.URL.Path, "err", err)
+		writeProblem(w, http.StatusInternalServerError, "internal error", msgInternal)
+	}
+}
+
+func writeProblem(w http.ResponseWriter, status int, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Language", "nl")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: title, Status: status, Detail: detail})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// Serve listens on addr and serves h until ctx is done, then shuts down
+// gracefully, waiting at most grace for requests in flight. ready, when not
+// nil, receives the bound address once listening.
+func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration, log *slog.Logger, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	var shutdownErr atomic.Value
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			shutdownErr.Store(err)
+		}
+	}()
+	err = srv.Serve(ln)
+	if !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	<-done
+	if e, ok := shutdownErr.Load().(error); ok {
+		return fmt.Errorf("shutdown: %w", e)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval"
+	"github.com/assistent-nl/assistent/retrieval/chunk"
+	"github.com/assistent-nl/assistent/retrieval/htmltext"
+)
+
+// Prepare extracts the text of p, splits it into chunks and returns the
+// document to store under scope. Vectors are not set. A page without
+// any text is an error wrapping ErrInvalidPage.
+func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
+	if err := p.Validate(); err != nil {
+		return store.DocWrite{}, err
+	}
+	var page htmltext.Page
+	switch {
+	case p.HTML != "":
+		var err error
+		if page, err = htmltext.ExtractString(p.HTML); err != nil {
+			return store.DocWrite{}, fmt.Errorf("extract %s: %w", p.ID, err)
+		}
+	case p.Markdown != "":
+		page = htmltext.FromMarkdown(p.Markdown)
+	default:
+		page = htmltext.FromText(p.Text)
+	}
+	title := strings.TrimSpace(p.Title)
+	if title == "" {
+		title = page.Title
+	}
+	if title == "" {
+		title = p.ID
+	}
+	lang := p.Lang
+	if lang == "" {
+		lang = page.Lang
+	}
+	if lang == "" {
+		lang = "nl"
+	}
+	doc := retrieval.Document{ID: p.ID, Scope: scope, URL: p.URL, Title: title, Updated: p.Updated, Lang: lang}
+	key := doc.Key()
+	pieces := chunk.Split(page, opt)
+	if len(pieces) == 0 {
+		return store.DocWrite{}, fmt.Errorf("%w: %s has no text", ErrInvalidPage, p.ID)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00", doc.URL, doc.Title, doc.Updated, doc.Lang)
+	chunks := make([]retrieval.Chunk, len(pieces))
+	for i, pc := range pieces {
+		chunks[i] = retrieval.Chunk{
+			ID: store.ChunkID(key, i), DocKey: key, DocID: doc.ID, Scope: scope,
+			URL: doc.URL, Title: doc.Title, Headings: pc.Headings, Text: pc.Text, Ord: i,
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00", strings.Join(pc.Headings, "\x01"), pc.Text)
+	}
+	return store.DocWrite{Doc: doc, Hash: hex.EncodeToString(h.Sum(nil)), Chunks: chunks}, nil
+}

@@ -1,0 +1,16 @@
+package node
+
+// Texts residents read in error responses (Dutch; English goes in the
+// error's own text for operators).
+const (
+	msgEmptyQuestion  = "Stel een vraag. Het vraagveld is leeg."
+	msgLongQuestion   = "Uw vraag is te lang. Gebruik maximaal %d tekens."
+	msgInvalidText    = "Uw vraag bevat tekens die wij niet kunnen lezen."
+	msgUnknownTenant  = "Deze gemeente is niet bekend bij deze assistent."
+	msgBadRequest     = "Uw vraag kon niet worden gelezen. Probeer het opnieuw."
+	msgTooLarge       = "Uw bericht is te groot. Stel een kortere vraag."
+	msgInternal       = "Er ging iets mis. Probeer het later opnieuw of neem contact op met de gemeente."
+	msgNotFound       = "Deze pagina bestaat niet."
+	msgMethod         = "Deze actie is hier niet toegestaan."
+	msgUnsupportedMed = "Stuur uw vraag als JSON."
+)

@@ -1,0 +1,433 @@
+// Package node is a gemeente node: it wires storage, retrieval and the
+// answer pipeline together and serves them over HTTP.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/ingest"
+	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval"
+	"github.com/assistent-nl/assistent/retrieval/bleve"
+	"github.com/assistent-nl/assistent/retrieval/chunk"
+	"github.com/assistent-nl/assistent/retrieval/embed"
+	"github.com/assistent-nl/assistent/retrieval/hybrid"
+	"github.com/assistent-nl/assistent/retrieval/vector"
+)
+
+// Config configures a node.
+type Config struct {
+	DataDir     string // holds assistent.db and the derived indexes
+	EmbedDim    int    // dimension of the built-in lexical embedder
+	Search      hybrid.Config
+	Extractive  answer.ExtractiveConfig
+	Chunk       chunk.Options
+	MaxQuestion int // longest question in characters
+	AnswerK     int // passages retrieved for an answer
+	LockTimeout time.Duration
+}
+
+// DefaultConfig returns the embedded defaults with data in ./data.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:     "data",
+		EmbedDim:    256,
+		Search:      hybrid.DefaultConfig(),
+		Extractive:  answer.DefaultExtractiveConfig(),
+		Chunk:       chunk.DefaultOptions(),
+		MaxQuestion: 1000,
+		AnswerK:     6,
+		LockTimeout: 2 * time.Second,
+	}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case strings.TrimSpace(c.DataDir) == "":
+		return errors.New("node.data_dir: must not be empty")
+	case c.EmbedDim < 16:
+		return errors.New("node.embed_dim: must be at least 16")
+	case c.MaxQuestion < 10:
+		return errors.New("node.max_question: must be at least 10")
+	case c.AnswerK < 1:
+		return errors.New("node.answer_k: must be at least 1")
+	}
+	if err := c.Search.Validate(); err != nil {
+		return err
+	}
+	return c.Extractive.Validate()
+}
+
+// Node is an open gemeente node. Its methods are safe for concurrent use.
+type Node struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	lexical  *bleve.Index
+	vectors  *vector.Index
+	embedder retrieval.Embedder
+	analyzer *retrieval.Analyzer
+	searcher *hybrid.Searcher
+	answerer answer.Generator
+
+	// mu orders index updates against searches: a search sees a batch in
+	// both indexes or in neither.
+	mu     sync.RWMutex
+	ingest sync.Mutex // one batch at a time
+}
+
+// Sentinel errors callers map to their edge (HTTP status, exit code).
+var (
+	// ErrUnknownTenant: the tenant does not exist on this node.
+	ErrUnknownTenant = errors.New("unknown tenant")
+	// ErrBadQuestion: the question is empty or too long.
+	ErrBadQuestion = errors.New("bad question")
+)
+
+// Open opens the node's data directory, creating it when absent, and
+// brings the derived indexes up to date with the store: it replays batches
+// the lexical index has not applied (after a crash) and rebuilds the index
+// when it is corrupt or missing.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, "assistent.db"), cfg.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim)}
+	if err := n.open(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) open(ctx context.Context) error {
+	var err error
+	n.analyzer = retrieval.NewAnalyzer()
+	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
+	n.lexical, err = bleve.Open(dir)
+	if errors.Is(err, bleve.ErrCorrupt) {
+		n.log.Warn("lexical index is corrupt; rebuilding it from the store", "dir", dir, "err", err)
+		if err = bleve.Remove(dir); err != nil {
+			return err
+		}
+		n.lexical, err = bleve.Open(dir)
+	}
+	if err != nil {
+		return err
+	}
+	if err := n.catchUp(ctx); err != nil {
+		return err
+	}
+	n.vectors = vector.New(n.embedder.Dim())
+	if err := n.loadVectors(ctx); err != nil {
+		return err
+	}
+	n.searcher, err = hybrid.New(n.cfg.Search, hybrid.Deps{
+		Lexical: n.lexical, Vector: n.vectors, Embedder: n.embedder,
+		Chunks: n.store, Expander: retrieval.DefaultExpander(), Terms: n.analyzer.Terms,
+	})
+	if err != nil {
+		return err
+	}
+	n.answerer, err = answer.NewExtractive(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
+	return err
+}
+
+// catchUp applies to the lexical index the batches it has not seen.
+func (n *Node) catchUp(ctx context.Context) error {
+	applied, err := n.lexical.Applied()
+	if err != nil {
+		return err
+	}
+	seq, err := n.store.Seq()
+	if err != nil {
+		return err
+	}
+	if applied == seq {
+		return n.store.PruneChanges(applied)
+	}
+	changes, err := n.store.ChangesAfter(applied)
+	if err != nil {
+		return err
+	}
+	if applied > seq || len(changes) == 0 || changes[0].Seq != applied+1 {
+		// The index is ahead of the store (restored from another copy) or the
+		// change log no longer reaches back to it: rebuild from scratch.
+		return n.rebuildLexical(ctx, seq)
+	}
+	n.log.Info("replaying batches into the lexical index", "from", applied+1, "to", seq)
+	for _, ch := range changes {
+		if err := n.applyChange(ctx, ch); err != nil {
+			return err
+		}
+	}
+	return n.store.PruneChanges(seq)
+}
+
+func (n *Node) applyChange(ctx context.Context, ch store.Change) error {
+	stored, err := n.store.Chunks(ch.Upserts)
+	if err != nil {
+		return err
+	}
+	var ups []retrieval.Chunk
+	dels := append([]string(nil), ch.Deletes...)
+	for _, id := range ch.Upserts {
+		if c, ok := stored[id]; ok {
+			ups = append(ups, c)
+		} else {
+			dels = append(dels, id) // removed by a later batch
+		}
+	}
+	return n.lexical.Apply(ctx, ups, dels, ch.Seq)
+}
+
+func (n *Node) rebuildLexical(ctx context.Context, seq uint64) error {
+	start := time.Now()
+	n.log.Warn("rebuilding the lexical index from the store", "seq", seq)
+	if err := n.lexical.Close(); err != nil {
+		return err
+	}
+	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
+	if err := bleve.Remove(dir); err != nil {
+		return err
+	}
+	var err error
+	if n.lexical, err = bleve.Open(dir); err != nil {
+		return err
+	}
+	var batch []retrieval.Chunk
+	count := 0
+	flush := func(final bool) error {
+		var s uint64
+		if final {
+			s = seq
+		}
+		if len(batch) == 0 && !final {
+			return nil
+		}
+		err := n.lexical.Apply(ctx, batch, nil, s)
+		count += len(batch)
+		batch = batch[:0]
+		return err
+	}
+	err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
+		c.Vector = nil
+		batch = append(batch, c)
+		if len(batch) >= 1000 {
+			return flush(false)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild lexical index: %w", err)
+	}
+	if err := flush(true); err != nil {
+		return fmt.Errorf("rebuild lexical index: %w", err)
+	}
+	n.log.Info("lexical index rebuilt", "chunks", count, "took", time.Since(start).Round(time.Millisecond))
+	return n.store.PruneChanges(seq)
+}
+
+// loadVectors fills the in-memory vector index from the store, embedding
+// chunks whose stored vector is missing or from another embedder.
+func (n *Node) loadVectors(ctx context.Context) error {
+	var batch []retrieval.Chunk
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := n.vectors.Index(ctx, batch)
+		batch = batch[:0]
+		return err
+	}
+	var missing []retrieval.Chunk
+	err := n.store.ForEachChunk(func(c retrieval.Chunk) error {
+		if len(c.Vector) != n.embedder.Dim() {
+			missing = append(missing, c)
+			return nil
+		}
+		batch = append(batch, c)
+		if len(batch) >= 1000 {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load vectors: %w", err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		n.log.Info("embedding chunks without a vector", "chunks", len(missing))
+		if err := n.embedChunks(ctx, missing); err != nil {
+			return err
+		}
+		if err := n.store.PutVectors(missing); err != nil {
+			return err
+		}
+		return n.vectors.Index(ctx, missing)
+	}
+	return nil
+}
+
+func (n *Node) embedChunks(ctx context.Context, chunks []retrieval.Chunk) error {
+	const batch = 256
+	for i := 0; i < len(chunks); i += batch {
+		end := min(i+batch, len(chunks))
+		texts := make([]string, 0, end-i)
+		for _, c := range chunks[i:end] {
+			texts = append(texts, embedText(c))
+		}
+		vs, err := n.embedder.Embed(ctx, texts)
+		if err != nil {
+			return fmt.Errorf("embed chunks: %w", err)
+		}
+		for j := range vs {
+			chunks[i+j].Vector = vs[j]
+		}
+	}
+	return nil
+}
+
+// embedText is what a chunk's vector stands for: its title, headings and text.
+func embedText(c retrieval.Chunk) string {
+	return c.Title + "\n" + strings.Join(c.Headings, "\n") + "\n" + c.Text
+}
+
+// Close closes the indexes and the store.
+func (n *Node) Close() error {
+	var errs []error
+	if n.lexical != nil {
+		errs = append(errs, n.lexical.Close())
+	}
+	if n.vectors != nil {
+		errs = append(errs, n.vectors.Close())
+	}
+	errs = append(errs, n.store.Close())
+	return errors.Join(errs...)
+}
+
+// IngestResult counts what an ingest batch did.
+type IngestResult struct {
+	Written   int `json:"written"`
+	Unchanged int `json:"unchanged"`
+	Chunks    int `json:"chunks"`
+}
+
+// Ingest stores and indexes pages under scope as one batch: a reader, and
+// the node after a crash, sees all of the batch or none of it. Pages that
+// cannot be extracted are reported through bad and left out.
+func (n *Node) Ingest(ctx context.Context, scope string, pages []ingest.Page, bad func(ingest.Page, error)) (IngestResult, error) {
+	var writes []store.DocWrite
+	var chunks []retrieval.Chunk
+	for _, p := range pages {
+		w, err := ingest.Prepare(scope, p, n.cfg.Chunk)
+		if err != nil {
+			if bad != nil {
+				bad(p, err)
+			}
+			continue
+		}
+		writes = append(writes, w)
+	}
+	for i := range writes {
+		if err := n.embedChunks(ctx, writes[i].Chunks); err != nil {
+			return IngestResult{}, err
+		}
+		chunks = append(chunks, writes[i].Chunks...)
+	}
+	n.ingest.Lock()
+	defer n.ingest.Unlock()
+	res, err := n.store.WriteBatch(writes, time.Now().UTC())
+	if err != nil {
+		return IngestResult{}, err
+	}
+	out := IngestResult{Written: res.Written, Unchanged: res.Unchanged}
+	if res.Change.Seq == 0 {
+		return out, nil
+	}
+	written := map[string]bool{}
+	for _, id := range res.Change.Upserts {
+		written[id] = true
+	}
+	var ups []retrieval.Chunk
+	for _, c := range chunks {
+		if written[c.ID] {
+			ups = append(ups, c)
+		}
+	}
+	out.Chunks = len(ups)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.lexical.Apply(ctx, ups, res.Change.Deletes, res.Change.Seq); err != nil {
+		return out, fmt.Errorf("index batch %d: %w", res.Change.Seq, err)
+	}
+	if err := n.vectors.Delete(ctx, res.Change.Deletes); err != nil {
+		return out, err
+	}
+	if err := n.vectors.Index(ctx, ups); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// Store returns the node's store, for tenant and collection management.
+func (n *Node) Store() *store.Store { return n.store }
+
+// Scopes returns the scopes a tenant's questions search: its own and every
+// national collection on the node. It fails with ErrUnknownTenant.
+func (n *Node) Scopes(tenant string) ([]string, error) {
+	if _, err := n.tenant(tenant); err != nil {
+		return nil, err
+	}
+	cols, err := n.store.Collections()
+	if err != nil {
+		return nil, err
+	}
+	scopes := []string{retrieval.TenantScope(tenant)}
+	for _, c := range cols {
+		scopes = append(scopes, retrieval.NationalScope(c.Name))
+	}
+	return scopes, nil
+}
+
+// Search runs a search for a tenant.
+func (n *Node) Search(ctx context.Context, tenant, text string, k int, mode hybrid.Mode) ([]hybrid.Result, error) {
+	scopes, err := n.Scopes(tenant)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.searcher.Search(ctx, hybrid.Request{Text: text, Scopes: scopes, K: k, Mode: mode})
+}
+
+// tenant returns the tenant with id, or an error wrapping ErrUnknownTenant.
+func (n *Node) tenant(id string) (store.Tenant, error) {
+	t, err := n.store.Tenant(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Tenant{}, fmt.Errorf("%w: %s", ErrUnknownTenant, id)
+	}
+	return t, err
+}

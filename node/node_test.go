@@ -1,0 +1,241 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/ingest"
+	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+var pages = []ingest.Page{
+	{ID: "paspoort", URL: "https://www.proef.example/paspoort", Title: "Paspoort aanvragen",
+		HTML: `<p>U vraagt een paspoort aan bij de balie in het gemeentehuis. Maak eerst een afspraak.</p>
+<h2>Wat neemt u mee?</h2><ul><li>uw oude paspoort;</li><li>een recente pasfoto.</li></ul>
+<h2>Kosten</h2><p>Een paspoort voor volwassenen kost € 84,40.</p>`},
+	{ID: "grofvuil", URL: "https://www.proef.example/grofvuil", Title: "Grofvuil laten ophalen",
+		HTML: `<p>Wij halen grofvuil op afspraak bij u thuis op. U meldt het ophalen online aan.</p><h2>Kosten</h2><p>Ophalen kost € 25 per keer.</p>`},
+	{ID: "parkeren", URL: "https://www.proef.example/parkeren", Title: "Parkeervergunning voor bewoners",
+		HTML: `<p>Woont u in het centrum? Dan kunt u een parkeervergunning aanvragen.</p><h2>Aanvragen</h2><p>U vraagt de vergunning online aan met DigiD.</p>`},
+}
+
+// openNode opens a node in a fresh data directory with tenant "proef" and
+// the test pages.
+func openNode(tb testing.TB, log *slog.Logger) (*node.Node, string) {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "data")
+	n := reopen(tb, dir, log)
+	err := n.Store().PutTenant(store.Tenant{ID: "proef", Name: "Gemeente Proef", Phone: "14 0999",
+		ContactURL: "https://www.proef.example/contact", Hours: "ma-vr 9-17 uur"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := n.Ingest(context.Background(), retrieval.TenantScope("proef"), pages, nil)
+	if err != nil || res.Written != len(pages) {
+		tb.Fatalf("ingest: %+v, %v", res, err)
+	}
+	return n, dir
+}
+
+func reopen(tb testing.TB, dir string, log *slog.Logger) *node.Node {
+	tb.Helper()
+	cfg := node.DefaultConfig()
+	cfg.DataDir = dir
+	n, err := node.Open(context.Background(), cfg, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	return n
+}
+
+func post(tb testing.TB, url, contentType string, body io.Reader) (*http.Response, []byte) {
+	tb.Helper()
+	resp, err := http.Post(url, contentType, body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp, data
+}
+
+func TestHTTP_Ask(t *testing.T) {
+	n, _ := openNode(t, nil)
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+
+	t.Run("answer with citation", func(t *testing.T) {
+		// curl -d sends a form content type; the API takes the JSON anyway.
+		resp, body := post(t, srv.URL+"/api/v1/tenants/proef/ask", "application/x-www-form-urlencoded",
+			strings.NewReader(`{"question":"hoe vraag ik een paspoort aan"}`))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		var a answer.Answer
+		if err := json.Unmarshal(body, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Refused || len(a.Citations) == 0 || a.Citations[0].ID != "paspoort" {
+			t.Fatalf("want an answer citing the paspoort page, got %s", body)
+		}
+		if !strings.Contains(a.Text, "[1]") {
+			t.Errorf("answer has no citation marker: %q", a.Text)
+		}
+	})
+
+	t.Run("out of scope is refused with referral", func(t *testing.T) {
+		resp, body := post(t, srv.URL+"/api/v1/tenants/proef/ask", "application/json",
+			strings.NewReader(`{"question":"wat is de hoofdstad van Australië"}`))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		var a answer.Answer
+		json.Unmarshal(body, &a)
+		if !a.Refused || a.Handoff == nil || a.Handoff.Phone != "14 0999" || len(a.Citations) != 0 {
+			t.Fatalf("want a refusal with the tenant's phone, got %s", body)
+		}
+		if !strings.Contains(a.Text, "Gemeente Proef") {
+			t.Errorf("referral does not name the gemeente: %q", a.Text)
+		}
+	})
+
+	bad := []struct {
+		name, tenant, contentType string
+		body                      io.Reader
+		status                    int
+		detail                    string
+	}{
+		{"unknown tenant", "nergens", "application/json", strings.NewReader(`{"question":"paspoort"}`), 404, "niet bekend"},
+		{"empty question", "proef", "application/json", strings.NewReader(`{"question":"   "}`), 400, "vraagveld is leeg"},
+		{"missing question", "proef", "application/json", strings.NewReader(`{}`), 400, "vraagveld is leeg"},
+		{"10 MB question", "proef", "application/json", bytes.NewReader(append(append([]byte(`{"question":"`), bytes.Repeat([]byte("a"), 10<<20)...), `"}`...)), 400, "te groot"},
+		{"long question", "proef", "application/json", strings.NewReader(`{"question":"` + strings.Repeat("paspoort ", 200) + `"}`), 400, "te lang"},
+		{"invalid JSON", "proef", "application/json", strings.NewReader(`{"question":`), 400, "niet worden gelezen"},
+		{"wrong media type", "proef", "application/xml", strings.NewReader(`<q/>`), 415, "JSON"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := post(t, srv.URL+"/api/v1/tenants/"+tt.tenant+"/ask", tt.contentType, tt.body)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("content type %q", ct)
+			}
+			var p node.Problem
+			if err := json.Unmarshal(body, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Status != tt.status || !strings.Contains(p.Detail, tt.detail) {
+				t.Errorf("problem %+v, want detail containing %q", p, tt.detail)
+			}
+		})
+	}
+}
+
+func TestHTTP_TenantsAndHealth(t *testing.T) {
+	n, _ := openNode(t, nil)
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/tenants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []struct{ ID, Name string }
+	json.NewDecoder(resp.Body).Decode(&ts)
+	resp.Body.Close()
+	if len(ts) != 1 || ts[0].ID != "proef" || ts[0].Name != "Gemeente Proef" {
+		t.Fatalf("tenants = %+v", ts)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: status %d", path, resp.StatusCode)
+		}
+	}
+	resp, _ = http.Get(srv.URL + "/api/v1/nope")
+	if resp.StatusCode != 404 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unknown API path: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	resp.Body.Close()
+}
+
+func TestOpen_RebuildsCorruptIndex(t *testing.T) {
+	n, dir := openNode(t, nil)
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Corrupt every file of the lexical index.
+	bleveDir := filepath.Join(dir, "index", "bleve")
+	err := filepath.WalkDir(bleveDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.WriteFile(path, []byte("kapot"), 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	n = reopen(t, dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if !strings.Contains(logs.String(), "corrupt") {
+		t.Errorf("no log line about the corrupt index:\n%s", logs.String())
+	}
+	rep, err := n.Check(context.Background())
+	if err != nil || !rep.OK() || rep.Documents != len(pages) {
+		t.Fatalf("after rebuild: %+v, %v", rep, err)
+	}
+	hits, err := n.Search(context.Background(), "proef", "grofvuil", 3, "bm25")
+	if err != nil || len(hits) == 0 || hits[0].Chunk.DocID != "grofvuil" {
+		t.Fatalf("search after rebuild: %v, %v", hits, err)
+	}
+}
+
+func TestIngest_UnchangedAndChanged(t *testing.T) {
+	n, _ := openNode(t, nil)
+	ctx := context.Background()
+	res, err := n.Ingest(ctx, retrieval.TenantScope("proef"), pages, nil)
+	if err != nil || res.Unchanged != len(pages) || res.Written != 0 {
+		t.Fatalf("re-ingest of the same pages: %+v, %v", res, err)
+	}
+	changed := pages[1]
+	changed.HTML = `<p>Grofvuil brengt u voortaan zelf naar de milieustraat aan de Industrieweg.</p>`
+	res, err = n.Ingest(ctx, retrieval.TenantScope("proef"), []ingest.Page{changed}, nil)
+	if err != nil || res.Written != 1 {
+		t.Fatalf("changed page: %+v, %v", res, err)
+	}
+	hits, _ := n.Search(ctx, "proef", "Industrieweg", 3, "bm25")
+	if len(hits) == 0 || hits[0].Chunk.DocID != "grofvuil" {
+		t.Fatalf("changed text not searchable: %v", hits)
+	}
+	hits, _ = n.Search(ctx, "proef", "thuis", 5, "bm25")
+	for _, h := range hits {
+		if h.Chunk.DocID == "grofvuil" {
+			t.Fatalf("old text of the changed page is still found: %+v", h.Chunk)
+		}
+	}
+	rep, err := n.Check(ctx)
+	if err != nil || !rep.OK() {
+		t.Fatalf("check: %+v, %v", rep, err)
+	}
+}

@@ -1,0 +1,46 @@
+package retrieval_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+func TestStem(t *testing.T) {
+	tests := map[string]string{
+		"vragen": "vraag", "vraag": "vraag", "kosten": "kost", "vergunningen": "vergunning",
+		"mogelijkheden": "mogelijkheid", "containers": "container", "grote": "groot",
+		"huren": "huur", "paspoort": "paspoor", "vraagt": "vraag", "woont": "woon", "adres": "adres", "kinderen": "kinder",
+		"wonen": "woon", "nieuwe": "nieuw",
+	}
+	for in, want := range tests {
+		if got := retrieval.Stem(in); got != want {
+			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAnalyzer_Terms(t *testing.T) {
+	a := retrieval.NewAnalyzer()
+	tests := []struct{ in, want string }{
+		{"Hoe vraag ik een paspoort aan?", "vraag paspoor"},
+		{"Omgevingsvergunningen aanvragen", "omgevingsvergunning vergunning aanvraag"},
+		{"Café's en TERRASSEN", "cafe terras"},
+		{"Wat kost een ID-kaart?", "kost id kaar"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(a.Terms(tt.in), " "); got != tt.want {
+			t.Errorf("Terms(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func BenchmarkAnalyzer_Terms(b *testing.B) {
+	a := retrieval.NewAnalyzer()
+	text := strings.Repeat("U vraagt een omgevingsvergunning aan bij de gemeente. Neem uw paspoort en identiteitskaart mee naar de balie. ", 6)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		a.Terms(text)
+	}
+}
