@@ -33,9 +33,11 @@ type Expander struct {
 }
 
 // DefaultExpander returns the expander with the built-in municipal synonym
-// list (id-kaart ↔ identiteitskaart, stort ↔ milieustraat, ...).
+// list (id-kaart ↔ identiteitskaart, stort ↔ milieustraat, ...) and the
+// English-to-Dutch glossary of government words (passport → paspoort).
 func DefaultExpander() *Expander {
-	e, err := NewExpander(lexiconLines("lexicon/synonyms.txt"))
+	groups := append(lexiconLines("lexicon/synonyms.txt"), lexiconLines("lexicon/english.txt")...)
+	e, err := NewExpander(groups)
 	if err != nil {
 		// The list is embedded and covered by tests; a bad line is a build defect.
 		panic(err)

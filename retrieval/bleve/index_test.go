@@ -7,6 +7,7 @@ import (
 
 	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/bleve"
+	"github.com/assistent-nl/assistent/retrieval/retrievaltest"
 )
 
 func openMem(tb testing.TB) *bleve.Index {
@@ -84,4 +85,15 @@ func TestIndex_AppliedSequence(t *testing.T) {
 	if n, _ := x.Count(); n != 1 {
 		t.Fatalf("Count() = %d, want 1", n)
 	}
+}
+
+func TestIndex_Conformance(t *testing.T) {
+	retrievaltest.Run(t, func(tb testing.TB) retrieval.Index {
+		x, err := bleve.Open(filepath.Join(tb.TempDir(), "bleve"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { x.Close() })
+		return x
+	})
 }

@@ -1,0 +1,76 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/quality"
+	"github.com/assistent-nl/assistent/retrieval/hybrid"
+)
+
+// TestTuneRerank prints retrieval quality for a grid of re-ranking weights.
+// It is a calibration tool, not a check: it runs only when
+// ASSISTENT_TUNE_DATA (a data directory with the corpus ingested and a
+// tenant "eval") and ASSISTENT_TUNE_SET (a queries.jsonl) are set.
+func TestTuneRerank(t *testing.T) {
+	data, set := os.Getenv("ASSISTENT_TUNE_DATA"), os.Getenv("ASSISTENT_TUNE_SET")
+	if data == "" || set == "" {
+		t.Skip("set ASSISTENT_TUNE_DATA and ASSISTENT_TUNE_SET to calibrate")
+	}
+	var queries []quality.Query
+	for _, path := range strings.Split(set, ",") {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs, err := quality.ReadQueries(f, path)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries = append(queries, qs...)
+	}
+	base := node.DefaultConfig()
+	base.DataDir = data
+	type variant struct {
+		name string
+		edit func(*node.Config)
+	}
+	var variants []variant
+	for _, fusion := range []float64{0.5, 1, 1.5} {
+		for _, bm := range []float64{0, 0.5, 1} {
+			for _, title := range []float64{0.3, 0.6, 1} {
+				for _, prox := range []float64{0, 0.2, 0.4} {
+					variants = append(variants, variant{fmt.Sprintf("fusion=%.1f bm25=%.1f title=%.1f prox=%.1f", fusion, bm, title, prox), func(c *node.Config) {
+						c.Search.Rerank.Fusion, c.Search.Rerank.BM25, c.Search.Rerank.Title, c.Search.Rerank.Proximity = fusion, bm, title, prox
+					}})
+				}
+			}
+		}
+	}
+	for _, v := range variants {
+		cfg := base
+		v.edit(&cfg)
+		n, err := node.Open(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := quality.EvalRetrieval(context.Background(), "rerank", queries, func(ctx context.Context, q string) ([]string, error) {
+			res, err := n.Search(ctx, "eval", q, 40, hybrid.ModeRerank)
+			var ids []string
+			for _, r := range hybrid.GroupByDoc(res) {
+				ids = append(ids, r.Chunk.DocID)
+			}
+			return ids, err
+		})
+		n.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("%.4f %.4f %.4f  %s\n", m.NDCG10, m.Recall10, m.MRR10, v.name)
+	}
+}
