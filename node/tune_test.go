@@ -74,3 +74,36 @@ func TestTuneRerank(t *testing.T) {
 		fmt.Printf("%.4f %.4f %.4f  %s\n", m.NDCG10, m.Recall10, m.MRR10, v.name)
 	}
 }
+
+// TestSearchLoad runs the resident queries of ASSISTENT_TUNE_SET against
+// ASSISTENT_LOAD_DATA (tenant "bench") for profiling with -cpuprofile.
+func TestSearchLoad(t *testing.T) {
+	data, set := os.Getenv("ASSISTENT_LOAD_DATA"), os.Getenv("ASSISTENT_TUNE_SET")
+	if data == "" || set == "" {
+		t.Skip("set ASSISTENT_LOAD_DATA and ASSISTENT_TUNE_SET to profile")
+	}
+	f, err := os.Open(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs, err := quality.ReadQueries(f, set)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.DefaultConfig()
+	cfg.DataDir = data
+	n, err := node.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	mode, _ := hybrid.ParseMode(os.Getenv("ASSISTENT_LOAD_MODE"))
+	for range 3 {
+		for _, q := range qs {
+			if _, err := n.Search(context.Background(), "bench", q.Question, 10, mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

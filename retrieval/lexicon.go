@@ -71,8 +71,13 @@ func NewExpander(groups []string) (*Expander, error) {
 	return e, nil
 }
 
+// MaxExpansion bounds the words Expand adds: every added word costs a
+// posting-list walk in the lexical index.
+const MaxExpansion = 8
+
 // Expand returns the synonyms of the terms found in query, joined by
-// spaces, without words the query already has. It returns "" when nothing
+// spaces, without words the query already has, at most MaxExpansion words;
+// groups matched by longer phrases come first. It returns "" when nothing
 // matches.
 func (e *Expander) Expand(query string) string {
 	if e == nil || len(e.index) == 0 {
@@ -86,8 +91,8 @@ func (e *Expander) Expand(query string) string {
 	seen := map[int]bool{}
 	var out []string
 	added := map[string]bool{}
-	for i := range words {
-		for n := 1; n <= e.maxWords && i+n <= len(words); n++ {
+	for n := e.maxWords; n >= 1; n-- {
+		for i := 0; i+n <= len(words); i++ {
 			for _, g := range e.index[strings.Join(words[i:i+n], " ")] {
 				if seen[g] {
 					continue
@@ -95,7 +100,7 @@ func (e *Expander) Expand(query string) string {
 				seen[g] = true
 				for _, t := range e.groups[g] {
 					for _, w := range strings.Fields(t) {
-						if !have[w] && !added[w] {
+						if !have[w] && !added[w] && len(out) < MaxExpansion {
 							added[w] = true
 							out = append(out, w)
 						}
@@ -130,6 +135,16 @@ func normaliseTerms(s string) string {
 // Fold lower-cases s and removes diacritics from Latin letters
 // ("Één" → "een", "geïnd" → "geind").
 func Fold(s string) string {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

@@ -13,10 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
 	blevesearch "github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
@@ -39,9 +41,8 @@ const AnalyzerName = "nl_municipal"
 
 // Field boosts: a match in the title says more than one in the text.
 const (
-	boostTitle     = 2.0
-	boostHeadings  = 1.4
-	boostText      = 1.0
+	boostTitle     = 1.0
+	boostBody      = 1.0
 	boostExpansion = 0.35
 )
 
@@ -51,8 +52,9 @@ var _ retrieval.Index = (*Index)(nil)
 
 // Index is a bleve index of chunks. It is safe for concurrent use.
 type Index struct {
-	mu  sync.RWMutex
-	idx blevesearch.Index // nil after Close
+	mu       sync.RWMutex
+	idx      blevesearch.Index // nil after Close
+	analyzer analysis.Analyzer // the mapping's AnalyzerName, for queries
 }
 
 // Open opens the index at dir, creating it when absent. It returns an error
@@ -74,7 +76,16 @@ func Open(dir string) (*Index, error) {
 	default:
 		return nil, fmt.Errorf("open bleve index %s: %w: %w", dir, ErrCorrupt, err)
 	}
-	return &Index{idx: idx}, nil
+	return newIndex(idx)
+}
+
+func newIndex(idx blevesearch.Index) (*Index, error) {
+	a := idx.Mapping().AnalyzerNamed(AnalyzerName)
+	if a == nil {
+		idx.Close()
+		return nil, fmt.Errorf("bleve index: mapping has no analyzer %s", AnalyzerName)
+	}
+	return &Index{idx: idx, analyzer: a}, nil
 }
 
 // OpenMemory opens an index that lives only in memory, for tests and tools.
@@ -87,7 +98,7 @@ func OpenMemory() (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create in-memory bleve index: %w", err)
 	}
-	return &Index{idx: idx}, nil
+	return newIndex(idx)
 }
 
 // ErrCorrupt marks an on-disk index that exists but cannot be opened.
@@ -101,8 +112,9 @@ func Remove(dir string) error {
 	return nil
 }
 
-// NewMapping returns the index mapping: BM25 scoring, chunk fields analysed
-// with AnalyzerName, scope as a keyword.
+// NewMapping returns the index mapping: BM25 scoring, the chunk's title and
+// body (title, headings and text) analysed with AnalyzerName, scope as a
+// keyword.
 func NewMapping() (*mapping.IndexMappingImpl, error) {
 	im := blevesearch.NewIndexMapping()
 	im.ScoringModel = index.BM25Scoring
@@ -157,8 +169,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 
 	doc := blevesearch.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt("title", text())
-	doc.AddFieldMappingsAt("headings", text())
-	doc.AddFieldMappingsAt("text", text())
+	doc.AddFieldMappingsAt("body", text())
 	doc.AddFieldMappingsAt("scope", scope)
 	im.DefaultMapping = doc
 	im.DefaultAnalyzer = AnalyzerName
@@ -207,10 +218,9 @@ func (x *Index) Apply(ctx context.Context, upserts []retrieval.Chunk, deletes []
 
 func fields(c retrieval.Chunk) map[string]interface{} {
 	return map[string]interface{}{
-		"title":    c.Title,
-		"headings": strings.Join(c.Headings, " \n "),
-		"text":     c.Text,
-		"scope":    c.Scope,
+		"title": c.Title,
+		"body":  c.Title + " \n " + strings.Join(c.Headings, " \n ") + " \n " + c.Text,
+		"scope": c.Scope,
 	}
 }
 
@@ -243,24 +253,32 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	if len(q.Scopes) == 0 || strings.TrimSpace(q.Text+q.Expansion) == "" {
 		return nil, nil
 	}
+	// One field holds title, headings and text, so a query term costs one
+	// posting-list walk; the typed words also score on the title, where a
+	// match says most. Expansions score on the body only, weighted down.
+	// The terms go into one flat disjunction, each term once per field
+	// (the compound filter repeats a word that is itself a part).
 	var should []query.Query
-	add := func(text string, weight float64) {
-		if strings.TrimSpace(text) == "" {
-			return
-		}
-		for _, f := range []struct {
-			name  string
-			boost float64
-		}{{"title", boostTitle}, {"headings", boostHeadings}, {"text", boostText}} {
-			m := query.NewMatchQuery(text)
-			m.SetField(f.name)
-			m.Analyzer = AnalyzerName
-			m.SetBoost(f.boost * weight)
-			should = append(should, m)
+	seen := map[string]bool{}
+	add := func(text, field string, boost float64) {
+		for _, tok := range x.analyzer.Analyze([]byte(text)) {
+			term := string(tok.Term)
+			if seen[field+"\x00"+term] {
+				continue
+			}
+			seen[field+"\x00"+term] = true
+			t := query.NewTermQuery(term)
+			t.SetField(field)
+			t.SetBoost(boost)
+			should = append(should, t)
 		}
 	}
-	add(q.Text, 1)
-	add(q.Expansion, boostExpansion)
+	add(q.Text, "title", boostTitle)
+	add(q.Text, "body", boostBody)
+	add(q.Expansion, "body", boostExpansion)
+	if len(should) == 0 {
+		return nil, nil
+	}
 
 	var scopes []query.Query
 	for _, s := range q.Scopes {
@@ -270,10 +288,19 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	}
 	bq := query.NewBooleanQuery(nil, nil, nil)
 	bq.AddMust(query.NewDisjunctionQuery(should))
-	bq.AddFilter(query.NewDisjunctionQuery(scopes))
+	all, err := x.coversAllScopes(q.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	if !all {
+		// The filter walks the scope's posting list in step with the
+		// query; skip it when every chunk in the index may match anyway.
+		bq.AddFilter(query.NewDisjunctionQuery(scopes))
+	}
 
+	// Sorting by score alone: a tie-break on _id would load the external id
+	// of every matching chunk, which dominates the cost at 100k chunks.
 	req := blevesearch.NewSearchRequestOptions(bq, q.Limit(), 0, false)
-	req.SortBy([]string{"-_score", "_id"})
 	res, err := x.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("bleve search: %w", err)
@@ -283,6 +310,28 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 		hits = append(hits, retrieval.Hit{ChunkID: h.ID, Score: h.Score})
 	}
 	return hits, nil
+}
+
+// coversAllScopes reports whether scopes include every scope that has
+// chunks in the index.
+func (x *Index) coversAllScopes(scopes []string) (bool, error) {
+	d, err := x.idx.FieldDict("scope")
+	if err != nil {
+		return false, fmt.Errorf("read scopes: %w", err)
+	}
+	defer d.Close()
+	for {
+		e, err := d.Next()
+		if err != nil {
+			return false, fmt.Errorf("read scopes: %w", err)
+		}
+		if e == nil {
+			return true, nil
+		}
+		if !slices.Contains(scopes, e.Term) {
+			return false, nil
+		}
+	}
 }
 
 // Count returns the number of chunks in the index.

@@ -188,7 +188,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank, LexicalTop: lexTop})
 	}
 	if mode == ModeRerank {
-		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, results)
+		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, results, k)
 	}
 	if len(results) > k {
 		results = results[:k]

@@ -3,6 +3,7 @@ package hybrid
 import (
 	"errors"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,7 +45,7 @@ type analysed struct {
 	total int
 }
 
-func rerank(cfg RerankConfig, terms func(string) []string, query, expansion string, results []Result) []Result {
+func rerank(cfg RerankConfig, terms func(string) []string, query, expansion string, results []Result, k int) []Result {
 	if len(results) == 0 {
 		return results
 	}
@@ -126,7 +127,7 @@ func rerank(cfg RerankConfig, terms func(string) []string, query, expansion stri
 		results[i].Score = score
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Score > results[j].Score })
-	return dedupe(results, cfg.DupJaccard)
+	return dedupe(results, cfg.DupJaccard, k)
 }
 
 // proximity is the IDF-weighted share of distinct query terms inside the
@@ -165,12 +166,16 @@ func proximity(text []string, idf map[string]float64) float64 {
 }
 
 // dedupe drops results whose text overlaps an earlier result's by word
-// shingles above threshold (the same text published on two pages).
-func dedupe(results []Result, threshold float64) []Result {
+// 3-shingles above threshold (the same text published on two pages). It
+// stops once k results are kept.
+func dedupe(results []Result, threshold float64, k int) []Result {
 	kept := results[:0:0]
-	var shingles []map[string]bool
+	var shingles [][]uint64
 	for _, r := range results {
-		s := shingleSet(r.Chunk.Text)
+		if len(kept) == k {
+			break
+		}
+		s := shingleHashes(r.Chunk.Text)
 		dup := false
 		for _, o := range shingles {
 			if jaccard(s, o) >= threshold {
@@ -187,26 +192,49 @@ func dedupe(results []Result, threshold float64) []Result {
 	return kept
 }
 
-func shingleSet(text string) map[string]bool {
+// shingleHashes returns the sorted, distinct FNV-1a hashes of the word
+// 3-shingles of text (lower case).
+func shingleHashes(text string) []uint64 {
 	w := strings.Fields(strings.ToLower(text))
-	s := make(map[string]bool, len(w))
-	for i := 0; i+3 <= len(w); i++ {
-		s[w[i]+" "+w[i+1]+" "+w[i+2]] = true
+	const offset, prime = 14695981039346656037, 1099511628211
+	hashWord := func(s string) uint64 {
+		h := uint64(offset)
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * prime
+		}
+		return h
 	}
-	if len(w) < 3 && len(w) > 0 {
-		s[strings.Join(w, " ")] = true
+	hw := make([]uint64, len(w))
+	for i, x := range w {
+		hw[i] = hashWord(x)
 	}
-	return s
+	var out []uint64
+	if len(w) < 3 {
+		out = append(out, hw...)
+	}
+	for i := 0; i+3 <= len(hw); i++ {
+		out = append(out, hw[i]*31*31+hw[i+1]*31+hw[i+2])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
-func jaccard(a, b map[string]bool) float64 {
+// jaccard of two sorted, distinct hash sets.
+func jaccard(a, b []uint64) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
 	inter := 0
-	for k := range a {
-		if b[k] {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
 			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
