@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
 )
 
@@ -49,6 +50,10 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	if err != nil {
 		return answer.Answer{}, err
 	}
+	results, err = n.withIntro(results)
+	if err != nil {
+		return answer.Answer{}, err
+	}
 	req := answer.Request{
 		Question: question,
 		Lang:     "nl",
@@ -72,8 +77,38 @@ func passages(results []hybrid.Result, k int) []answer.Passage {
 		perDoc[r.Chunk.DocKey]++
 		out = append(out, answer.Passage{
 			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
-			Section: r.Chunk.Section(), Text: r.Chunk.Text, Score: r.Score,
+			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,
 		})
 	}
 	return out
+}
+
+// withIntro puts the first chunk of the best document right after its best
+// chunk: pages open with what matters most ("Dan vraagt u een paspoort aan
+// in het gemeentehuis"), and the answerer should see it.
+func (n *Node) withIntro(results []hybrid.Result) ([]hybrid.Result, error) {
+	if len(results) == 0 || results[0].Chunk.Ord == 0 {
+		return results, nil
+	}
+	top := results[0].Chunk
+	for i, r := range results {
+		if r.Chunk.DocKey == top.DocKey && r.Chunk.Ord == 0 {
+			if i == 1 {
+				return results, nil
+			}
+			out := append([]hybrid.Result{results[0], r}, results[1:i]...)
+			return append(out, results[i+1:]...), nil
+		}
+	}
+	id := store.ChunkID(top.DocKey, 0)
+	got, err := n.store.Chunks([]string{id})
+	if err != nil {
+		return nil, err
+	}
+	intro, ok := got[id]
+	if !ok {
+		return results, nil
+	}
+	out := append([]hybrid.Result{results[0], {Chunk: intro, Score: results[0].Score}}, results[1:]...)
+	return out, nil
 }

@@ -420,7 +420,7 @@ func (n *Node) Search(ctx context.Context, tenant, text string, k int, mode hybr
 	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	return n.searcher.Search(ctx, hybrid.Request{Text: text, Scopes: scopes, K: k, Mode: mode})
+	return n.searcher.Search(ctx, hybrid.Request{Text: text, Scopes: scopes, K: k, Mode: mode, Local: scopes[0]})
 }
 
 // tenant returns the tenant with id, or an error wrapping ErrUnknownTenant.

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
+	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/quality"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
 )
@@ -19,12 +21,16 @@ type evalReport struct {
 }
 
 func (m *Main) runEval(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "confidence" {
+		return m.runEvalConfidence(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "retrieval" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintln(m.Stderr, "Usage: assistent eval retrieval --data DIR --tenant ID --set FILE [--mode MODE] [--json]")
+			fmt.Fprintln(m.Stderr, "       assistent eval confidence --data DIR --tenant ID --set FILE [--json]")
 			return nil
 		}
-		return usagef("eval: want 'eval retrieval --set FILE ...'")
+		return usagef("eval: want 'eval retrieval --set FILE ...' or 'eval confidence --set FILE ...'")
 	}
 	fs := m.flagSet("eval retrieval", "eval retrieval --data DIR --tenant ID --set FILE [--mode bm25|vector|hybrid|rerank] [--json]")
 	data := fs.String("data", "data", "node data directory")
@@ -96,5 +102,64 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 	for _, r := range rep.Results {
 		fmt.Fprintf(m.Stdout, "%-8s %8.4f %9.4f %9.4f %8.4f %8.2f %8.2f %8.2f\n", r.Mode, r.NDCG10, r.Recall5, r.Recall10, r.MRR10, r.P50ms, r.P95ms, r.P99ms)
 	}
+	return nil
+}
+
+type confidenceReport struct {
+	Set         string              `json:"set"`
+	Current     float64             `json:"current_threshold"`
+	AtCurrent   quality.Calibration `json:"at_current"`
+	Calibration quality.Calibration `json:"calibrated"`
+}
+
+// runEvalConfidence measures how well the answerer's confidence separates
+// questions the sources answer from questions they do not, and proposes
+// the refusal threshold.
+func (m *Main) runEvalConfidence(ctx context.Context, args []string) error {
+	fs := m.flagSet("eval confidence", "eval confidence --data DIR --tenant ID --set FILE [--json]")
+	data := fs.String("data", "data", "node data directory")
+	tenant := fs.String("tenant", "", "tenant whose content (and national collections) to search")
+	set := fs.String("set", "", "query set in the queries.jsonl format; repeat with commas for several")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *tenant == "" || *set == "" {
+		return usagef("eval confidence: --tenant and --set are required")
+	}
+	var queries []quality.Query
+	for _, path := range strings.Split(*set, ",") {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		qs, err := quality.ReadQueries(f, path)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+		queries = append(queries, qs...)
+	}
+	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	samples, err := n.ConfidenceSamples(ctx, *tenant, queries)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	cur := node.DefaultConfig().Extractive.MinConfidence
+	rep := confidenceReport{Set: *set, Current: cur, AtCurrent: quality.RatesAt(samples, cur), Calibration: quality.Calibrate(samples)}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprintf(m.Stdout, "%s: %d answerable and %d unanswerable samples\n", rep.Set, rep.Calibration.Answerable, rep.Calibration.Unanswerable)
+	fmt.Fprintf(m.Stdout, "current threshold %.3f: answers %.1f%% of answerable, refuses %.1f%% of unanswerable\n",
+		cur, 100*rep.AtCurrent.AnswerRate, 100*rep.AtCurrent.RefuseRate)
+	fmt.Fprintf(m.Stdout, "calibrated threshold %.3f: answers %.1f%% of answerable, refuses %.1f%% of unanswerable\n",
+		rep.Calibration.Threshold, 100*rep.Calibration.AnswerRate, 100*rep.Calibration.RefuseRate)
 	return nil
 }

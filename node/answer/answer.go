@@ -19,6 +19,7 @@ type Passage struct {
 	URL     string
 	Title   string
 	Section string // innermost heading, may be empty
+	Ord     int    // position of the passage in its document, from 0
 	Text    string
 	Score   float64 // retrieval score, comparable within one request
 }

@@ -22,7 +22,7 @@ type ExtractiveConfig struct {
 
 // DefaultExtractiveConfig returns the calibrated defaults.
 func DefaultExtractiveConfig() ExtractiveConfig {
-	return ExtractiveConfig{MaxPassages: 3, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.42}
+	return ExtractiveConfig{MaxPassages: 3, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.2}
 }
 
 // Validate reports the first invalid field.
@@ -89,10 +89,10 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 		return a, nil
 	}
 
-	// Term weights: IDF over the offered passages, so a question word that no
-	// passage has weighs most and pulls the confidence down.
-	sets := make([]map[string]bool, len(passages))
-	for i, p := range passages {
+	// Term weights: IDF over all offered passages, so a question word that
+	// no passage has weighs most and pulls the confidence down.
+	sets := make([]map[string]bool, len(req.Passages))
+	for i, p := range req.Passages {
 		sets[i] = e.termSet(p.Title + " \n " + p.Section + " \n " + p.Text)
 	}
 	weights := map[string]float64{}
@@ -104,9 +104,10 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 				df++
 			}
 		}
-		weights[t] = math.Log(1 + float64(len(passages)+1)/(float64(df)+0.5))
+		weights[t] = math.Log(1 + float64(len(sets)+1)/(float64(df)+0.5))
 		total += weights[t]
 	}
+	title := e.termSet(passages[0].Title)
 
 	var cands []candidate
 	var best candidate
@@ -127,6 +128,9 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 			score := (cov + 0.35*ctxCov) / total
 			score *= 1 / (1 + 0.3*float64(i))
 			score *= 1 + 0.2/float64(1+j)
+			if strings.HasSuffix(s, "?") {
+				score *= 0.5 // a question in the text rarely answers one
+			}
 			if n := len(strings.Fields(s)); n < 4 {
 				score *= 0.5
 			} else if n > 60 {
@@ -140,7 +144,7 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 		}
 	}
 
-	conf := e.confidence(weights, total, sets[0], best.score)
+	conf := e.confidence(weights, total, sets[0], title, best.score)
 	if conf < e.cfg.MinConfidence || best.score == 0 {
 		a := Refusal(req, conf)
 		a.Route = RouteExtractive
@@ -148,19 +152,23 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	}
 
 	chosen := e.choose(cands, best)
+	readingOrder(chosen, passages)
 	return e.compose(req, passages, chosen, conf), nil
 }
 
 // confidence combines how much of the question the best passage covers with
 // how well the best sentence matches, on a 0..1 scale.
-func (e *Extractive) confidence(weights map[string]float64, total float64, top map[string]bool, bestSentence float64) float64 {
-	var covered float64
+func (e *Extractive) confidence(weights map[string]float64, total float64, top, title map[string]bool, bestSentence float64) float64 {
+	var covered, inTitle float64
 	for t, w := range weights {
 		if top[t] {
 			covered += w
 		}
+		if title[t] {
+			inTitle += w
+		}
 	}
-	c := 0.65*covered/total + 0.35*math.Min(1, bestSentence)
+	c := 0.5*covered/total + 0.3*inTitle/total + 0.2*math.Min(1, bestSentence)
 	return math.Round(c*1000) / 1000
 }
 
@@ -196,13 +204,33 @@ func (e *Extractive) choose(cands []candidate, best candidate) []candidate {
 			}
 		}
 	}
-	sort.Slice(chosen, func(i, j int) bool {
-		if chosen[i].passage != chosen[j].passage {
-			return chosen[i].passage < chosen[j].passage
-		}
-		return chosen[i].pos < chosen[j].pos
-	})
 	return chosen
+}
+
+// readingOrder sorts sentences by the rank of their document, then by
+// where they stand in it.
+func readingOrder(chosen []candidate, passages []Passage) {
+	docRank := map[string]int{}
+	for i, p := range passages {
+		if _, ok := docRank[p.URL+"\x00"+p.DocID]; !ok {
+			docRank[p.URL+"\x00"+p.DocID] = i
+		}
+	}
+	key := func(c candidate) (int, int, int) {
+		p := passages[c.passage]
+		return docRank[p.URL+"\x00"+p.DocID], p.Ord, c.pos
+	}
+	sort.Slice(chosen, func(i, j int) bool {
+		a1, a2, a3 := key(chosen[i])
+		b1, b2, b3 := key(chosen[j])
+		if a1 != b1 {
+			return a1 < b1
+		}
+		if a2 != b2 {
+			return a2 < b2
+		}
+		return a3 < b3
+	})
 }
 
 func (e *Extractive) compose(req Request, passages []Passage, chosen []candidate, conf float64) Answer {

@@ -61,6 +61,23 @@ func Calibrate(samples []Sample) Calibration {
 	return c
 }
 
+// RatesAt returns the answer and refusal rates of samples at threshold t.
+func RatesAt(samples []Sample, t float64) Calibration {
+	var pos, neg []float64
+	for _, s := range samples {
+		if s.Answerable {
+			pos = append(pos, s.Confidence)
+		} else {
+			neg = append(neg, s.Confidence)
+		}
+	}
+	c := Calibration{Threshold: t, Answerable: len(pos), Unanswerable: len(neg)}
+	if len(pos) > 0 && len(neg) > 0 {
+		c.AnswerRate, c.RefuseRate = rates(pos, neg, t)
+	}
+	return c
+}
+
 func rates(pos, neg []float64, t float64) (answer, refuse float64) {
 	for _, p := range pos {
 		if p >= t {

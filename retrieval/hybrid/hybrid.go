@@ -104,6 +104,9 @@ type Request struct {
 	Scopes []string
 	K      int // results wanted, default 10
 	Mode   Mode
+	// Local is the scope of the asker's own content (the tenant); the
+	// re-ranker prefers it over national and other collections.
+	Local string
 }
 
 // Result is a retrieved chunk with its final score (comparable only within
@@ -188,7 +191,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank, LexicalTop: lexTop})
 	}
 	if mode == ModeRerank {
-		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, results, k)
+		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, req.Local, results, k)
 	}
 	if len(results) > k {
 		results = results[:k]

@@ -18,13 +18,14 @@ type RerankConfig struct {
 	Coverage   float64 // share of query terms anywhere in the chunk
 	Proximity  float64 // query terms close together in the text
 	Expansion  float64 // weight of synonym terms relative to typed terms
+	Local      float64 // bonus for chunks of Request.Local: own content first
 	DupJaccard float64 // shingle overlap above which a chunk is a near-duplicate
 }
 
 // DefaultRerankConfig returns weights calibrated on the Rijksoverheid
 // resident query set (see retrieval/DESIGN.md).
 func DefaultRerankConfig() RerankConfig {
-	return RerankConfig{Pool: 40, Fusion: 1.0, BM25: 0.5, Title: 1.0, Coverage: 0.4, Proximity: 0, Expansion: 0.35, DupJaccard: 0.85}
+	return RerankConfig{Pool: 40, Fusion: 1.0, BM25: 0.5, Title: 1.0, Coverage: 0.4, Proximity: 0, Expansion: 0.35, Local: 0.5, DupJaccard: 0.85}
 }
 
 // Validate reports the first invalid field.
@@ -45,7 +46,7 @@ type analysed struct {
 	total int
 }
 
-func rerank(cfg RerankConfig, terms func(string) []string, query, expansion string, results []Result, k int) []Result {
+func rerank(cfg RerankConfig, terms func(string) []string, query, expansion, local string, results []Result, k int) []Result {
 	if len(results) == 0 {
 		return results
 	}
@@ -124,6 +125,9 @@ func rerank(cfg RerankConfig, terms func(string) []string, query, expansion stri
 		score += cfg.Title * safeDiv(inHead, idfSum)
 		score += cfg.Coverage * safeDiv(inAll, idfSum)
 		score += cfg.Proximity * proximity(a.text, idf)
+		if local != "" && results[i].Chunk.Scope == local {
+			score += cfg.Local
+		}
 		results[i].Score = score
 	}
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Score > results[j].Score })
