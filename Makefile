@@ -4,7 +4,7 @@
 
 # test runs the whole suite the way CI does.
 test:
-	go test -race -count=1 ./...
+	go test -race ./...
 
 # gen regenerates gen/ from proto/.
 gen:

@@ -16,7 +16,7 @@ type ExtractiveConfig struct {
 	MaxChars     int     // answer length budget, citations excluded
 	MinRelative  float64 // a sentence joins when its score is this share of the best
 	// MinConfidence is the threshold below which the generator refuses.
-	// It is calibrated on the eval sets (see node/answer/DESIGN.md).
+	// It is calibrated with "assistent eval confidence" (see BENCHMARKS.md).
 	MinConfidence float64
 }
 

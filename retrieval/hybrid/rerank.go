@@ -25,7 +25,7 @@ type RerankConfig struct {
 // DefaultRerankConfig returns weights calibrated on the Rijksoverheid
 // resident query set (see retrieval/DESIGN.md).
 func DefaultRerankConfig() RerankConfig {
-	return RerankConfig{Pool: 40, Fusion: 1.0, BM25: 0.5, Title: 1.0, Coverage: 0.4, Proximity: 0, Expansion: 0.35, Local: 0.5, DupJaccard: 0.85}
+	return RerankConfig{Pool: 25, Fusion: 1.0, BM25: 0.5, Title: 1.0, Coverage: 0.4, Proximity: 0, Expansion: 0.35, Local: 0.5, DupJaccard: 0.85}
 }
 
 // Validate reports the first invalid field.
