@@ -1,0 +1,98 @@
+package store_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+func doc(scope, id, hash string, texts ...string) store.DocWrite {
+	d := retrieval.Document{ID: id, Scope: scope, URL: "https://x.example/" + id, Title: id}
+	w := store.DocWrite{Doc: d, Hash: hash}
+	for i, t := range texts {
+		w.Chunks = append(w.Chunks, retrieval.Chunk{ID: store.ChunkID(d.Key(), i), DocKey: d.Key(), DocID: id,
+			Scope: scope, Text: t, Ord: i, Vector: []float32{1, float32(i)}})
+	}
+	return w
+}
+
+func TestStore_WriteBatch(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	s, err := store.Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	scope := retrieval.NationalScope("rijk")
+
+	res, err := s.WriteBatch([]store.DocWrite{doc(scope, "a", "h1", "een", "twee", "drie"), doc(scope, "b", "h1", "vier")}, now)
+	if err != nil || res.Written != 2 || res.Change.Seq != 1 || len(res.Change.Upserts) != 4 {
+		t.Fatalf("first batch: %+v, %v", res, err)
+	}
+	// Unchanged documents write nothing and take no sequence number.
+	res, err = s.WriteBatch([]store.DocWrite{doc(scope, "a", "h1", "een", "twee", "drie")}, now)
+	if err != nil || res.Unchanged != 1 || res.Change.Seq != 0 {
+		t.Fatalf("unchanged batch: %+v, %v", res, err)
+	}
+	// A shorter new version removes the chunks beyond its end.
+	res, err = s.WriteBatch([]store.DocWrite{doc(scope, "a", "h2", "een nieuw")}, now)
+	if err != nil || res.Change.Seq != 2 || len(res.Change.Deletes) != 2 {
+		t.Fatalf("shrinking batch: %+v, %v", res, err)
+	}
+	got, err := s.Chunks([]string{store.ChunkID(retrieval.DocKey(scope, "a"), 0), store.ChunkID(retrieval.DocKey(scope, "a"), 1)})
+	if err != nil || len(got) != 1 || got[store.ChunkID(retrieval.DocKey(scope, "a"), 0)].Text != "een nieuw" {
+		t.Fatalf("chunks after shrink: %+v, %v", got, err)
+	}
+	changes, err := s.ChangesAfter(1)
+	if err != nil || len(changes) != 1 || changes[0].Seq != 2 {
+		t.Fatalf("ChangesAfter(1) = %+v, %v", changes, err)
+	}
+	if err := s.PruneChanges(2); err != nil {
+		t.Fatal(err)
+	}
+	if changes, _ := s.ChangesAfter(0); len(changes) != 0 {
+		t.Fatalf("changes after prune: %+v", changes)
+	}
+	cols, err := s.Collections()
+	if err != nil || len(cols) != 1 || cols[0].Name != "rijk" || cols[0].Docs != 2 {
+		t.Fatalf("collections: %+v, %v", cols, err)
+	}
+	// Vectors come back with their chunks.
+	n := 0
+	err = s.ForEachChunk(func(c retrieval.Chunk) error {
+		if len(c.Vector) != 2 {
+			t.Errorf("chunk %s has vector %v", c.ID, c.Vector)
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("ForEachChunk: %d chunks, %v", n, err)
+	}
+	// A batch with a wrongly numbered chunk is refused whole.
+	bad := doc(scope, "c", "h1", "x")
+	bad.Chunks[0].ID = "verkeerd"
+	if _, err := s.WriteBatch([]store.DocWrite{doc(scope, "d", "h1", "y"), bad}, now); err == nil {
+		t.Fatal("a batch with a bad chunk id was accepted")
+	}
+	if _, err := s.Doc(retrieval.DocKey(scope, "d")); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a document of the refused batch was stored: %v", err)
+	}
+}
+
+func TestStore_Locked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	s, err := store.Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := store.Open(path, 50*time.Millisecond); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
