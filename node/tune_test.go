@@ -41,12 +41,12 @@ func TestTuneRerank(t *testing.T) {
 		edit func(*node.Config)
 	}
 	var variants []variant
-	for _, fusion := range []float64{0.5, 1, 1.5} {
-		for _, bm := range []float64{0, 0.5, 1} {
-			for _, title := range []float64{0.3, 0.6, 1} {
-				for _, prox := range []float64{0, 0.2, 0.4} {
-					variants = append(variants, variant{fmt.Sprintf("fusion=%.1f bm25=%.1f title=%.1f prox=%.1f", fusion, bm, title, prox), func(c *node.Config) {
-						c.Search.Rerank.Fusion, c.Search.Rerank.BM25, c.Search.Rerank.Title, c.Search.Rerank.Proximity = fusion, bm, title, prox
+	for _, vw := range []float64{0.5, 0.75, 1} {
+		for _, title := range []float64{0.6, 1, 1.5} {
+			for _, cov := range []float64{0.2, 0.4, 0.8} {
+				for _, fusion := range []float64{0.5, 1} {
+					variants = append(variants, variant{fmt.Sprintf("vector=%.2f title=%.1f coverage=%.1f fusion=%.1f", vw, title, cov, fusion), func(c *node.Config) {
+						c.Search.VectorWeight, c.Search.Rerank.Title, c.Search.Rerank.Coverage, c.Search.Rerank.Fusion = vw, title, cov, fusion
 					}})
 				}
 			}

@@ -101,9 +101,11 @@ func Stem(w string) string {
 		return w[:n-1]
 	case n > 4 && strings.HasSuffix(w, "e") && !isVowel(w[n-2]):
 		return restore(w[:n-1])
-	case n > 4 && w[n-1] == 't' && !isVowel(w[n-2]) && w[n-2] != 't':
+	case n > 4 && (w[n-1] == 't' || w[n-1] == 'd') && !isVowel(w[n-2]) && w[n-2] != 't' && w[n-2] != 'd':
 		// Verb forms: "vraagt" → "vraag", "woont" → "woon". Nouns ending in
-		// -t lose it too ("paspoort" → "paspoor"), on both sides alike.
+		// -t lose it too ("paspoort" → "paspoor"), on both sides alike; a
+		// final -d sounds as -t and is a common misspelling of it
+		// ("paspoord").
 		return w[:n-1]
 	}
 	return w

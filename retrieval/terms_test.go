@@ -11,7 +11,7 @@ func TestStem(t *testing.T) {
 	tests := map[string]string{
 		"vragen": "vraag", "vraag": "vraag", "kosten": "kost", "vergunningen": "vergunning",
 		"mogelijkheden": "mogelijkheid", "containers": "container", "grote": "groot",
-		"huren": "huur", "paspoort": "paspoor", "vraagt": "vraag", "woont": "woon", "adres": "adres", "kinderen": "kinder",
+		"huren": "huur", "paspoort": "paspoor", "vraagt": "vraag", "paspoord": "paspoor", "woont": "woon", "adres": "adres", "kinderen": "kinder",
 		"wonen": "woon", "nieuwe": "nieuw",
 	}
 	for in, want := range tests {

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	blevesearch "github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -44,6 +45,11 @@ const (
 	boostTitle     = 1.0
 	boostBody      = 1.0
 	boostExpansion = 0.35
+	boostTypo      = 0.7 // a fuzzy match is a guess
+
+	// minFuzzyLen is the shortest unknown word searched with typos allowed;
+	// shorter ones match too many unrelated words.
+	minFuzzyLen = 6
 )
 
 var appliedKey = []byte("assistent.applied_seq")
@@ -258,24 +264,59 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	// match says most. Expansions score on the body only, weighted down.
 	// The terms go into one flat disjunction, each term once per field
 	// (the compound filter repeats a word that is itself a part).
+	//
+	// A typed word the index does not know at all is most likely a typo
+	// ("identitijdskaart"): it is searched with an edit distance of 1 (2 for
+	// long words) instead.
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("bleve search: %w", err)
+	}
+	reader, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("bleve search: %w", err)
+	}
+	defer reader.Close()
 	var should []query.Query
 	seen := map[string]bool{}
-	add := func(text, field string, boost float64) {
+	add := func(text, field string, boost float64, typos bool) error {
 		for _, tok := range x.analyzer.Analyze([]byte(text)) {
 			term := string(tok.Term)
 			if seen[field+"\x00"+term] {
 				continue
 			}
 			seen[field+"\x00"+term] = true
+			if typos && utf8.RuneCountInString(term) >= minFuzzyLen {
+				known, err := termKnown(ctx, reader, term, field)
+				if err != nil {
+					return err
+				}
+				if !known {
+					f := query.NewFuzzyQuery(term)
+					f.SetField(field)
+					f.SetFuzziness(1 + utf8.RuneCountInString(term)/9)
+					f.SetPrefix(1)
+					f.SetBoost(boost * boostTypo)
+					should = append(should, f)
+					continue
+				}
+			}
 			t := query.NewTermQuery(term)
 			t.SetField(field)
 			t.SetBoost(boost)
 			should = append(should, t)
 		}
+		return nil
 	}
-	add(q.Text, "title", boostTitle)
-	add(q.Text, "body", boostBody)
-	add(q.Expansion, "body", boostExpansion)
+	if err := add(q.Text, "title", boostTitle, false); err != nil {
+		return nil, err
+	}
+	if err := add(q.Text, "body", boostBody, true); err != nil {
+		return nil, err
+	}
+	if err := add(q.Expansion, "body", boostExpansion, false); err != nil {
+		return nil, err
+	}
 	if len(should) == 0 {
 		return nil, nil
 	}
@@ -310,6 +351,16 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 		hits = append(hits, retrieval.Hit{ChunkID: h.ID, Score: h.Score})
 	}
 	return hits, nil
+}
+
+// termKnown reports whether any chunk has term in field.
+func termKnown(ctx context.Context, r index.IndexReader, term, field string) (bool, error) {
+	tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
+	if err != nil {
+		return false, fmt.Errorf("look up term %q: %w", term, err)
+	}
+	defer tfr.Close()
+	return tfr.Count() > 0, nil
 }
 
 // coversAllScopes reports whether scopes include every scope that has

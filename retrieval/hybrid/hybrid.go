@@ -43,12 +43,15 @@ type ChunkSource interface {
 type Config struct {
 	Candidates int     // hits taken from each index before fusion
 	RRFK       float64 // reciprocal rank fusion constant
+	// VectorWeight scales the vector list's share in the fusion (the
+	// lexical list's is 1): the built-in embedder is weaker than BM25.
+	VectorWeight float64
 	Rerank     RerankConfig
 }
 
 // DefaultConfig returns the tuned defaults: 60 candidates, k = 60.
 func DefaultConfig() Config {
-	return Config{Candidates: 60, RRFK: 60, Rerank: DefaultRerankConfig()}
+	return Config{Candidates: 60, RRFK: 60, VectorWeight: 1, Rerank: DefaultRerankConfig()}
 }
 
 // Validate reports the first invalid field.
@@ -58,6 +61,8 @@ func (c Config) Validate() error {
 		return errors.New("search.candidates: must be at least 1")
 	case c.RRFK <= 0:
 		return errors.New("search.rrf_k: must be positive")
+	case c.VectorWeight < 0:
+		return errors.New("search.vector_weight: must not be negative")
 	}
 	return c.Rerank.Validate()
 }
@@ -162,7 +167,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 		}
 	}
 
-	fused := fuse(s.cfg.RRFK, lex, vec, mode)
+	fused := fuse(s.cfg.RRFK, s.cfg.VectorWeight, lex, vec, mode)
 	if mode != ModeRerank && len(fused) > k {
 		fused = fused[:k]
 	}
@@ -206,12 +211,12 @@ type fusedHit struct {
 }
 
 // fuse merges the ranked lists by reciprocal rank fusion: the score of a
-// chunk is the sum over lists of 1/(k + rank). With one list in play the
+// chunk is the sum over lists of weight/(k + rank). With one list in play the
 // order of that list is kept.
-func fuse(k float64, lex, vec []retrieval.Hit, mode Mode) []fusedHit {
+func fuse(k, vecWeight float64, lex, vec []retrieval.Hit, mode Mode) []fusedHit {
 	byID := map[string]*fusedHit{}
 	var order []*fusedHit
-	add := func(hits []retrieval.Hit, lexical bool) {
+	add := func(hits []retrieval.Hit, lexical bool, weight float64) {
 		for i, h := range hits {
 			f := byID[h.ChunkID]
 			if f == nil {
@@ -219,7 +224,7 @@ func fuse(k float64, lex, vec []retrieval.Hit, mode Mode) []fusedHit {
 				byID[h.ChunkID] = f
 				order = append(order, f)
 			}
-			f.score += 1 / (k + float64(i+1))
+			f.score += weight / (k + float64(i+1))
 			if lexical {
 				f.lexRank = i + 1
 			} else {
@@ -227,9 +232,9 @@ func fuse(k float64, lex, vec []retrieval.Hit, mode Mode) []fusedHit {
 			}
 		}
 	}
-	add(lex, true)
+	add(lex, true, 1)
 	if mode != ModeBM25 {
-		add(vec, false)
+		add(vec, false, vecWeight)
 	}
 	sort.SliceStable(order, func(i, j int) bool {
 		if order[i].score != order[j].score {
