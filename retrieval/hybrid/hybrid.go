@@ -46,7 +46,7 @@ type Config struct {
 	// VectorWeight scales the vector list's share in the fusion (the
 	// lexical list's is 1): the built-in embedder is weaker than BM25.
 	VectorWeight float64
-	Rerank     RerankConfig
+	Rerank       RerankConfig
 }
 
 // DefaultConfig returns the tuned defaults: 60 candidates, k = 60.
