@@ -6,6 +6,7 @@ require (
 	connectrpc.com/connect v1.21.1
 	github.com/blevesearch/bleve/v2 v2.6.3
 	github.com/blevesearch/bleve_index_api v1.4.1
+	github.com/coder/websocket v1.8.15
 	github.com/viterin/vek v0.4.3
 	go.etcd.io/bbolt v1.4.3
 	golang.org/x/net v0.62.0

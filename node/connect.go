@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"connectrpc.com/connect"
 
 	chatv1 "github.com/assistent-nl/assistent/gen/assistent/chat/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/chat/v1/chatv1connect"
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/chat"
 )
 
 // chatService serves the Connect ChatService; it only translates between
@@ -40,7 +40,7 @@ func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.
 	if err != nil {
 		return s.n.connectError(err)
 	}
-	for _, part := range Deltas(a.Text) {
+	for _, part := range chat.Deltas(a.Text) {
 		if err := stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Delta{Delta: &chatv1.Delta{Text: part}}}); err != nil {
 			return err
 		}
@@ -63,18 +63,6 @@ func (s chatService) ListTenants(ctx context.Context, _ *connect.Request[chatv1.
 		out.Tenants = append(out.Tenants, &chatv1.Tenant{Id: t.ID, Name: t.Name})
 	}
 	return connect.NewResponse(out), nil
-}
-
-// Deltas splits an answer into the pieces a stream sends: words with their
-// following space, grouped a few at a time.
-func Deltas(text string) []string {
-	const wordsPerDelta = 4
-	var out []string
-	words := strings.SplitAfter(text, " ")
-	for i := 0; i < len(words); i += wordsPerDelta {
-		out = append(out, strings.Join(words[i:min(i+wordsPerDelta, len(words))], ""))
-	}
-	return out
 }
 
 // connectError maps an error to a Connect error: one table for this edge.
@@ -114,3 +102,31 @@ func protoHandoff(h *answer.Handoff) *chatv1.Handoff {
 type residentMessage string
 
 func (m residentMessage) Error() string { return string(m) }
+
+// classify maps an Ask error to a chat error code and the Dutch text a
+// resident reads.
+func (n *Node) classify(err error) (code, message string) {
+	var bq *BadQuestion
+	switch {
+	case errors.As(err, &bq):
+		return "bad_question", bq.Dutch
+	case errors.Is(err, ErrUnknownTenant):
+		return "unknown_tenant", msgUnknownTenant
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout", msgInternal
+	}
+	n.log.Error("chat request failed", "err", err)
+	return "internal", msgInternal
+}
+
+// chatHandler returns the WebSocket chat endpoint.
+func (n *Node) chatHandler() (http.Handler, error) {
+	return chat.NewHandler(chat.DefaultConfig(), n, chat.Edge{
+		Tenant: func(id string) (bool, []string) {
+			t, err := n.tenant(id)
+			return err == nil, t.Sites
+		},
+		Classify: n.classify,
+		Reject:   writeProblem,
+	}, n.log)
+}

@@ -12,7 +12,6 @@ import (
 
 	chatv1 "github.com/assistent-nl/assistent/gen/assistent/chat/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/chat/v1/chatv1connect"
-	"github.com/assistent-nl/assistent/node"
 )
 
 func TestConnect_ChatService(t *testing.T) {
@@ -69,15 +68,5 @@ func TestConnect_ChatService(t *testing.T) {
 	ts, err := client.ListTenants(ctx, connect.NewRequest(&chatv1.ListTenantsRequest{}))
 	if err != nil || len(ts.Msg.Tenants) != 1 || ts.Msg.Tenants[0].Id != "proef" {
 		t.Errorf("ListTenants: %v %v", ts, err)
-	}
-}
-
-func TestDeltas(t *testing.T) {
-	text := "Een paspoort vraagt u aan bij de balie van het gemeentehuis [1]."
-	if got := strings.Join(node.Deltas(text), ""); got != text {
-		t.Fatalf("deltas join to %q", got)
-	}
-	if len(node.Deltas(text)) < 2 {
-		t.Fatal("a sentence of 11 words is one delta")
 	}
 }

@@ -39,6 +39,11 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	mux.HandleFunc("GET /readyz", n.handleReady)
 	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.handleAsk)
+	if ws, err := n.chatHandler(); err == nil {
+		mux.Handle("GET /api/v1/tenants/{tenant}/chat", ws)
+	} else {
+		n.log.Error("chat endpoint disabled", "err", err)
+	}
 	path, connectHandler := n.ConnectHandler()
 	mux.Handle("POST "+path, connectHandler)
 	var files http.Handler

@@ -1,0 +1,8 @@
+package chat
+
+// Texts residents read in chat errors (Dutch).
+const (
+	msgUnknownTenant = "Deze gemeente is niet bekend bij deze assistent."
+	msgBadMessage    = "Uw bericht kon niet worden gelezen. Probeer het opnieuw."
+	msgUnknownType   = "Dit soort bericht kent de assistent niet."
+)

@@ -1,0 +1,239 @@
+// Package chat serves the residents' chat: the WebSocket protocol of
+// DESIGN.md §4, one question at a time per connection, answers streamed as
+// deltas, then citations, then done.
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/assistent-nl/assistent/node/answer"
+)
+
+// Answerer answers one question for a tenant.
+type Answerer interface {
+	Ask(ctx context.Context, tenant, question string) (answer.Answer, error)
+}
+
+// Config tunes the WebSocket handler.
+type Config struct {
+	MaxMessageBytes int64         // largest client message; larger closes with 1009
+	AnswerTimeout   time.Duration // longest time one answer may take
+	WriteTimeout    time.Duration // a client that does not read for this long is dropped
+	PingInterval    time.Duration // keep-alive pings
+	IdleTimeout     time.Duration // a connection without questions for this long is closed
+}
+
+// DefaultConfig returns the defaults: 16 KiB messages, 20 s answers, 10 s
+// writes, pings every 30 s, 10 minutes idle.
+func DefaultConfig() Config {
+	return Config{MaxMessageBytes: 16 << 10, AnswerTimeout: 20 * time.Second, WriteTimeout: 10 * time.Second,
+		PingInterval: 30 * time.Second, IdleTimeout: 10 * time.Minute}
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxMessageBytes < 256:
+		return errors.New("chat.max_message_bytes: must be at least 256")
+	case c.AnswerTimeout <= 0 || c.WriteTimeout <= 0 || c.PingInterval <= 0 || c.IdleTimeout <= 0:
+		return errors.New("chat: timeouts and intervals must be positive")
+	}
+	return nil
+}
+
+// Edge tells the handler about tenants and errors, in the node's terms.
+type Edge struct {
+	// Tenant reports whether a tenant exists and the host names of the sites
+	// that may embed its widget (besides the node's own origin).
+	Tenant func(id string) (exists bool, sites []string)
+	// Classify turns an Ask error into a code and a Dutch message for the
+	// resident.
+	Classify func(error) (code, message string)
+	// Reject writes an HTTP error before the upgrade (unknown tenant).
+	Reject func(w http.ResponseWriter, status int, title, detail string)
+}
+
+// Handler is the WebSocket endpoint GET /api/v1/tenants/{tenant}/chat.
+type Handler struct {
+	cfg  Config
+	ans  Answerer
+	edge Edge
+	log  *slog.Logger
+}
+
+// NewHandler returns a handler; it fails on an invalid config.
+func NewHandler(cfg Config, a Answerer, edge Edge, log *slog.Logger) (*Handler, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if a == nil || edge.Tenant == nil || edge.Classify == nil || edge.Reject == nil {
+		return nil, errors.New("chat: answerer and edge functions are required")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg, ans: a, edge: edge, log: log}, nil
+}
+
+// clientMessage is what a client sends.
+type clientMessage struct {
+	Type         string `json:"type"`
+	ID           string `json:"id"`
+	Text         string `json:"text"`
+	Conversation string `json:"conversation,omitempty"`
+}
+
+// serverMessage is what the server sends; fields by type.
+type serverMessage struct {
+	Type       string            `json:"type"`
+	ID         string            `json:"id"`
+	Text       string            `json:"text,omitempty"`
+	Items      []answer.Citation `json:"items,omitempty"`
+	Refused    *bool             `json:"refused,omitempty"`
+	Handoff    *answer.Handoff   `json:"handoff,omitempty"`
+	Confidence *float64          `json:"confidence,omitempty"`
+	Route      string            `json:"route,omitempty"`
+	Code       string            `json:"code,omitempty"`
+	Message    string            `json:"message,omitempty"`
+}
+
+// ServeHTTP upgrades the request and serves the connection until the
+// client leaves, idles out, or stops reading.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tenant := r.PathValue("tenant")
+	exists, sites := h.edge.Tenant(tenant)
+	if !exists {
+		h.edge.Reject(w, http.StatusNotFound, "unknown tenant", msgUnknownTenant)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: sites})
+	if err != nil {
+		return // Accept wrote the HTTP error
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(h.cfg.MaxMessageBytes)
+
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go h.keepAlive(ctx, c, cancel)
+
+	for {
+		readCtx, readCancel := context.WithTimeout(ctx, h.cfg.IdleTimeout)
+		typ, data, err := c.Read(readCtx)
+		readCancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				c.Close(websocket.StatusNormalClosure, "idle")
+			}
+			return // closed, too big (coder/websocket closed with 1009), or gone
+		}
+		if typ != websocket.MessageText {
+			h.send(ctx, c, serverMessage{Type: "error", Code: "bad_message", Message: msgBadMessage})
+			continue
+		}
+		var m clientMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			if !h.send(ctx, c, serverMessage{Type: "error", Code: "bad_message", Message: msgBadMessage}) {
+				return
+			}
+			continue
+		}
+		if m.Type != "ask" {
+			if !h.send(ctx, c, serverMessage{Type: "error", ID: m.ID, Code: "unknown_type", Message: msgUnknownType}) {
+				return
+			}
+			continue
+		}
+		if !h.answer(ctx, c, tenant, m) {
+			return
+		}
+	}
+}
+
+// answer answers one question and streams it; false when the connection
+// is no longer usable.
+func (h *Handler) answer(ctx context.Context, c *websocket.Conn, tenant string, m clientMessage) bool {
+	actx, cancel := context.WithTimeout(ctx, h.cfg.AnswerTimeout)
+	a, err := h.ans.Ask(actx, tenant, m.Text)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return false
+		}
+		code, msg := h.edge.Classify(err)
+		return h.send(ctx, c, serverMessage{Type: "error", ID: m.ID, Code: code, Message: msg})
+	}
+	for _, d := range Deltas(a.Text) {
+		if !h.send(ctx, c, serverMessage{Type: "delta", ID: m.ID, Text: d}) {
+			return false
+		}
+	}
+	if !h.send(ctx, c, serverMessage{Type: "citations", ID: m.ID, Items: nonNil(a.Citations)}) {
+		return false
+	}
+	refused, conf := a.Refused, a.Confidence
+	return h.send(ctx, c, serverMessage{Type: "done", ID: m.ID, Refused: &refused, Handoff: a.Handoff, Confidence: &conf, Route: a.Route})
+}
+
+func nonNil(cs []answer.Citation) []answer.Citation {
+	if cs == nil {
+		return []answer.Citation{}
+	}
+	return cs
+}
+
+// send writes one message within the write timeout; a client that does not
+// read is dropped.
+func (h *Handler) send(ctx context.Context, c *websocket.Conn, m serverMessage) bool {
+	data, err := json.Marshal(m)
+	if err != nil {
+		h.log.Error("encode chat message", "err", err)
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
+	defer cancel()
+	if err := c.Write(wctx, websocket.MessageText, data); err != nil {
+		c.CloseNow()
+		return false
+	}
+	return true
+}
+
+func (h *Handler) keepAlive(ctx context.Context, c *websocket.Conn, cancel context.CancelFunc) {
+	t := time.NewTicker(h.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, pcancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
+			err := c.Ping(pctx)
+			pcancel()
+			if err != nil {
+				cancel()
+				return
+			}
+		}
+	}
+}
+
+// Deltas splits an answer into the pieces a stream sends: words with their
+// following space, a few at a time. Joined, they give the answer back.
+func Deltas(text string) []string {
+	const wordsPerDelta = 4
+	var out []string
+	words := strings.SplitAfter(text, " ")
+	for i := 0; i < len(words); i += wordsPerDelta {
+		out = append(out, strings.Join(words[i:min(i+wordsPerDelta, len(words))], ""))
+	}
+	return out
+}
