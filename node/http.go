@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
+
+	"github.com/assistent-nl/assistent/node/store"
 )
 
 // MaxRequestBytes bounds the body of any API request.
@@ -39,6 +42,7 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	mux.HandleFunc("GET /readyz", n.handleReady)
 	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.handleAsk)
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.handleFeedback)
 	if ws, err := n.chatHandler(); err == nil {
 		mux.Handle("GET /api/v1/tenants/{tenant}/chat", ws)
 	} else {
@@ -150,6 +154,44 @@ func (n *Node) handleAsk(w http.ResponseWriter, r *http.Request) {
 	n.log.Info("answered", "tenant", r.PathValue("tenant"), "refused", a.Refused,
 		"confidence", a.Confidence, "citations", len(a.Citations), "took_ms", time.Since(start).Milliseconds())
 	writeJSON(w, http.StatusOK, a)
+}
+
+type feedbackRequest struct {
+	QuestionID string `json:"question_id"`
+	Rating     string `json:"rating"`
+	Comment    string `json:"comment"`
+}
+
+// MaxFeedbackComment bounds a feedback comment, in characters.
+const MaxFeedbackComment = 1000
+
+func (n *Node) handleFeedback(w http.ResponseWriter, r *http.Request) {
+	tenant := r.PathValue("tenant")
+	if _, err := n.tenant(tenant); err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	var req feedbackRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10))
+	if err := dec.Decode(&req); err != nil {
+		writeProblem(w, http.StatusBadRequest, "invalid JSON", msgBadRequest)
+		return
+	}
+	if req.Rating != "up" && req.Rating != "down" {
+		writeProblem(w, http.StatusBadRequest, `rating must be "up" or "down"`, msgBadFeedback)
+		return
+	}
+	if utf8.RuneCountInString(req.Comment) > MaxFeedbackComment || len(req.QuestionID) > 128 {
+		writeProblem(w, http.StatusBadRequest, "feedback too long", msgLongFeedback)
+		return
+	}
+	f := store.Feedback{Tenant: tenant, QuestionID: req.QuestionID, Rating: req.Rating,
+		Comment: strings.TrimSpace(req.Comment), Time: time.Now().UTC()}
+	if err := n.store.AddFeedback(f); err != nil {
+		n.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // fail maps an error to a problem response: one table for the HTTP edge.

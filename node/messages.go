@@ -13,4 +13,6 @@ const (
 	msgNotFound       = "Deze pagina bestaat niet."
 	msgMethod         = "Deze actie is hier niet toegestaan."
 	msgUnsupportedMed = "Stuur uw vraag als JSON."
+	msgBadFeedback    = "Geef aan of het antwoord u heeft geholpen (duim omhoog of omlaag)."
+	msgLongFeedback   = "Uw opmerking is te lang. Gebruik maximaal 1000 tekens."
 )

@@ -239,3 +239,35 @@ func TestIngest_UnchangedAndChanged(t *testing.T) {
 		t.Fatalf("check: %+v, %v", rep, err)
 	}
 }
+
+func TestHTTP_Feedback(t *testing.T) {
+	n, _ := openNode(t, nil)
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	url := srv.URL + "/api/v1/tenants/proef/feedback"
+	resp, body := post(t, url, "application/json", strings.NewReader(`{"question_id":"q1","rating":"down","comment":"Het antwoord ging over iets anders."}`))
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	fb, err := n.Store().FeedbackFor("proef")
+	if err != nil || len(fb) != 1 || fb[0].Rating != "down" || fb[0].QuestionID != "q1" {
+		t.Fatalf("stored feedback %+v, %v", fb, err)
+	}
+	for _, tt := range []struct {
+		path, body string
+		status     int
+	}{
+		{"/api/v1/tenants/proef/feedback", `{"rating":"meh"}`, 400},
+		{"/api/v1/tenants/proef/feedback", `{"rating":"up","comment":"` + strings.Repeat("x", 1001) + `"}`, 400},
+		{"/api/v1/tenants/proef/feedback", `{"rating":`, 400},
+		{"/api/v1/tenants/nergens/feedback", `{"rating":"up"}`, 404},
+	} {
+		resp, body := post(t, srv.URL+tt.path, "application/json", strings.NewReader(tt.body))
+		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: %d %s", tt.path, tt.body[:min(len(tt.body), 30)], resp.StatusCode, body)
+		}
+	}
+	if fb, _ := n.Store().FeedbackFor("proef"); len(fb) != 1 {
+		t.Errorf("rejected feedback was stored: %+v", fb)
+	}
+}

@@ -38,6 +38,7 @@ var (
 	bucketChunks      = []byte("chunks")
 	bucketVectors     = []byte("vectors")
 	bucketChanges     = []byte("changes")
+	bucketFeedback    = []byte("feedback")
 
 	keySeq    = []byte("seq")
 	keySchema = []byte("schema")
@@ -61,7 +62,7 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketCollections, bucketDocs, bucketChunks, bucketVectors, bucketChanges} {
+		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketCollections, bucketDocs, bucketChunks, bucketVectors, bucketChanges, bucketFeedback} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -500,4 +501,48 @@ func (s *Store) ForEachDoc(fn func(key string, chunks int) error) error {
 			return fn(string(k), d.Chunks)
 		})
 	})
+}
+
+// Feedback is a resident's rating of one answer.
+type Feedback struct {
+	Tenant     string    `json:"tenant"`
+	QuestionID string    `json:"question_id,omitempty"`
+	Rating     string    `json:"rating"` // "up" or "down"
+	Comment    string    `json:"comment,omitempty"`
+	Time       time.Time `json:"time"`
+}
+
+// AddFeedback appends feedback under its tenant, in time order.
+func (s *Store) AddFeedback(f Feedback) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketFeedback).CreateBucketIfNotExists([]byte(f.Tenant))
+		if err != nil {
+			return err
+		}
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return putJSON(b, uintKey(seq), f)
+	})
+}
+
+// FeedbackFor returns a tenant's feedback, oldest first.
+func (s *Store) FeedbackFor(tenant string) ([]Feedback, error) {
+	var out []Feedback
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFeedback).Bucket([]byte(tenant))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var f Feedback
+			if err := json.Unmarshal(v, &f); err != nil {
+				return fmt.Errorf("feedback %d: %w", getUint(k), err)
+			}
+			out = append(out, f)
+			return nil
+		})
+	})
+	return out, err
 }
