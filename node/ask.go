@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/node/answer"
@@ -46,10 +47,13 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	if err != nil {
 		return answer.Answer{}, err
 	}
+	start := time.Now()
 	results, err := n.Search(ctx, tenant, question, n.cfg.AnswerK*2, hybrid.ModeRerank)
 	if err != nil {
+		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
 		return answer.Answer{}, err
 	}
+	n.metrics.observe("search", start)
 	results, err = n.withIntro(results)
 	if err != nil {
 		return answer.Answer{}, err
@@ -60,7 +64,19 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		Passages: passages(results, n.cfg.AnswerK),
 		Referral: answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours},
 	}
-	return n.answerer.Generate(ctx, req)
+	gen := time.Now()
+	a, err := n.answerer.Generate(ctx, req)
+	n.metrics.observe("generate", gen)
+	n.metrics.observe("total", start)
+	switch {
+	case err != nil:
+		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
+	case a.Refused:
+		n.metrics.questions.WithLabelValues(tenant, "refused").Inc()
+	default:
+		n.metrics.questions.WithLabelValues(tenant, "answered").Inc()
+	}
+	return a, err
 }
 
 // passages keeps at most k results, at most two per document.

@@ -41,10 +41,11 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", n.handleReady)
 	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.handleAsk)
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.handleFeedback)
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.limit(n.handleAsk))
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.limit(n.handleFeedback))
+	mux.Handle("GET /metrics", n.metrics.handler())
 	if ws, err := n.chatHandler(); err == nil {
-		mux.Handle("GET /api/v1/tenants/{tenant}/chat", ws)
+		mux.Handle("GET /api/v1/tenants/{tenant}/chat", n.limit(ws.ServeHTTP))
 	} else {
 		n.log.Error("chat endpoint disabled", "err", err)
 	}

@@ -13,6 +13,7 @@ const (
 	msgNotFound       = "Deze pagina bestaat niet."
 	msgMethod         = "Deze actie is hier niet toegestaan."
 	msgUnsupportedMed = "Stuur uw vraag als JSON."
+	msgTooMany        = "U stelt veel vragen kort na elkaar. Wacht even en probeer het dan opnieuw."
 	msgBadFeedback    = "Geef aan of het antwoord u heeft geholpen (duim omhoog of omlaag)."
 	msgLongFeedback   = "Uw opmerking is te lang. Gebruik maximaal 1000 tekens."
 )

@@ -32,6 +32,7 @@ type Config struct {
 	Extractive  answer.ExtractiveConfig
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
+	Rate        RateConfig
 	AnswerK     int // passages retrieved for an answer
 	LockTimeout time.Duration
 }
@@ -45,6 +46,7 @@ func DefaultConfig() Config {
 		Extractive:  answer.DefaultExtractiveConfig(),
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
+		Rate:        RateConfig{PerMinute: 30, Burst: 10},
 		AnswerK:     6,
 		LockTimeout: 2 * time.Second,
 	}
@@ -61,6 +63,8 @@ func (c Config) Validate() error {
 		return errors.New("node.max_question: must be at least 10")
 	case c.AnswerK < 1:
 		return errors.New("node.answer_k: must be at least 1")
+	case c.Rate.PerMinute <= 0 || c.Rate.Burst < 1:
+		return errors.New("node.rate: per_minute must be positive and burst at least 1")
 	}
 	if err := c.Search.Validate(); err != nil {
 		return err
@@ -79,6 +83,8 @@ type Node struct {
 	analyzer *retrieval.Analyzer
 	searcher *hybrid.Searcher
 	answerer answer.Generator
+	metrics  *metrics
+	limiter  *limiter
 
 	// mu orders index updates against searches: a search sees a batch in
 	// both indexes or in neither.
@@ -112,7 +118,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim)}
+	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim), limiter: newLimiter(cfg.Rate)}
+	n.metrics = newMetrics(n)
 	if err := n.open(ctx); err != nil {
 		n.Close()
 		return nil, err

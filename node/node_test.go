@@ -271,3 +271,42 @@ func TestHTTP_Feedback(t *testing.T) {
 		t.Errorf("rejected feedback was stored: %+v", fb)
 	}
 }
+
+func TestHTTP_RateLimitAndMetrics(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := node.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Rate = node.RateConfig{PerMinute: 1, Burst: 2}
+	n, err := node.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Store().PutTenant(store.Tenant{ID: "proef", Name: "Gemeente Proef"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	var codes []int
+	for range 3 {
+		resp, _ := post(t, srv.URL+"/api/v1/tenants/proef/ask", "application/json", strings.NewReader(`{"question":"paspoort"}`))
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != http.StatusTooManyRequests {
+		t.Fatalf("status codes %v, want 200 200 429", codes)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`assistent_questions_total{outcome="refused",tenant="proef"} 2`, "assistent_rate_limited_total 1", `assistent_stage_seconds_count{stage="search"} 2`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
