@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,9 @@ import (
 
 	"github.com/assistent-nl/assistent/node/store"
 )
+
+//go:embed openapi.json
+var openAPI []byte
 
 // MaxRequestBytes bounds the body of any API request.
 const MaxRequestBytes = 64 << 10
@@ -44,6 +48,10 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.limit(n.handleAsk))
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.limit(n.handleFeedback))
 	mux.Handle("GET /metrics", n.metrics.handler())
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
 	if ws, err := n.chatHandler(); err == nil {
 		mux.Handle("GET /api/v1/tenants/{tenant}/chat", n.limit(ws.ServeHTTP))
 	} else {

@@ -310,3 +310,30 @@ func TestHTTP_RateLimitAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTP_OpenAPI(t *testing.T) {
+	n, _ := openNode(t, nil)
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	// Every REST route the node serves is described.
+	for path, method := range map[string]string{"/tenants": "get", "/tenants/{tenant}/ask": "post", "/tenants/{tenant}/feedback": "post", "/tenants/{tenant}/chat": "get"} {
+		if _, ok := doc.Paths[path][method]; !ok {
+			t.Errorf("openapi.json lacks %s %s", method, path)
+		}
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi version %q", doc.OpenAPI)
+	}
+}
