@@ -25,7 +25,7 @@ func (n *Node) ConnectHandler() (string, http.Handler) {
 }
 
 func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskRequest]) (*connect.Response[chatv1.AskResponse], error) {
-	a, err := s.n.Ask(ctx, req.Msg.GetTenant(), req.Msg.GetQuestion())
+	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
 		return nil, s.n.connectError(err)
 	}
@@ -36,7 +36,7 @@ func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskReq
 }
 
 func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.AskRequest], stream *connect.ServerStream[chatv1.AskStreamResponse]) error {
-	a, err := s.n.Ask(ctx, req.Msg.GetTenant(), req.Msg.GetQuestion())
+	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
 		return s.n.connectError(err)
 	}

@@ -155,7 +155,7 @@ func (n *Node) handleAsk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	a, err := n.Ask(r.Context(), r.PathValue("tenant"), req.Question)
+	a, err := n.Converse(r.Context(), r.PathValue("tenant"), req.Conversation, req.Question)
 	if err != nil {
 		n.fail(w, r, err)
 		return

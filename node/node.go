@@ -33,7 +33,8 @@ type Config struct {
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
 	Rate        RateConfig
-	AnswerK     int // passages retrieved for an answer
+	Retention   time.Duration // how long conversations are kept
+	AnswerK     int           // passages retrieved for an answer
 	LockTimeout time.Duration
 }
 
@@ -47,6 +48,7 @@ func DefaultConfig() Config {
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
 		Rate:        RateConfig{PerMinute: 30, Burst: 10},
+		Retention:   30 * 24 * time.Hour,
 		AnswerK:     6,
 		LockTimeout: 2 * time.Second,
 	}
@@ -63,6 +65,8 @@ func (c Config) Validate() error {
 		return errors.New("node.max_question: must be at least 10")
 	case c.AnswerK < 1:
 		return errors.New("node.answer_k: must be at least 1")
+	case c.Retention < time.Hour:
+		return errors.New("node.retention: must be at least 1h")
 	case c.Rate.PerMinute <= 0 || c.Rate.Burst < 1:
 		return errors.New("node.rate: per_minute must be positive and burst at least 1")
 	}
@@ -84,7 +88,9 @@ type Node struct {
 	searcher *hybrid.Searcher
 	answerer answer.Generator
 	metrics  *metrics
-	limiter  *limiter
+	// scrub removes personal data from text before it is stored or logged.
+	scrub   func(string) string
+	limiter *limiter
 
 	// mu orders index updates against searches: a search sees a batch in
 	// both indexes or in neither.
@@ -120,6 +126,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim), limiter: newLimiter(cfg.Rate)}
 	n.metrics = newMetrics(n)
+	n.scrub = func(s string) string { return s }
 	if err := n.open(ctx); err != nil {
 		n.Close()
 		return nil, err

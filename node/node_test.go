@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/answer"
@@ -335,5 +337,53 @@ func TestHTTP_OpenAPI(t *testing.T) {
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi version %q", doc.OpenAPI)
+	}
+}
+
+func TestConverse_FollowUpAndExpiry(t *testing.T) {
+	n, _ := openNode(t, nil)
+	ctx := context.Background()
+	first, err := n.Converse(ctx, "proef", "", "hoe vraag ik een paspoort aan")
+	if err != nil || first.Conversation == "" {
+		t.Fatalf("first turn: %+v, %v", first, err)
+	}
+	// Alone, "wat kost dat?" names no topic; in the conversation it is about
+	// the paspoort.
+	alone, err := n.Converse(ctx, "proef", "", "en wat kost dat?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	follow, err := n.Converse(ctx, "proef", first.Conversation, "en wat kost dat?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if follow.Conversation != first.Conversation {
+		t.Errorf("follow-up got conversation %q, want %q", follow.Conversation, first.Conversation)
+	}
+	if follow.Refused || len(follow.Citations) == 0 || follow.Citations[0].ID != "paspoort" || !strings.Contains(follow.Text, "84,40") {
+		t.Fatalf("follow-up answer: %+v", follow)
+	}
+	if !alone.Refused && len(alone.Citations) > 0 && alone.Citations[0].ID == "paspoort" && strings.Contains(alone.Text, "84,40") {
+		t.Logf("without context the question happened to find the paspoort page too: %q", alone.Text)
+	}
+	c, err := n.Store().Conversation(first.Conversation)
+	if err != nil || len(c.Turns) != 2 || c.Tenant != "proef" {
+		t.Fatalf("stored conversation: %+v, %v", c, err)
+	}
+	// Another tenant cannot continue this conversation.
+	if err := n.Store().PutTenant(store.Tenant{ID: "ander", Name: "Ander"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := n.Converse(ctx, "ander", first.Conversation, "en wat kost dat?")
+	if err != nil || other.Conversation == first.Conversation {
+		t.Fatalf("another tenant reused the conversation: %+v, %v", other, err)
+	}
+	// Expiry removes conversations older than the retention period.
+	removed, err := n.ExpireConversations(time.Now().Add(31 * 24 * time.Hour))
+	if err != nil || removed != 3 {
+		t.Fatalf("expired %d conversations, %v; want 3", removed, err)
+	}
+	if _, err := n.Store().Conversation(first.Conversation); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired conversation still there: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ import (
 // writeCorpus writes n synthetic municipal pages as JSON Lines and returns
 // the path. Every page has a unique marker word so the test can search for
 // it.
-func writeCorpus(tb testing.TB, n int) string {
+func writeCorpus(tb testing.TB, n int, prefix string) string {
 	tb.Helper()
 	topics := []string{"paspoort", "verhuizing", "grofvuil", "parkeervergunning", "bijstand", "omgevingsvergunning", "kwijtschelding", "milieustraat"}
 	sentences := []string{
@@ -42,14 +42,14 @@ func writeCorpus(tb testing.TB, n int) string {
 	for i := range n {
 		topic := topics[i%len(topics)]
 		var b strings.Builder
-		fmt.Fprintf(&b, "<p>Over %s: dit is pagina merkwoord%d.</p>", topic, i)
+		fmt.Fprintf(&b, "<p>Over %s: dit is pagina merkwoord%sp%05d.</p>", topic, prefix, i)
 		for s := range 3 {
 			fmt.Fprintf(&b, "<h2>Onderdeel %d</h2>", s+1)
 			for range 4 {
 				fmt.Fprintf(&b, "<p>%s Dit geldt voor %s.</p>", sentences[r.IntN(len(sentences))], topic)
 			}
 		}
-		page := map[string]string{"id": fmt.Sprintf("p%05d", i), "url": fmt.Sprintf("https://www.voorbeeld.example/%s/%d", topic, i),
+		page := map[string]string{"id": fmt.Sprintf("%sp%05d", prefix, i), "url": fmt.Sprintf("https://www.voorbeeld.example/%s/%d", topic, i),
 			"title": fmt.Sprintf("%s aanvragen %d", topic, i), "html": b.String()}
 		if err := enc.Encode(page); err != nil {
 			tb.Fatal(err)
@@ -65,11 +65,13 @@ func TestIngest_KillNine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills child processes; skipped with -short")
 	}
-	corpus := writeCorpus(t, 2500)
 	data := filepath.Join(t.TempDir(), "data")
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	killed := 0
+	var corpus string
 	for round := 0; round < 4; round++ {
+		// Each round brings new pages, so each kill lands in real writes.
+		corpus = writeCorpus(t, 2500, fmt.Sprintf("r%d", round))
 		cmd := exec.Command(os.Args[0], "ingest", "--data", data, "--national", "bulk", "--jsonl", corpus, "--json")
 		cmd.Env = append(os.Environ(), "ASSISTENT_CHILD=1")
 		var stderr strings.Builder
@@ -78,7 +80,7 @@ func TestIngest_KillNine(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Kill somewhere between opening and the end of the ingest.
-		delay := time.Duration(200+r.IntN(1800)) * time.Millisecond
+		delay := time.Duration(150+r.IntN(900)) * time.Millisecond
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
@@ -106,8 +108,8 @@ func TestIngest_KillNine(t *testing.T) {
 		t.Fatalf("final ingest: exit %d: %s", res.code, res.stderr)
 	}
 	rep := checkConsistent(t, data)
-	if rep.Documents != 2500 {
-		t.Fatalf("after the final ingest: %d documents, want 2500", rep.Documents)
+	if rep.Documents < 2500 {
+		t.Fatalf("after the final ingest: %d documents, want at least the 2500 of the last round", rep.Documents)
 	}
 }
 
@@ -137,11 +139,7 @@ func checkConsistent(tb testing.TB, data string) node.CheckReport {
 		}
 		// The last document stored must be searchable by its own marker.
 		id := lastDocID(tb, n)
-		num := strings.TrimLeft(strings.TrimPrefix(id, "p"), "0")
-		if num == "" {
-			num = "0"
-		}
-		hits, err := n.Search(ctx, "check", "merkwoord"+num, 3, "bm25")
+		hits, err := n.Search(ctx, "check", "merkwoord"+id, 3, "bm25")
 		if err != nil {
 			tb.Fatal(err)
 		}

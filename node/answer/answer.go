@@ -47,6 +47,8 @@ type Answer struct {
 	Handoff    *Handoff   `json:"handoff"`
 	Confidence float64    `json:"confidence"`
 	Route      string     `json:"route"`
+	// Conversation is the id to send with a follow-up question.
+	Conversation string `json:"conversation,omitempty"`
 }
 
 // Referral holds the tenant's contact details for a handoff.

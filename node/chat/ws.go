@@ -17,9 +17,10 @@ import (
 	"github.com/assistent-nl/assistent/node/answer"
 )
 
-// Answerer answers one question for a tenant.
+// Answerer answers one question for a tenant within a conversation and
+// returns the answer with the conversation's id.
 type Answerer interface {
-	Ask(ctx context.Context, tenant, question string) (answer.Answer, error)
+	Converse(ctx context.Context, tenant, conversation, question string) (answer.Answer, error)
 }
 
 // Config tunes the WebSocket handler.
@@ -93,16 +94,17 @@ type clientMessage struct {
 
 // serverMessage is what the server sends; fields by type.
 type serverMessage struct {
-	Type       string            `json:"type"`
-	ID         string            `json:"id"`
-	Text       string            `json:"text,omitempty"`
-	Items      []answer.Citation `json:"items,omitempty"`
-	Refused    *bool             `json:"refused,omitempty"`
-	Handoff    *answer.Handoff   `json:"handoff,omitempty"`
-	Confidence *float64          `json:"confidence,omitempty"`
-	Route      string            `json:"route,omitempty"`
-	Code       string            `json:"code,omitempty"`
-	Message    string            `json:"message,omitempty"`
+	Type         string            `json:"type"`
+	ID           string            `json:"id"`
+	Text         string            `json:"text,omitempty"`
+	Items        []answer.Citation `json:"items,omitempty"`
+	Refused      *bool             `json:"refused,omitempty"`
+	Handoff      *answer.Handoff   `json:"handoff,omitempty"`
+	Confidence   *float64          `json:"confidence,omitempty"`
+	Route        string            `json:"route,omitempty"`
+	Code         string            `json:"code,omitempty"`
+	Conversation string            `json:"conversation,omitempty"`
+	Message      string            `json:"message,omitempty"`
 }
 
 // ServeHTTP upgrades the request and serves the connection until the
@@ -162,7 +164,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // is no longer usable.
 func (h *Handler) answer(ctx context.Context, c *websocket.Conn, tenant string, m clientMessage) bool {
 	actx, cancel := context.WithTimeout(ctx, h.cfg.AnswerTimeout)
-	a, err := h.ans.Ask(actx, tenant, m.Text)
+	a, err := h.ans.Converse(actx, tenant, m.Conversation, m.Text)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -180,7 +182,7 @@ func (h *Handler) answer(ctx context.Context, c *websocket.Conn, tenant string, 
 		return false
 	}
 	refused, conf := a.Refused, a.Confidence
-	return h.send(ctx, c, serverMessage{Type: "done", ID: m.ID, Refused: &refused, Handoff: a.Handoff, Confidence: &conf, Route: a.Route})
+	return h.send(ctx, c, serverMessage{Type: "done", ID: m.ID, Refused: &refused, Handoff: a.Handoff, Confidence: &conf, Route: a.Route, Conversation: a.Conversation})
 }
 
 func nonNil(cs []answer.Citation) []answer.Citation {

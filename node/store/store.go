@@ -31,14 +31,15 @@ var ErrNotFound = errors.New("not found")
 var ErrLocked = errors.New("data file in use by another process")
 
 var (
-	bucketMeta        = []byte("meta")
-	bucketTenants     = []byte("tenants")
-	bucketCollections = []byte("collections")
-	bucketDocs        = []byte("docs")
-	bucketChunks      = []byte("chunks")
-	bucketVectors     = []byte("vectors")
-	bucketChanges     = []byte("changes")
-	bucketFeedback    = []byte("feedback")
+	bucketMeta          = []byte("meta")
+	bucketTenants       = []byte("tenants")
+	bucketCollections   = []byte("collections")
+	bucketDocs          = []byte("docs")
+	bucketChunks        = []byte("chunks")
+	bucketVectors       = []byte("vectors")
+	bucketChanges       = []byte("changes")
+	bucketFeedback      = []byte("feedback")
+	bucketConversations = []byte("conversations")
 
 	keySeq    = []byte("seq")
 	keySchema = []byte("schema")
@@ -62,7 +63,7 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketCollections, bucketDocs, bucketChunks, bucketVectors, bucketChanges, bucketFeedback} {
+		for _, b := range [][]byte{bucketMeta, bucketTenants, bucketCollections, bucketDocs, bucketChunks, bucketVectors, bucketChanges, bucketFeedback, bucketConversations} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -545,4 +546,82 @@ func (s *Store) FeedbackFor(tenant string) ([]Feedback, error) {
 		})
 	})
 	return out, err
+}
+
+// Turn is one question in a conversation, with personal data scrubbed.
+type Turn struct {
+	Question string    `json:"question"`
+	Topic    string    `json:"topic"` // the search terms the turn used
+	Refused  bool      `json:"refused"`
+	Time     time.Time `json:"time"`
+}
+
+// Conversation is a resident's chat with a tenant, kept until it expires.
+type Conversation struct {
+	ID      string    `json:"id"`
+	Tenant  string    `json:"tenant"`
+	Turns   []Turn    `json:"turns"`
+	Updated time.Time `json:"updated"`
+}
+
+// MaxTurns bounds the turns kept per conversation; older ones are dropped.
+const MaxTurns = 50
+
+// Conversation returns the conversation with id, or an error wrapping
+// ErrNotFound.
+func (s *Store) Conversation(id string) (Conversation, error) {
+	var c Conversation
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketConversations), []byte(id), &c)
+	})
+	if err != nil {
+		return Conversation{}, fmt.Errorf("conversation: %w", err)
+	}
+	return c, nil
+}
+
+// AddTurn appends a turn to conversation id of tenant, creating it when
+// absent.
+func (s *Store) AddTurn(id, tenant string, t Turn) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketConversations)
+		var c Conversation
+		if err := getJSON(b, []byte(id), &c); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		c.ID, c.Tenant, c.Updated = id, tenant, t.Time
+		c.Turns = append(c.Turns, t)
+		if len(c.Turns) > MaxTurns {
+			c.Turns = c.Turns[len(c.Turns)-MaxTurns:]
+		}
+		return putJSON(b, []byte(id), c)
+	})
+}
+
+// DeleteConversationsBefore removes conversations last updated before
+// cutoff and returns how many it removed.
+func (s *Store) DeleteConversationsBefore(cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketConversations)
+		var old [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var c Conversation
+			if err := json.Unmarshal(v, &c); err != nil || c.Updated.Before(cutoff) {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	return n, err
 }
