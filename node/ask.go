@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -127,4 +128,13 @@ func (n *Node) withIntro(results []hybrid.Result) ([]hybrid.Result, error) {
 	}
 	out := append([]hybrid.Result{results[0], {Chunk: intro, Score: results[0].Score}}, results[1:]...)
 	return out, nil
+}
+
+// refusalFor turns an error on a question into the answer a probe sees.
+func refusalFor(err error) answer.Answer {
+	var bq *BadQuestion
+	if errors.As(err, &bq) {
+		return answer.Answer{Text: bq.Dutch, Refused: true, Citations: []answer.Citation{}}
+	}
+	return answer.Answer{Text: msgInternal, Refused: true, Citations: []answer.Citation{}}
 }

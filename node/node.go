@@ -406,6 +406,27 @@ func (n *Node) Ingest(ctx context.Context, scope string, pages []ingest.Page, ba
 	return out, nil
 }
 
+// Remove deletes documents of scope by id from the store and both indexes,
+// as one batch.
+func (n *Node) Remove(ctx context.Context, scope string, ids []string) error {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = retrieval.DocKey(scope, id)
+	}
+	n.ingest.Lock()
+	defer n.ingest.Unlock()
+	ch, err := n.store.DeleteDocs(keys)
+	if err != nil || ch.Seq == 0 {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.lexical.Apply(ctx, nil, ch.Deletes, ch.Seq); err != nil {
+		return fmt.Errorf("remove from index: %w", err)
+	}
+	return n.vectors.Delete(ctx, ch.Deletes)
+}
+
 // Store returns the node's store, for tenant and collection management.
 func (n *Node) Store() *store.Store { return n.store }
 

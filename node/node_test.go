@@ -387,3 +387,21 @@ func TestConverse_FollowUpAndExpiry(t *testing.T) {
 		t.Fatalf("expired conversation still there: %v", err)
 	}
 }
+
+func TestRemove(t *testing.T) {
+	n, _ := openNode(t, nil)
+	ctx := context.Background()
+	if err := n.Remove(ctx, retrieval.TenantScope("proef"), []string{"grofvuil", "bestaat-niet"}); err != nil {
+		t.Fatal(err)
+	}
+	hits, _ := n.Search(ctx, "proef", "grofvuil", 5, "rerank")
+	for _, h := range hits {
+		if h.Chunk.DocID == "grofvuil" {
+			t.Fatalf("removed document still found: %+v", h.Chunk)
+		}
+	}
+	rep, err := n.Check(ctx)
+	if err != nil || !rep.OK() || rep.Documents != len(pages)-1 {
+		t.Fatalf("check after remove: %+v, %v", rep, err)
+	}
+}

@@ -51,6 +51,7 @@ Commands:
   ask      answer one question
   eval     measure retrieval quality on a query set
   tenant   manage tenants (tenant set)
+  redteam  run red-team probes against a tenant and grade the answers
 
 Run 'assistent <command> --help' for the flags of a command.
 `
@@ -75,6 +76,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runEval(ctx, rest)
 	case "tenant":
 		return m.runTenant(ctx, rest)
+	case "redteam":
+		return m.runRedteam(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

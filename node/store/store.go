@@ -625,3 +625,57 @@ func (s *Store) DeleteConversationsBefore(cutoff time.Time) (int, error) {
 	})
 	return n, err
 }
+
+// DeleteDocs removes documents and their chunks in one transaction, with a
+// change record like WriteBatch. Unknown keys are ignored; when none is
+// known the result has sequence 0.
+func (s *Store) DeleteDocs(keys []string) (Change, error) {
+	var change Change
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		docsB, chunksB, vecB := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+		meta := tx.Bucket(bucketMeta)
+		seq := getUint(meta.Get(keySeq)) + 1
+		national := map[string]bool{}
+		for _, key := range keys {
+			var d Doc
+			if err := getJSON(docsB, []byte(key), &d); errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			for i := range d.Chunks {
+				id := []byte(ChunkID(key, i))
+				if err := chunksB.Delete(id); err != nil {
+					return err
+				}
+				if err := vecB.Delete(id); err != nil {
+					return err
+				}
+				change.Deletes = append(change.Deletes, string(id))
+			}
+			if err := docsB.Delete([]byte(key)); err != nil {
+				return err
+			}
+			if retrieval.IsNational(d.Scope) {
+				national[d.Scope] = true
+			}
+		}
+		if len(change.Deletes) == 0 {
+			return nil
+		}
+		for scope := range national {
+			if err := updateCollection(tx, scope, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
+		change.Seq = seq
+		if err := putJSON(tx.Bucket(bucketChanges), uintKey(seq), change); err != nil {
+			return err
+		}
+		return meta.Put(keySeq, uintKey(seq))
+	})
+	if err != nil {
+		return Change{}, fmt.Errorf("delete documents: %w", err)
+	}
+	return change, nil
+}
