@@ -66,7 +66,19 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		Referral: answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours},
 	}
 	gen := time.Now()
-	a, err := n.answerer.Generate(ctx, req)
+	intent, reason := answer.Classify(question)
+	var a answer.Answer
+	switch intent {
+	case answer.Unlawful:
+		n.log.Info("refused by policy", "tenant", tenant, "reason", reason)
+		a, err = answer.RefuseUnlawful(req), nil
+		a.Route = "policy:" + reason
+	default:
+		a, err = n.answerer.Generate(ctx, req)
+		if err == nil && intent == answer.Verdict && !a.Refused {
+			a = answer.WithoutVerdict(a, req)
+		}
+	}
 	n.metrics.observe("generate", gen)
 	n.metrics.observe("total", start)
 	switch {

@@ -10,6 +10,8 @@ type messages struct {
 	Form     string // "%s" is the contact form URL
 	Or       string
 	Gemeente string // used when the tenant has no name
+	Unlawful string // refusal of help to break rules or misuse a service
+	Verdict  string // added to answers on a resident's own case
 }
 
 var texts = map[string]messages{
@@ -21,6 +23,8 @@ var texts = map[string]messages{
 		Form:     "gebruik het contactformulier: %s",
 		Or:       " of ",
 		Gemeente: "de gemeente",
+		Unlawful: "Daar kan ik u niet mee helpen: dat is niet toegestaan of kan anderen schaden.",
+		Verdict:  "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
 	},
 	"en": {
 		NoAnswer: "I cannot give a reliable answer to that.",
@@ -30,6 +34,8 @@ var texts = map[string]messages{
 		Form:     "use the contact form: %s",
 		Or:       " or ",
 		Gemeente: "the municipality",
+		Unlawful: "I cannot help you with that: it is not allowed or could harm others.",
+		Verdict:  "I cannot judge whether this applies to your situation. The municipality decides that.",
 	},
 }
 

@@ -1,0 +1,85 @@
+package answer
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Intent is what a question asks of the assistant beyond information.
+type Intent int
+
+// The intents the policy tells apart.
+const (
+	// Inform: an ordinary question.
+	Inform Intent = iota
+	// Unlawful: help to break rules or misuse a service, or to avoid being
+	// caught ("zonder dat de gemeente het merkt", "doorverkopen").
+	Unlawful
+	// Verdict: a judgement on the resident's own case or on someone else
+	// ("heb ik recht op", "is dat illegaal", "ja of nee").
+	Verdict
+)
+
+// rule is one pattern of the policy, with the reason it names.
+type rule struct {
+	intent Intent
+	reason string
+	re     *regexp.Regexp
+}
+
+// policyRules match lower-cased, diacritics-folded questions. Each has a
+// Dutch example that must trigger it and a benign twin that must not
+// (policy_test.go).
+var policyRules = []rule{
+	{Unlawful, "evade-enforcement", regexp.MustCompile(`zonder dat (de |het |een )?(gemeente|buren|buurman|politie|handhav\w*|toezicht\w*|iemand|niemand|ze|hij|zij)\b[^.?!]{0,30}\b(merk|zie|weet|ontdek|door ?heb)|(niet|nooit) (ge)?(pakt|betrapt|gesnapt) (te )?(worden|word)|zonder (gepakt|betrapt|gesnapt) te worden|\bongezien\b|\bstiekem\b|(de |het )?(buren|buurman|gemeente|niemand) (ziet|zien|merkt|merken) (het|dat|er) ?(toch|niks|niets)? ?niet|(verstop|verberg)\w* [^.?!]{0,40}(voor|van) (de )?(handhav|politie|gemeente|controle|buren)|(wanneer|hoe vaak|welke dagen)[^.?!]{0,40}(geen|minder|niet) (controle|gecontroleerd|handhav)`)},
+	{Unlawful, "dumping", regexp.MustCompile(`\b(dump|dumpen|dumpt|dumpte|dumpten|gedumpt)\b|(afval|puin|bouwafval|asbest|troep)[^.?!]{0,40}\b(in de natuur|in het bos|in de sloot|langs de weg|in de berm)\b|illegaal (storten|lozen|afval)`)},
+	{Unlawful, "dangerous-making", regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b`)},
+	{Unlawful, "misuse-service", regexp.MustCompile(`\bdoor ?(te )?verkopen\b|\b(nep|valse|verzonnen|andermans) (namen|naam|gegevens|adres\w*|e-?mailadres\w*|identiteit)|(welke|wat voor) (woning|woningen|huizen|panden|adressen)[^.?!]{0,40}\b(leeg|leegstaand|onbewoond)|\b(leeg|leegstaande) (woning|woningen|huizen|panden)\b[^.?!]{0,40}\b(welke|waar|adres)`)},
+	{Verdict, "own-entitlement", regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
+	{Verdict, "judge-third-party", regexp.MustCompile(`\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
+	{Verdict, "moral-judgement", regexp.MustCompile(`\b(moreel|ethisch)\b|\b(is het|vind je)[^.?!]{0,20}\b(oke|ok|goed|fout|verkeerd)\b[^.?!]{0,30}\b(om|als)\b`)},
+	{Verdict, "yes-or-no", regexp.MustCompile(`\b(zeg|antwoord)( gewoon| alleen| maar)? (ja of nee|ja\/nee)\b|\bgewoon ja of nee\b`)},
+}
+
+// Classify returns the intent of a question and the rule that decided it.
+// Unlawful wins over Verdict.
+func Classify(question string) (Intent, string) {
+	q := normalise(question)
+	best, reason := Inform, ""
+	for _, r := range policyRules {
+		if !r.re.MatchString(q) {
+			continue
+		}
+		if r.intent == Unlawful {
+			return Unlawful, r.reason
+		}
+		if best == Inform {
+			best, reason = r.intent, r.reason
+		}
+	}
+	return best, reason
+}
+
+// normalise lower-cases and folds diacritics so rules are written once.
+func normalise(s string) string {
+	s = strings.ToLower(s)
+	return strings.NewReplacer("é", "e", "ë", "e", "è", "e", "ï", "i", "ö", "o", "ü", "u", "á", "a", "à", "a", "’", "'").Replace(s)
+}
+
+// RefuseUnlawful returns the refusal for a request for unlawful help, with
+// the referral, in req.Lang.
+func RefuseUnlawful(req Request) Answer {
+	h := NewHandoff(req.Referral, req.Lang)
+	return Answer{Text: textsFor(req.Lang).Unlawful + " " + h.Message, Citations: []Citation{}, Refused: true, Handoff: &h}
+}
+
+// WithoutVerdict adds to an answer on a resident's own case that the
+// gemeente decides, and how to reach it.
+func WithoutVerdict(a Answer, req Request) Answer {
+	h := NewHandoff(req.Referral, req.Lang)
+	a.Text = strings.TrimSpace(a.Text + " " + textsFor(req.Lang).Verdict + " " + h.Message)
+	if a.Handoff == nil {
+		a.Handoff = &h
+	}
+	return a
+}
