@@ -9,6 +9,7 @@
 package models
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -430,9 +431,20 @@ func (c *ChatClient) decode(data []byte) result {
 func (c *ChatClient) readStream(actx context.Context, body io.Reader, first *time.Timer, onDelta func(string) error, failed func(result, error) result) result {
 	res := result{retryAfter: -1}
 	var text strings.Builder
-	sc := newLineScanner(body)
-	for sc.Scan() {
-		line := sc.Text()
+	br := bufio.NewReaderSize(body, 16<<10)
+	for {
+		line, rerr := readLine(br)
+		if rerr != nil && !errors.Is(rerr, io.EOF) {
+			if errors.Is(rerr, errLineTooLong) {
+				res.err = fmt.Errorf("%w: %v", ErrMalformedStream, rerr)
+				return res
+			}
+			// A line cut off by a transport error is incomplete: drop it.
+			return failed(res, fmt.Errorf("read event stream: %w", rerr))
+		}
+		if rerr != nil && line == "" {
+			break
+		}
 		if line == "" || strings.HasPrefix(line, ":") {
 			continue
 		}
@@ -474,15 +486,36 @@ func (c *ChatClient) readStream(actx context.Context, body io.Reader, first *tim
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, errLineTooLong) {
-			res.err = fmt.Errorf("%w: %v", ErrMalformedStream, err)
-			return res
-		}
-		return failed(res, fmt.Errorf("read event stream: %w", err))
-	}
 	res.err = fmt.Errorf("%w: ended without [DONE]", ErrMalformedStream)
 	return res
+}
+
+// errLineTooLong is returned by readLine for a line over maxLine bytes.
+var errLineTooLong = fmt.Errorf("event stream line longer than %d bytes", maxLine)
+
+// readLine returns the next line without its "\n" or "\r\n". At the end
+// of the stream it returns the last, unterminated line (possibly "") with
+// io.EOF; on another error it returns that error.
+func readLine(br *bufio.Reader) (string, error) {
+	var buf []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		buf = append(buf, frag...)
+		if len(buf) > maxLine {
+			return "", errLineTooLong
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil {
+			return string(buf), err
+		}
+		buf = buf[:len(buf)-1]
+		if n := len(buf); n > 0 && buf[n-1] == '\r' {
+			buf = buf[:n-1]
+		}
+		return string(buf), nil
+	}
 }
 
 // redact removes the API key from an error's text, should a transport
@@ -536,7 +569,7 @@ func snippet(s string) string {
 	if len(cut) > n {
 		cut = cut[:n]
 	}
-	out := strings.Join(strings.Fields(cut), " ")
+	out := strings.Join(strings.Fields(strings.ToValidUTF8(cut, "")), " ")
 	if len(s) > n {
 		out += "…"
 	}

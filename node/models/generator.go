@@ -1,0 +1,146 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/assistent-nl/assistent/node/answer"
+)
+
+// ErrUngrounded is wrapped when a model's answer cites no passage that
+// exists: such an answer is not used, and the chain falls back.
+var ErrUngrounded = errors.New("answer cites no existing source")
+
+var _ answer.Generator = (*OpenAIGenerator)(nil)
+
+// OpenAIGenerator answers with a chat model: it sends Prompt(req), checks
+// the citations in the reply and maps them to the passages.
+type OpenAIGenerator struct {
+	client *ChatClient
+}
+
+// NewOpenAIGenerator returns a generator that asks client.
+func NewOpenAIGenerator(client *ChatClient) *OpenAIGenerator {
+	return &OpenAIGenerator{client: client}
+}
+
+// Route returns the name answers of this generator carry in Route,
+// "openai:" followed by the model name.
+func (g *OpenAIGenerator) Route() string { return g.client.Name() }
+
+// Generate asks the model to answer req from req.Passages only.
+//
+// A reply with RefusalMarker gives answer.Refusal(req, 0). Otherwise every
+// [n] (also "[1, 2]") in the reply is checked: citations of passages that do
+// not exist are removed, the others are renumbered so that [k] refers to
+// Citations[k-1], one citation per document. Confidence is the share of the
+// answer's sentences that carry a citation. A reply without any valid
+// citation is an error wrapping ErrUngrounded; a request without passages
+// is refused without asking the model. Other errors are the client's.
+func (g *OpenAIGenerator) Generate(ctx context.Context, req answer.Request) (answer.Answer, error) {
+	if len(req.Passages) == 0 {
+		a := answer.Refusal(req, 0)
+		a.Route = g.Route()
+		return a, nil
+	}
+	text, _, err := g.client.Complete(ctx, Prompt(req))
+	if err != nil {
+		return answer.Answer{}, fmt.Errorf("%s: %w", g.Route(), err)
+	}
+	text = strings.TrimSpace(text)
+	if strings.Contains(text, RefusalMarker) {
+		a := answer.Refusal(req, 0)
+		a.Route = g.Route()
+		return a, nil
+	}
+	out, cites := ground(text, req.Passages)
+	if len(cites) == 0 {
+		return answer.Answer{}, fmt.Errorf("%s: %w (reply %q)", g.Route(), ErrUngrounded, snippet(text))
+	}
+	return answer.Answer{Text: out, Citations: cites, Confidence: citedShare(out), Route: g.Route()}, nil
+}
+
+// citeRE matches a citation group: "[1]", "[1, 3]", "[bron 2]".
+var citeRE = regexp.MustCompile(`(?i)\[\s*(?:bron\s*)?(\d{1,4}(?:\s*[,;]\s*(?:bron\s*)?\d{1,4})*)\s*\]`)
+
+// numberRE finds the numbers in a citation group.
+var numberRE = regexp.MustCompile(`\d+`)
+
+// ground rewrites the citations in text to the numbering of the returned
+// citations and drops the ones of passages that do not exist.
+func ground(text string, passages []answer.Passage) (string, []answer.Citation) {
+	cites := []answer.Citation{}
+	citeOf := map[string]int{}
+	var b strings.Builder
+	last := 0
+	for _, m := range citeRE.FindAllStringSubmatchIndex(text, -1) {
+		seen := map[int]bool{}
+		var nums []int
+		for _, ns := range numberRE.FindAllString(text[m[2]:m[3]], -1) {
+			n, err := strconv.Atoi(ns)
+			if err != nil || n < 1 || n > len(passages) {
+				continue
+			}
+			p := passages[n-1]
+			key := p.URL + "\x00" + p.DocID
+			k, ok := citeOf[key]
+			if !ok {
+				cites = append(cites, answer.Citation{ID: p.DocID, URL: p.URL, Title: p.Title})
+				k = len(cites)
+				citeOf[key] = k
+			}
+			if !seen[k] {
+				seen[k] = true
+				nums = append(nums, k)
+			}
+		}
+		before := text[last:m[0]]
+		if len(nums) == 0 {
+			// Drop the invalid citation and the space before it.
+			b.WriteString(strings.TrimRight(before, " \t"))
+		} else {
+			b.WriteString(before)
+			for _, k := range nums {
+				fmt.Fprintf(&b, "[%d]", k)
+			}
+		}
+		last = m[1]
+	}
+	b.WriteString(text[last:])
+	return strings.TrimSpace(b.String()), cites
+}
+
+// sentenceEndRE ends a sentence: a full stop, question or exclamation mark
+// with the citations after it, or a line break.
+var sentenceEndRE = regexp.MustCompile(`[.!?](?:\s*\[\d+\])*(?:\s+|$)|\n+`)
+
+// citedShare returns the share of sentences in text that carry a
+// citation, rounded to three decimals.
+func citedShare(text string) float64 {
+	var total, cited int
+	start := 0
+	count := func(s string) {
+		if strings.IndexFunc(s, unicode.IsLetter) < 0 {
+			return
+		}
+		total++
+		if strings.Contains(s, "[") && citeRE.MatchString(s) {
+			cited++
+		}
+	}
+	for _, m := range sentenceEndRE.FindAllStringIndex(text, -1) {
+		count(text[start:m[1]])
+		start = m[1]
+	}
+	count(text[start:])
+	if total == 0 {
+		return 0
+	}
+	return math.Round(float64(cited)/float64(total)*1000) / 1000
+}
