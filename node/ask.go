@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
 )
@@ -74,7 +75,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a, err = answer.RefuseUnlawful(req), nil
 		a.Route = "policy:" + reason
 	default:
-		a, err = n.answerer.Generate(ctx, req)
+		a, err = n.router.Generator(models.TaskAnswer, tenant).Generate(ctx, req)
 		if err == nil && intent == answer.Verdict && !a.Refused {
 			a = answer.WithoutVerdict(a, req)
 		}

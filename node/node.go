@@ -15,6 +15,7 @@ import (
 
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/ingest"
+	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/bleve"
@@ -30,6 +31,7 @@ type Config struct {
 	EmbedDim    int    // dimension of the built-in lexical embedder
 	Search      hybrid.Config
 	Extractive  answer.ExtractiveConfig
+	Models      models.Config // model providers and routes; default extractive only
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
 	Rate        RateConfig
@@ -45,6 +47,7 @@ func DefaultConfig() Config {
 		EmbedDim:    256,
 		Search:      hybrid.DefaultConfig(),
 		Extractive:  answer.DefaultExtractiveConfig(),
+		Models:      models.DefaultConfig(),
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
 		Rate:        RateConfig{PerMinute: 30, Burst: 10},
@@ -73,6 +76,9 @@ func (c Config) Validate() error {
 	if err := c.Search.Validate(); err != nil {
 		return err
 	}
+	if err := c.Models.Validate(); err != nil {
+		return err
+	}
 	return c.Extractive.Validate()
 }
 
@@ -86,7 +92,8 @@ type Node struct {
 	embedder retrieval.Embedder
 	analyzer *retrieval.Analyzer
 	searcher *hybrid.Searcher
-	answerer answer.Generator
+	answerer answer.Generator // the extractive answerer, the end of every chain
+	router   *models.Router
 	metrics  *metrics
 	// scrub removes personal data from text before it is stored or logged.
 	scrub   func(string) string
@@ -164,6 +171,10 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.answerer, err = answer.NewExtractive(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
+	if err != nil {
+		return err
+	}
+	n.router, err = models.NewRouter(n.cfg.Models, n.answerer, n.log)
 	return err
 }
 

@@ -13,6 +13,7 @@ func (m *Main) runAsk(ctx context.Context, args []string) error {
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant that answers")
 	asJSON := fs.Bool("json", false, "write the answer as one JSON object")
+	config := fs.String("config", "", "JSON config file with model providers and routes (see serve)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -23,7 +24,17 @@ func (m *Main) runAsk(ctx context.Context, args []string) error {
 	if question == "" {
 		return usagef("ask: give the question as argument, e.g. assistent ask --tenant meppel \"hoe vraag ik een paspoort aan\"")
 	}
-	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	var fc fileConfig
+	if *config != "" {
+		if err := loadConfig(*config, &fc); err != nil {
+			return err
+		}
+	}
+	mc, err := fc.models(m.getenv)
+	if err != nil {
+		return err
+	}
+	n, err := m.openNodeWith(ctx, *data, mc, m.logger(slog.LevelWarn))
 	if err != nil {
 		return err
 	}

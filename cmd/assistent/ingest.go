@@ -9,6 +9,7 @@ import (
 
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/ingest"
+	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/retrieval"
 )
 
@@ -16,8 +17,14 @@ import (
 const ingestBatch = 128
 
 func (m *Main) openNode(ctx context.Context, data string, log *slog.Logger) (*node.Node, error) {
+	return m.openNodeWith(ctx, data, models.DefaultConfig(), log)
+}
+
+// openNodeWith opens a node with the given model routes.
+func (m *Main) openNodeWith(ctx context.Context, data string, mc models.Config, log *slog.Logger) (*node.Node, error) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = data
+	cfg.Models = mc
 	n, err := node.Open(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open data directory %s: %w", data, err)

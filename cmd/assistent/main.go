@@ -29,6 +29,15 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	// Ready, when set, is called by serve with the URL it listens on.
 	Ready func(url string)
+	// Getenv reads the environment (API keys); nil means os.Getenv.
+	Getenv func(string) string
+}
+
+func (m *Main) getenv(key string) string {
+	if m.Getenv != nil {
+		return m.Getenv(key)
+	}
+	return os.Getenv(key)
 }
 
 // UsageError is a command line that cannot be run as given (exit code 2).

@@ -22,6 +22,7 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant to attack")
 	set := fs.String("set", "", "probe file in the probes.jsonl format")
+	config := fs.String("config", "", "JSON config file with model providers and routes (see serve)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -38,7 +39,17 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("redteam: %w", err)
 	}
-	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	var fc fileConfig
+	if *config != "" {
+		if err := loadConfig(*config, &fc); err != nil {
+			return err
+		}
+	}
+	mc, err := fc.models(m.getenv)
+	if err != nil {
+		return err
+	}
+	n, err := m.openNodeWith(ctx, *data, mc, m.logger(slog.LevelWarn))
 	if err != nil {
 		return err
 	}

@@ -1,29 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/demo"
 )
-
-// serveConfig is the --config file: JSON, every field optional; flags
-// given on the command line win.
-type serveConfig struct {
-	Data string `json:"data"`
-	Addr string `json:"addr"`
-	Demo bool   `json:"demo"`
-}
 
 func (m *Main) runServe(ctx context.Context, args []string) error {
 	flags := m.flagSet("serve", "serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--demo]")
@@ -37,9 +25,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if flags.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", flags.Arg(0))
 	}
-	cfg := serveConfig{Data: *data, Addr: *addr, Demo: *withDemo}
+	cfg := fileConfig{Data: *data, Addr: *addr, Demo: *withDemo}
 	if *config != "" {
-		if err := loadServeConfig(*config, &cfg); err != nil {
+		if err := loadConfig(*config, &cfg); err != nil {
 			return err
 		}
 		set := map[string]bool{}
@@ -59,7 +47,11 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	}
 
 	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	n, err := m.openNode(ctx, cfg.Data, log)
+	mc, err := cfg.models(m.getenv)
+	if err != nil {
+		return err
+	}
+	n, err := m.openNodeWith(ctx, cfg.Data, mc, log)
 	if err != nil {
 		return err
 	}
@@ -87,21 +79,4 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 			m.Ready(url)
 		}
 	})
-}
-
-func loadServeConfig(path string, cfg *serveConfig) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("serve: read config: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(cfg); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return fmt.Errorf("serve: config %s: invalid JSON at byte %d: %v", path, se.Offset, err)
-		}
-		return fmt.Errorf("serve: config %s: %v", path, err)
-	}
-	return nil
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/assistent-nl/assistent/node/models"
+)
+
+// fileConfig is the --config file: JSON, every field optional; flags given
+// on the command line win. API keys never stand in it: a provider names
+// the environment variable that holds its key.
+type fileConfig struct {
+	Data      string           `json:"data"`
+	Addr      string           `json:"addr"`
+	Demo      bool             `json:"demo"`
+	Providers []providerConfig `json:"providers"`
+	Routes    []routeConfig    `json:"routes"`
+}
+
+type providerConfig struct {
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`   // "openai"
+	Region    string   `json:"region"` // "nl", "eu", ...
+	BaseURL   string   `json:"base_url"`
+	Model     string   `json:"model"`
+	APIKeyEnv string   `json:"api_key_env"`
+	Timeout   duration `json:"timeout"`
+}
+
+type routeConfig struct {
+	Task           string   `json:"task"`
+	Tenant         string   `json:"tenant"`
+	Providers      []string `json:"providers"`
+	Timeout        duration `json:"timeout"`
+	AllowedRegions []string `json:"allowed_regions"`
+}
+
+// duration reads "800ms" or "5s".
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration such as \"5s\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = duration(v)
+	return nil
+}
+
+// loadConfig reads path into cfg.
+func loadConfig(path string, cfg *fileConfig) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("config %s: invalid JSON at byte %d: %v", path, se.Offset, err)
+		}
+		return fmt.Errorf("config %s: %v", path, err)
+	}
+	return nil
+}
+
+// models turns the file's providers and routes into the node's model
+// configuration, reading API keys from the environment.
+func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
+	out := models.DefaultConfig()
+	if len(c.Providers) == 0 && len(c.Routes) == 0 {
+		return out, nil
+	}
+	out.Providers = nil
+	for i, p := range c.Providers {
+		oc := models.DefaultOpenAIConfig()
+		oc.BaseURL, oc.Model = p.BaseURL, p.Model
+		if p.Timeout > 0 {
+			oc.Timeout = time.Duration(p.Timeout)
+			oc.FirstTokenTimeout = min(oc.FirstTokenTimeout, oc.Timeout)
+		}
+		if p.APIKeyEnv != "" {
+			oc.APIKey = getenv(p.APIKeyEnv)
+			if oc.APIKey == "" {
+				return out, fmt.Errorf("config: providers[%d].api_key_env: environment variable %s is empty", i, p.APIKeyEnv)
+			}
+		}
+		out.Providers = append(out.Providers, models.Provider{Name: p.Name, Kind: p.Kind, Region: p.Region, OpenAI: oc})
+	}
+	if len(c.Routes) > 0 {
+		out.Routes = nil
+	}
+	for _, r := range c.Routes {
+		out.Routes = append(out.Routes, models.Route{Task: r.Task, Tenant: r.Tenant, Providers: r.Providers,
+			Timeout: time.Duration(r.Timeout), DataPolicy: models.Policy{AllowedRegions: r.AllowedRegions}})
+	}
+	if err := out.Validate(); err != nil {
+		return out, fmt.Errorf("config: %w", err)
+	}
+	return out, nil
+}
