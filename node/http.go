@@ -12,12 +12,14 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/widget"
 )
 
 //go:embed openapi.json
@@ -45,8 +47,13 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", n.handleReady)
 	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.limit(n.handleAsk))
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.limit(n.handleFeedback))
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.cors(n.limit(n.handleAsk)))
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.cors(n.limit(n.handleFeedback)))
+	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/ask", n.cors(nil))
+	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/feedback", n.cors(nil))
+	wh := widget.Handler()
+	mux.Handle("GET /widget.js", wh)
+	mux.Handle("GET /widget/{file}", wh)
 	mux.Handle("GET /metrics", n.metrics.handler())
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -75,6 +82,48 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 		}
 	})
 	return n.recoverer(mux)
+}
+
+// cors lets pages on the tenant's own sites call the API from the widget:
+// it answers preflights and adds Access-Control-Allow-Origin for an Origin
+// whose host is one of the tenant's sites. next nil serves a preflight only.
+func (n *Node) cors(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" {
+			w.Header().Add("Vary", "Origin")
+			if n.originAllowed(r.PathValue("tenant"), origin) {
+				h := w.Header()
+				h.Set("Access-Control-Allow-Origin", origin)
+				h.Set("Access-Control-Allow-Methods", "POST")
+				h.Set("Access-Control-Allow-Headers", "Content-Type")
+				h.Set("Access-Control-Max-Age", "600")
+			}
+		}
+		if next == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// originAllowed reports whether origin's host is one of the tenant's sites.
+func (n *Node) originAllowed(tenant, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return false
+	}
+	t, err := n.tenant(tenant)
+	if err != nil {
+		return false
+	}
+	for _, s := range t.Sites {
+		if strings.EqualFold(s, u.Hostname()) || strings.EqualFold(s, u.Host) {
+			return true
+		}
+	}
+	return false
 }
 
 func staticHandler(static fs.FS) http.Handler {

@@ -405,3 +405,49 @@ func TestRemove(t *testing.T) {
 		t.Fatalf("check after remove: %+v, %v", rep, err)
 	}
 }
+
+func TestHTTP_CORSAndWidget(t *testing.T) {
+	n, _ := openNode(t, nil)
+	tn, _ := n.Store().Tenant("proef")
+	tn.Sites = []string{"www.proef.example"}
+	if err := n.Store().PutTenant(tn); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	for _, tt := range []struct {
+		origin string
+		allow  bool
+	}{{"https://www.proef.example", true}, {"https://kwaad.example", false}} {
+		req, _ := http.NewRequest("OPTIONS", srv.URL+"/api/v1/tenants/proef/ask", nil)
+		req.Header.Set("Origin", tt.origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("Access-Control-Allow-Origin")
+		if (got == tt.origin) != tt.allow || resp.StatusCode != http.StatusNoContent {
+			t.Errorf("preflight from %s: %d, Allow-Origin %q", tt.origin, resp.StatusCode, got)
+		}
+		req, _ = http.NewRequest("POST", srv.URL+"/api/v1/tenants/proef/ask", strings.NewReader(`{"question":"paspoort"}`))
+		req.Header.Set("Origin", tt.origin)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); (got == tt.origin) != tt.allow {
+			t.Errorf("POST from %s: Allow-Origin %q", tt.origin, got)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/widget.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") {
+		t.Errorf("/widget.js: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

@@ -222,8 +222,7 @@ func TestStatic(t *testing.T) {
 		page := string(b)
 		for _, want := range []string{
 			`<html lang="nl">`,
-			`data-tenant="lindewaarde"`,
-			`aria-live="polite"`,
+			`<script src="/widget.js" data-tenant="lindewaarde" defer></script>`,
 			"Digitale Assistent — demo",
 			"Stel geen vragen met persoonsgegevens zoals uw BSN.",
 			"Lindewaarde bestaat niet",
@@ -246,7 +245,7 @@ func TestStatic(t *testing.T) {
 				t.Errorf("demo.js uses %s", banned)
 			}
 		}
-		for _, want := range []string{"/api/v1/tenants/", "data-tenant", "textContent", "tel:", "application/json"} {
+		for _, want := range []string{"data-question", "assistent-chat", "ask("} {
 			if !strings.Contains(js, want) {
 				t.Errorf("demo.js lacks %q", want)
 			}
@@ -257,7 +256,7 @@ func TestStatic(t *testing.T) {
 // checkCSPSafe walks the page and fails on anything a strict CSP (script-src
 // 'self'; style-src 'self') would block or a screen reader would miss: inline
 // scripts and styles, on… handlers, javascript: URLs, missing assets, inputs
-// without a label.
+// without a label. /widget.js is served by the node, not by Static().
 func checkCSPSafe(tb testing.TB, static fs.FS, page string) {
 	tb.Helper()
 	labels := map[string]bool{}
@@ -303,7 +302,9 @@ func checkCSPSafe(tb testing.TB, static fs.FS, page string) {
 				if attrs["src"] == "" {
 					tb.Error("<script> without src")
 				}
-				checkAsset(tb, static, attrs["src"])
+				if attrs["src"] != "/widget.js" {
+					checkAsset(tb, static, attrs["src"])
+				}
 			case "link":
 				if attrs["rel"] == "stylesheet" {
 					checkAsset(tb, static, attrs["href"])
@@ -321,9 +322,6 @@ func checkCSPSafe(tb testing.TB, static fs.FS, page string) {
 	}
 	if !h1 {
 		tb.Error("no <h1>")
-	}
-	if len(inputs) == 0 {
-		tb.Error("no question field")
 	}
 	for _, id := range inputs {
 		if id == "" || !labels[id] {
