@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -62,6 +63,10 @@ func NewExtractive(cfg ExtractiveConfig, terms, sentences func(string) []string)
 	}
 	return &Extractive{cfg: cfg, terms: terms, sentences: sentences}, nil
 }
+
+// navigation matches sentences that point to another page instead of
+// saying something.
+var navigation = regexp.MustCompile(`(?i)^(lees (dan |ook |meer )?|kijk (dan |ook )?(op|bij)|ga (dan )?naar|zie (ook )?|meer informatie)`)
 
 // RouteExtractive names the extractive route in answers.
 const RouteExtractive = "extractive"
@@ -130,6 +135,9 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 			score *= 1 + 0.2/float64(1+j)
 			if strings.HasSuffix(s, "?") {
 				score *= 0.5 // a question in the text rarely answers one
+			}
+			if navigation.MatchString(s) {
+				score *= 0.5 // "Lees dan de pagina ..." points elsewhere
 			}
 			if n := len(strings.Fields(s)); n < 4 {
 				score *= 0.5
