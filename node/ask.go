@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
@@ -50,6 +51,24 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		return answer.Answer{}, err
 	}
 	start := time.Now()
+	ref := answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours}
+	// The input guard: personal data never goes further than this line, an
+	// injection attempt is refused, and a request for a person gets the
+	// referral.
+	v := guard.Check(question)
+	switch {
+	case v.Injection:
+		n.log.Info("refused by guard", "tenant", tenant, "rule", v.Rule)
+		a := answer.Refusal(answer.Request{Lang: "nl", Referral: ref}, 0)
+		a.Route = "guard:" + string(v.Reason)
+		n.metrics.questions.WithLabelValues(tenant, "refused").Inc()
+		return a, nil
+	case v.WantsHuman:
+		h := answer.NewHandoff(ref, "nl")
+		n.metrics.questions.WithLabelValues(tenant, "handoff").Inc()
+		return answer.Answer{Text: h.Message, Citations: []answer.Citation{}, Handoff: &h, Route: "guard:human"}, nil
+	}
+	question = v.Scrubbed
 	results, err := n.Search(ctx, tenant, question, n.cfg.AnswerK*2, hybrid.ModeRerank)
 	if err != nil {
 		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
@@ -64,7 +83,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		Question: question,
 		Lang:     "nl",
 		Passages: passages(results, n.cfg.AnswerK),
-		Referral: answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours},
+		Referral: ref,
 	}
 	gen := time.Now()
 	intent, reason := answer.Classify(question)
@@ -76,7 +95,9 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a.Route = "policy:" + reason
 	default:
 		a, err = n.router.Generator(models.TaskAnswer, tenant).Generate(ctx, req)
-		if err == nil && intent == answer.Verdict && !a.Refused {
+		if err == nil && (intent == answer.Verdict || len(v.PII) > 0) && !a.Refused {
+			// A verdict on the resident's own case, or a question about their
+			// own data: the gemeente decides, and says how to reach it.
 			a = answer.WithoutVerdict(a, req)
 		}
 	}

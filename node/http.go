@@ -244,7 +244,7 @@ func (n *Node) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := store.Feedback{Tenant: tenant, QuestionID: req.QuestionID, Rating: req.Rating,
-		Comment: strings.TrimSpace(req.Comment), Time: time.Now().UTC()}
+		Comment: n.scrub(strings.TrimSpace(req.Comment)), Time: time.Now().UTC()}
 	if err := n.store.AddFeedback(f); err != nil {
 		n.fail(w, r, err)
 		return

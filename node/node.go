@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
@@ -133,7 +134,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim), limiter: newLimiter(cfg.Rate)}
 	n.metrics = newMetrics(n)
-	n.scrub = func(s string) string { return s }
+	n.scrub = func(s string) string { t, _ := guard.Scrub(s); return t }
 	if err := n.open(ctx); err != nil {
 		n.Close()
 		return nil, err
