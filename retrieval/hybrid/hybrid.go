@@ -49,9 +49,9 @@ type Config struct {
 	Rerank       RerankConfig
 }
 
-// DefaultConfig returns the tuned defaults: 60 candidates, k = 60.
+// DefaultConfig returns the tuned defaults: 40 candidates, k = 60.
 func DefaultConfig() Config {
-	return Config{Candidates: 60, RRFK: 60, VectorWeight: 1, Rerank: DefaultRerankConfig()}
+	return Config{Candidates: 40, RRFK: 60, VectorWeight: 1, Rerank: DefaultRerankConfig()}
 }
 
 // Validate reports the first invalid field.
