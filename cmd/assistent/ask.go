@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 )
 
@@ -24,17 +23,7 @@ func (m *Main) runAsk(ctx context.Context, args []string) error {
 	if question == "" {
 		return usagef("ask: give the question as argument, e.g. assistent ask --tenant meppel \"hoe vraag ik een paspoort aan\"")
 	}
-	var fc fileConfig
-	if *config != "" {
-		if err := loadConfig(*config, &fc); err != nil {
-			return err
-		}
-	}
-	mc, err := fc.models(m.getenv)
-	if err != nil {
-		return err
-	}
-	n, err := m.openNodeWith(ctx, *data, mc, m.logger(slog.LevelWarn))
+	n, err := m.openNodeConfigured(ctx, *data, *config)
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
+	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/models"
 )
 
@@ -108,4 +111,20 @@ func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 		return out, fmt.Errorf("config: %w", err)
 	}
 	return out, nil
+}
+
+// openNodeConfigured opens the node at data with the model routes of the
+// config file at path ("" for the embedded default).
+func (m *Main) openNodeConfigured(ctx context.Context, data, path string) (*node.Node, error) {
+	var fc fileConfig
+	if path != "" {
+		if err := loadConfig(path, &fc); err != nil {
+			return nil, err
+		}
+	}
+	mc, err := fc.models(m.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return m.openNodeWith(ctx, data, mc, m.logger(slog.LevelWarn))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/assistent-nl/assistent/node/quality"
@@ -39,17 +38,7 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("redteam: %w", err)
 	}
-	var fc fileConfig
-	if *config != "" {
-		if err := loadConfig(*config, &fc); err != nil {
-			return err
-		}
-	}
-	mc, err := fc.models(m.getenv)
-	if err != nil {
-		return err
-	}
-	n, err := m.openNodeWith(ctx, *data, mc, m.logger(slog.LevelWarn))
+	n, err := m.openNodeConfigured(ctx, *data, *config)
 	if err != nil {
 		return err
 	}
