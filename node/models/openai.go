@@ -17,12 +17,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/assistent-nl/assistent/internal/httpretry"
 )
 
 // Sentinel errors of the chat client, tested with errors.Is.
@@ -254,9 +254,6 @@ func (c *ChatClient) Stream(ctx context.Context, msgs []Message, onDelta func(st
 	return c.call(ctx, msgs, true, onDelta)
 }
 
-// maxDelay caps the backoff and a server's Retry-After.
-const maxDelay = 30 * time.Second
-
 func (c *ChatClient) call(ctx context.Context, msgs []Message, stream bool, onDelta func(string) error) (string, Usage, error) {
 	if len(msgs) == 0 {
 		return "", Usage{}, errors.New("chat completion: no messages")
@@ -283,7 +280,7 @@ func (c *ChatClient) call(ctx context.Context, msgs []Message, stream bool, onDe
 		}
 		delay := res.retryAfter
 		if delay < 0 {
-			delay = c.backoff(attempt)
+			delay = httpretry.Backoff(c.cfg.Backoff, attempt)
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
 			return "", res.usage, fmt.Errorf("retry in %s would pass the deadline: %w", delay, res.err)
@@ -306,16 +303,6 @@ func ctxError(ctx context.Context, last error) error {
 		return fmt.Errorf("%w: %w (last attempt: %v)", cause, cerr, last)
 	}
 	return fmt.Errorf("%w (last attempt: %v)", cerr, last)
-}
-
-// backoff returns the delay before retry attempt+1: exponential with
-// "equal jitter", so it is at least half the exponential value.
-func (c *ChatClient) backoff(attempt int) time.Duration {
-	d := c.cfg.Backoff << min(attempt, 16)
-	if d <= 0 || d > maxDelay {
-		d = maxDelay
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // result is the outcome of one attempt.
@@ -377,7 +364,7 @@ func (c *ChatClient) attempt(ctx context.Context, body []byte, stream bool, onDe
 	if resp.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		se := &StatusError{StatusCode: resp.StatusCode, Body: snippet(c.redactString(string(data)))}
-		return result{err: fmt.Errorf("post chat completion: %w", se), retry: se.retryable(), retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+		return result{err: fmt.Errorf("post chat completion: %w", se), retry: se.retryable(), retryAfter: httpretry.RetryAfter(resp.Header.Get("Retry-After"))}
 	}
 	ct := resp.Header.Get("Content-Type")
 	if !stream || strings.HasPrefix(ct, "application/json") {
@@ -542,25 +529,6 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
-
-// retryAfter parses a Retry-After header, in seconds or as an HTTP date;
-// -1 when absent or invalid.
-func retryAfter(h string) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return -1
-	}
-	if secs, err := strconv.Atoi(h); err == nil {
-		if secs < 0 {
-			return -1
-		}
-		return min(time.Duration(secs)*time.Second, maxDelay)
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return min(max(time.Until(t), 0), maxDelay)
-	}
-	return -1
-}
 
 // snippet returns the start of a response body for an error message.
 func snippet(s string) string {

@@ -7,14 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/httpretry"
 	"github.com/assistent-nl/assistent/retrieval"
 )
 
@@ -187,7 +186,7 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		}
 		delay := retryAfter
 		if delay < 0 {
-			delay = o.backoff(attempt)
+			delay = httpretry.Backoff(o.cfg.Backoff, attempt)
 		}
 		t := time.NewTimer(delay)
 		select {
@@ -197,19 +196,6 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		case <-t.C:
 		}
 	}
-}
-
-// maxDelay caps the backoff and a server's Retry-After.
-const maxDelay = 30 * time.Second
-
-// backoff returns the delay before retry attempt+1: exponential with
-// "equal jitter", so it is at least half the exponential value.
-func (o *OpenAI) backoff(attempt int) time.Duration {
-	d := o.cfg.Backoff << min(attempt, 16)
-	if d <= 0 || d > maxDelay {
-		d = maxDelay
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // post sends one request. It returns the body of a 200 response; otherwise
@@ -236,23 +222,13 @@ func (o *OpenAI) post(ctx context.Context, body []byte) ([]byte, time.Duration, 
 		return nil, -1, fmt.Errorf("read response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("post %s: %w", o.endpoint,
+		return nil, httpretry.RetryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("post %s: %w", o.endpoint,
 			&StatusError{StatusCode: resp.StatusCode, Body: snippet(data)})
 	}
 	if len(data) > maxResponse {
 		return nil, -1, fmt.Errorf("response larger than %d bytes", maxResponse)
 	}
 	return data, -1, nil
-}
-
-// retryAfter parses a Retry-After header given in seconds; -1 when absent
-// or not a number of seconds.
-func retryAfter(h string) time.Duration {
-	secs, err := strconv.Atoi(strings.TrimSpace(h))
-	if err != nil || secs < 0 {
-		return -1
-	}
-	return min(time.Duration(secs)*time.Second, maxDelay)
 }
 
 // snippet returns the start of a response body for an error message.
