@@ -286,13 +286,16 @@ func (n *Node) loadVectors(ctx context.Context) error {
 		batch = batch[:0]
 		return err
 	}
-	var missing []retrieval.Chunk
-	err := n.store.ForEachChunk(func(c retrieval.Chunk) error {
-		if len(c.Vector) != n.embedder.Dim() {
-			missing = append(missing, c)
+	dim := n.embedder.Dim()
+	have := map[string]bool{}
+	loaded := 0
+	err := n.store.ForEachVector(func(id, scope string, v []float32) error {
+		if len(v) != dim {
 			return nil
 		}
-		batch = append(batch, c)
+		have[id] = true
+		loaded++
+		batch = append(batch, retrieval.Chunk{ID: id, Scope: scope, Vector: v})
 		if len(batch) >= 1000 {
 			return flush()
 		}
@@ -304,17 +307,29 @@ func (n *Node) loadVectors(ctx context.Context) error {
 	if err := flush(); err != nil {
 		return err
 	}
-	if len(missing) > 0 {
-		n.log.Info("embedding chunks without a vector", "chunks", len(missing))
-		if err := n.embedChunks(ctx, missing); err != nil {
-			return err
-		}
-		if err := n.store.PutVectors(missing); err != nil {
-			return err
-		}
-		return n.vectors.Index(ctx, missing)
+	total, err := n.store.ChunkCount()
+	if err != nil || total == loaded {
+		return err
 	}
-	return nil
+	// Some chunks have no vector of this embedder: embed them now.
+	var missing []retrieval.Chunk
+	err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
+		if !have[c.ID] {
+			missing = append(missing, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load vectors: %w", err)
+	}
+	n.log.Info("embedding chunks without a vector", "chunks", len(missing))
+	if err := n.embedChunks(ctx, missing); err != nil {
+		return err
+	}
+	if err := n.store.PutVectors(missing); err != nil {
+		return err
+	}
+	return n.vectors.Index(ctx, missing)
 }
 
 func (n *Node) embedChunks(ctx context.Context, chunks []retrieval.Chunk) error {

@@ -679,3 +679,26 @@ func (s *Store) DeleteDocs(keys []string) (Change, error) {
 	}
 	return change, nil
 }
+
+// ForEachVector calls fn with the id, scope and vector of every chunk that
+// has a stored vector, without decoding the chunk records: the fast way to
+// fill a vector index on start. The vector is fn's to keep.
+func (s *Store) ForEachVector(fn func(id, scope string, v []float32) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketVectors).ForEach(func(k, v []byte) error {
+			id := string(k)
+			scope, _, _ := strings.Cut(id, "/")
+			return fn(id, scope, decodeVector(v))
+		})
+	})
+}
+
+// ChunkCount returns the number of stored chunks.
+func (s *Store) ChunkCount() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketChunks).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
