@@ -8,7 +8,7 @@ import (
 )
 
 func (m *Main) runAsk(ctx context.Context, args []string) error {
-	fs := m.flagSet("ask", "ask --data DIR --tenant ID [--json] \"vraag\"")
+	fs := m.flagSet("ask", "ask --data DIR --tenant ID [--config FILE] [--json] \"vraag\"")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant that answers")
 	asJSON := fs.Bool("json", false, "write the answer as one JSON object")

@@ -17,7 +17,7 @@ type redteamReport struct {
 }
 
 func (m *Main) runRedteam(ctx context.Context, args []string) error {
-	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE [--json]")
+	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE [--config FILE] [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant to attack")
 	set := fs.String("set", "", "probe file in the probes.jsonl format")
