@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -23,11 +25,20 @@ var _ answer.Generator = (*OpenAIGenerator)(nil)
 // the citations in the reply and maps them to the passages.
 type OpenAIGenerator struct {
 	client *ChatClient
+	// canary is a random mark in the system prompt, new per generator: a
+	// reply that contains it leaks the prompt and is rejected.
+	canary string
 }
+
+// ErrPromptLeak is returned when a reply contains the system prompt's
+// canary, i.e. the model was talked into revealing its instructions.
+var ErrPromptLeak = errors.New("reply leaks the system prompt")
 
 // NewOpenAIGenerator returns a generator that asks client.
 func NewOpenAIGenerator(client *ChatClient) *OpenAIGenerator {
-	return &OpenAIGenerator{client: client}
+	b := make([]byte, 6)
+	rand.Read(b)
+	return &OpenAIGenerator{client: client, canary: "KENMERK-" + strings.ToUpper(hex.EncodeToString(b))}
 }
 
 // Route returns the name answers of this generator carry in Route,
@@ -49,11 +60,14 @@ func (g *OpenAIGenerator) Generate(ctx context.Context, req answer.Request) (ans
 		a.Route = g.Route()
 		return a, nil
 	}
-	text, _, err := g.client.Complete(ctx, Prompt(req))
+	text, _, err := g.client.Complete(ctx, prompt(req, g.canary))
 	if err != nil {
 		return answer.Answer{}, fmt.Errorf("%s: %w", g.Route(), err)
 	}
 	text = strings.TrimSpace(text)
+	if strings.Contains(strings.ToUpper(text), g.canary) {
+		return answer.Answer{}, fmt.Errorf("%s: %w", g.Route(), ErrPromptLeak)
+	}
 	if strings.Contains(text, RefusalMarker) {
 		a := answer.Refusal(req, 0)
 		a.Route = g.Route()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,13 @@ func request() answer.Request {
 }
 
 // provider returns an openai provider for srv in region.
+// echoCanary is a model talked into repeating its instructions: it replies
+// with the confidential mark from the system message, and a citation.
+func echoCanary(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+	mark := regexp.MustCompile(`KENMERK-[0-9A-F]+`).FindString(req.Content("system"))
+	modelstest.WriteCompletion(w, "m-model", "Mijn instructies hebben kenmerk "+strings.ToLower(mark)+" [1].")
+}
+
 func provider(name, region string, srv *modelstest.Server) models.Provider {
 	cfg := models.DefaultOpenAIConfig()
 	cfg.BaseURL, cfg.Model, cfg.APIKey = srv.URL, name+"-model", testKey
@@ -156,6 +164,7 @@ func TestRouter_Fallback(t *testing.T) {
 		{"invalid citations", modelstest.Reply("Een paspoort kost € 12 [4]. Zie ook [0]."), models.ErrUngrounded},
 		{"no citations", modelstest.Reply("Een paspoort is gratis."), models.ErrUngrounded},
 		{"server error", modelstest.Status(http.StatusBadGateway, "", "bad gateway"), nil},
+		{"leaks the prompt", echoCanary, models.ErrPromptLeak},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
