@@ -121,7 +121,7 @@ func (n *Node) classify(err error) (code, message string) {
 
 // chatHandler returns the WebSocket chat endpoint.
 func (n *Node) chatHandler() (http.Handler, error) {
-	return chat.NewHandler(chat.DefaultConfig(), n, chat.Edge{
+	return chat.NewHandler(n.cfg.Chat, n, chat.Edge{
 		Tenant: func(id string) (bool, []string) {
 			t, err := n.tenant(id)
 			return err == nil, t.Sites

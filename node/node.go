@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/chat"
 	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
@@ -37,6 +38,7 @@ type Config struct {
 	MaxQuestion int // longest question in characters
 	Rate        RateConfig
 	Retention   time.Duration // how long conversations are kept
+	Chat        chat.Config   // WebSocket limits and timeouts
 	AnswerK     int           // passages retrieved for an answer
 	LockTimeout time.Duration
 }
@@ -53,6 +55,7 @@ func DefaultConfig() Config {
 		MaxQuestion: 1000,
 		Rate:        RateConfig{PerMinute: 30, Burst: 10},
 		Retention:   30 * 24 * time.Hour,
+		Chat:        chat.DefaultConfig(),
 		AnswerK:     6,
 		LockTimeout: 2 * time.Second,
 	}
@@ -78,6 +81,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Models.Validate(); err != nil {
+		return err
+	}
+	if err := c.Chat.Validate(); err != nil {
 		return err
 	}
 	return c.Extractive.Validate()

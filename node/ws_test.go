@@ -3,13 +3,22 @@ package node_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval"
 )
 
 type wsMessage struct {
@@ -138,4 +147,130 @@ func TestWebSocket_Limits(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("foreign origin: %v, %v", resp, err)
 	}
+}
+
+// TestWebSocket_Abuse: connections that open and vanish, and a client that
+// asks and never reads, are cleaned up, and the node keeps answering.
+func TestWebSocket_Abuse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens many connections; skipped with -short")
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := node.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Rate = node.RateConfig{PerMinute: 1e6, Burst: 1e6}
+	cfg.Chat.WriteTimeout = 300 * time.Millisecond
+	var logs syncLog
+	n, err := node.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Store().PutTenant(store.Tenant{ID: "proef", Name: "Gemeente Proef"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Ingest(context.Background(), retrieval.TenantScope("proef"), pages, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Small socket buffers on both ends make a non-reading client back up
+	// the server's writes after a few answers instead of megabytes.
+	srv := httptest.NewUnstartedServer(n.Handler(nil))
+	srv.Listener = smallBufferListener{srv.Listener}
+	srv.Start()
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/tenants/proef/chat"
+	before := runtime.NumGoroutine()
+
+	// 1,000 connections that open and vanish without a close frame.
+	for i := range 1000 {
+		c, _, err := websocket.Dial(context.Background(), url, nil)
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		c.CloseNow()
+	}
+
+	// A client that asks and asks but never reads: its socket buffers fill,
+	// a write times out, and the server drops it.
+	// A small receive buffer makes the server's writes back up sooner.
+	smallBuf := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4 << 10)
+		}
+		return c, err
+	}}}
+	greedy, _, err := websocket.Dial(context.Background(), url, &websocket.DialOptions{HTTPClient: smallBuf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer greedy.CloseNow()
+	ask := []byte(`{"type":"ask","id":"x","text":"hoe vraag ik een paspoort aan"}`)
+	// The client's own writes block once the server stops reading; they
+	// must end because the server hangs up, not because the client gives up.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		if err := greedy.Write(ctx, websocket.MessageText, ask); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the server kept a client that never reads for 60 s")
+			}
+			break
+		}
+	}
+	for i := 0; !strings.Contains(logs.String(), "does not read"); i++ {
+		if i == 600 {
+			t.Fatalf("the server did not drop the client that never reads; log:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The node still answers others, and the server side of the vanished
+	// connections is gone.
+	c := dial(t, url)
+	write(t, c, `{"type":"ask","id":"ok","text":"grofvuil"}`)
+	if m := readMsg(t, c); m.Type != "delta" {
+		t.Fatalf("after the abuse: %+v", m)
+	}
+	c.CloseNow()
+	var now int
+	for range 50 {
+		now = runtime.NumGoroutine()
+		if now < before+50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if now >= before+50 {
+		t.Fatalf("%d goroutines after the connections went away, %d before", now, before)
+	}
+}
+
+// syncLog is a log buffer safe for the server's goroutines and the test.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// smallBufferListener gives accepted connections a small send buffer.
+type smallBufferListener struct{ net.Listener }
+
+func (l smallBufferListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(4 << 10)
+	}
+	return c, err
 }

@@ -203,6 +203,9 @@ func (h *Handler) send(ctx context.Context, c *websocket.Conn, m serverMessage) 
 	wctx, cancel := context.WithTimeout(ctx, h.cfg.WriteTimeout)
 	defer cancel()
 	if err := c.Write(wctx, websocket.MessageText, data); err != nil {
+		if wctx.Err() != nil && ctx.Err() == nil {
+			h.log.Info("dropped a chat client that does not read", "timeout", h.cfg.WriteTimeout)
+		}
 		c.CloseNow()
 		return false
 	}
