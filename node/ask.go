@@ -69,7 +69,11 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		return answer.Answer{Text: h.Message, Citations: []answer.Citation{}, Handoff: &h, Route: "guard:human"}, nil
 	}
 	question = v.Scrubbed
-	results, err := n.Search(ctx, tenant, question, n.cfg.AnswerK*2, hybrid.ModeRerank)
+	scopes, err := n.scopesOf(tenant)
+	if err != nil {
+		return answer.Answer{}, err
+	}
+	results, err := n.search(ctx, scopes, question, n.cfg.AnswerK*2, hybrid.ModeRerank)
 	if err != nil {
 		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
 		return answer.Answer{}, err

@@ -24,12 +24,7 @@ var followUpOpeners = []string{"en ", "of ", "maar ", "ook ", "and ", "what abou
 // scrubbed; the conversation id is returned, a new one when conversation is
 // "" or unknown.
 func (n *Node) Converse(ctx context.Context, tenant, conversation, question string) (answer.Answer, error) {
-	if err := n.CheckQuestion(question); err != nil {
-		return answer.Answer{}, err
-	}
-	if _, err := n.tenant(tenant); err != nil {
-		return answer.Answer{}, err
-	}
+	// Ask checks the question and the tenant; nothing is stored when it fails.
 	var prev *store.Turn
 	if conversation != "" {
 		c, err := n.store.Conversation(conversation)

@@ -469,6 +469,11 @@ func (n *Node) Scopes(tenant string) ([]string, error) {
 	if _, err := n.tenant(tenant); err != nil {
 		return nil, err
 	}
+	return n.scopesOf(tenant)
+}
+
+// scopesOf returns the scopes of a tenant known to exist.
+func (n *Node) scopesOf(tenant string) ([]string, error) {
 	cols, err := n.store.Collections()
 	if err != nil {
 		return nil, err
@@ -486,6 +491,11 @@ func (n *Node) Search(ctx context.Context, tenant, text string, k int, mode hybr
 	if err != nil {
 		return nil, err
 	}
+	return n.search(ctx, scopes, text, k, mode)
+}
+
+// search runs a search over scopes; scopes[0] is the asker's own.
+func (n *Node) search(ctx context.Context, scopes []string, text string, k int, mode hybrid.Mode) ([]hybrid.Result, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	return n.searcher.Search(ctx, hybrid.Request{Text: text, Scopes: scopes, K: k, Mode: mode, Local: scopes[0]})

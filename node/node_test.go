@@ -347,12 +347,8 @@ func TestConverse_FollowUpAndExpiry(t *testing.T) {
 	if err != nil || first.Conversation == "" {
 		t.Fatalf("first turn: %+v, %v", first, err)
 	}
-	// Alone, "wat kost dat?" names no topic; in the conversation it is about
-	// the paspoort.
-	alone, err := n.Converse(ctx, "proef", "", "en wat kost dat?")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// "wat kost dat?" names no topic; in the conversation it is about the
+	// paspoort.
 	follow, err := n.Converse(ctx, "proef", first.Conversation, "en wat kost dat?")
 	if err != nil {
 		t.Fatal(err)
@@ -362,9 +358,6 @@ func TestConverse_FollowUpAndExpiry(t *testing.T) {
 	}
 	if follow.Refused || len(follow.Citations) == 0 || follow.Citations[0].ID != "paspoort" || !strings.Contains(follow.Text, "84,40") {
 		t.Fatalf("follow-up answer: %+v", follow)
-	}
-	if !alone.Refused && len(alone.Citations) > 0 && alone.Citations[0].ID == "paspoort" && strings.Contains(alone.Text, "84,40") {
-		t.Logf("without context the question happened to find the paspoort page too: %q", alone.Text)
 	}
 	c, err := n.Store().Conversation(first.Conversation)
 	if err != nil || len(c.Turns) != 2 || c.Tenant != "proef" {
@@ -380,8 +373,8 @@ func TestConverse_FollowUpAndExpiry(t *testing.T) {
 	}
 	// Expiry removes conversations older than the retention period.
 	removed, err := n.ExpireConversations(time.Now().Add(31 * 24 * time.Hour))
-	if err != nil || removed != 3 {
-		t.Fatalf("expired %d conversations, %v; want 3", removed, err)
+	if err != nil || removed != 2 {
+		t.Fatalf("expired %d conversations, %v; want 2", removed, err)
 	}
 	if _, err := n.Store().Conversation(first.Conversation); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired conversation still there: %v", err)

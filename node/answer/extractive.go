@@ -83,7 +83,7 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	if err := ctx.Err(); err != nil {
 		return Answer{}, err
 	}
-	q := e.questionTerms(req.Question)
+	q := e.termSet(req.Question)
 	passages := req.Passages
 	if len(passages) > e.cfg.MaxPassages {
 		passages = passages[:e.cfg.MaxPassages]
@@ -272,8 +272,6 @@ func sentenceEnd(s string) string {
 	}
 	return s + "."
 }
-
-func (e *Extractive) questionTerms(q string) map[string]bool { return e.termSet(q) }
 
 func (e *Extractive) termSet(s string) map[string]bool {
 	ts := e.terms(s)

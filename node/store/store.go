@@ -87,9 +87,6 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Path returns the file's path.
-func (s *Store) Path() string { return s.db.Path() }
-
 // Tenant is a gemeente served by the node, with the contact details used
 // when the assistant refers a resident to a human.
 type Tenant struct {

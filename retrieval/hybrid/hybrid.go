@@ -121,7 +121,6 @@ type Result struct {
 	Score       float64
 	LexicalRank int // 1-based rank in the lexical list, 0 when absent
 	VectorRank  int // 1-based rank in the vector list, 0 when absent
-	LexicalTop  float64
 }
 
 // Search runs req and returns at most req.K chunks, best first.
@@ -183,17 +182,13 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load chunks: %w", err)
 	}
-	var lexTop float64
-	if len(lex) > 0 {
-		lexTop = lex[0].Score
-	}
 	results := make([]Result, 0, len(fused))
 	for _, f := range fused {
 		c, ok := stored[f.ChunkID]
 		if !ok {
 			continue // removed since the index saw it
 		}
-		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank, LexicalTop: lexTop})
+		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank})
 	}
 	if mode == ModeRerank {
 		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, req.Local, results, k)
