@@ -293,13 +293,11 @@ func (n *Node) loadVectors(ctx context.Context) error {
 		return err
 	}
 	dim := n.embedder.Dim()
-	have := map[string]bool{}
 	loaded := 0
 	err := n.store.ForEachVector(func(id, scope string, v []float32) error {
 		if len(v) != dim {
 			return nil
 		}
-		have[id] = true
 		loaded++
 		batch = append(batch, retrieval.Chunk{ID: id, Scope: scope, Vector: v})
 		if len(batch) >= 1000 {
@@ -317,7 +315,16 @@ func (n *Node) loadVectors(ctx context.Context) error {
 	if err != nil || total == loaded {
 		return err
 	}
-	// Some chunks have no vector of this embedder: embed them now.
+	// Some chunks have no vector of this embedder (rare: an interrupted
+	// migration): find them and embed them now.
+	have := map[string]bool{}
+	err = n.store.ForEachVector(func(id, _ string, v []float32) error {
+		have[id] = len(v) == dim
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load vectors: %w", err)
+	}
 	var missing []retrieval.Chunk
 	err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
 		if !have[c.ID] {

@@ -469,3 +469,26 @@ func TestAsk_Guard(t *testing.T) {
 		t.Errorf("a question with personal data gets no referral: %+v", c)
 	}
 }
+
+func TestOpen_ReembedsForAnotherEmbedder(t *testing.T) {
+	n, dir := openNode(t, nil)
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.DefaultConfig()
+	cfg.DataDir = dir
+	cfg.EmbedDim = 128 // vectors of the old dimension no longer fit
+	n, err := node.Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	rep, err := n.Check(context.Background())
+	if err != nil || !rep.OK() || rep.VectorChunks != rep.StoreChunks {
+		t.Fatalf("after re-embedding: %+v, %v", rep, err)
+	}
+	hits, err := n.Search(context.Background(), "proef", "parkeervergunnig", 3, "vector")
+	if err != nil || len(hits) == 0 || hits[0].Chunk.DocID != "parkeren" {
+		t.Fatalf("vector search with the new embedder: %v, %v", hits, err)
+	}
+}
