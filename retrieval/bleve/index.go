@@ -8,6 +8,7 @@
 package bleve
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/analysis/tokenmap"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -86,6 +88,12 @@ func Open(dir string) (*Index, error) {
 }
 
 func newIndex(idx blevesearch.Index) (*Index, error) {
+	// The search reads scorch's posting lists and its numeric internal
+	// document numbers directly (see score.go).
+	if adv, err := idx.Advanced(); err != nil || !isScorch(adv) {
+		idx.Close()
+		return nil, fmt.Errorf("bleve index: not a scorch index")
+	}
 	a := idx.Mapping().AnalyzerNamed(AnalyzerName)
 	if a == nil {
 		idx.Close()
@@ -100,11 +108,17 @@ func OpenMemory() (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := blevesearch.NewMemOnly(m)
+	// scorch without a path keeps its segments in memory only.
+	idx, err := blevesearch.NewUsing("", m, scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create in-memory bleve index: %w", err)
 	}
 	return newIndex(idx)
+}
+
+func isScorch(i index.Index) bool {
+	_, ok := i.(*scorch.Scorch)
+	return ok
 }
 
 // ErrCorrupt marks an on-disk index that exists but cannot be opened.
@@ -277,34 +291,32 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 		return nil, fmt.Errorf("bleve search: %w", err)
 	}
 	defer reader.Close()
-	var should []query.Query
+	var clauses []clause
 	seen := map[string]bool{}
 	add := func(text, field string, boost float64, typos bool) error {
 		for _, tok := range x.analyzer.Analyze([]byte(text)) {
-			term := string(tok.Term)
-			if seen[field+"\x00"+term] {
+			word := string(tok.Term)
+			if seen[field+"\x00"+word] {
 				continue
 			}
-			seen[field+"\x00"+term] = true
-			if typos && utf8.RuneCountInString(term) >= minFuzzyLen {
-				known, err := termKnown(ctx, reader, term, field)
+			seen[field+"\x00"+word] = true
+			if typos && utf8.RuneCountInString(word) >= minFuzzyLen {
+				known, err := termKnown(ctx, reader, word, field)
 				if err != nil {
 					return err
 				}
 				if !known {
-					f := query.NewFuzzyQuery(term)
-					f.SetField(field)
-					f.SetFuzziness(1 + utf8.RuneCountInString(term)/9)
-					f.SetPrefix(1)
-					f.SetBoost(boost * boostTypo)
-					should = append(should, f)
+					c, err := fuzzyClause(reader, word, field, boost*boostTypo)
+					if err != nil {
+						return err
+					}
+					if len(c) > 0 {
+						clauses = append(clauses, c)
+					}
 					continue
 				}
 			}
-			t := query.NewTermQuery(term)
-			t.SetField(field)
-			t.SetBoost(boost)
-			should = append(should, t)
+			clauses = append(clauses, clause{{text: word, field: field, boost: boost}})
 		}
 		return nil
 	}
@@ -317,40 +329,68 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	if err := add(q.Expansion, "body", boostExpansion, false); err != nil {
 		return nil, err
 	}
-	if len(should) == 0 {
+	if len(clauses) == 0 {
 		return nil, nil
 	}
-
-	var scopes []query.Query
-	for _, s := range q.Scopes {
-		t := query.NewTermQuery(s)
-		t.SetField("scope")
-		scopes = append(scopes, t)
-	}
-	bq := query.NewBooleanQuery(nil, nil, nil)
-	bq.AddMust(query.NewDisjunctionQuery(should))
 	all, err := x.coversAllScopes(q.Scopes)
 	if err != nil {
 		return nil, err
 	}
-	if !all {
-		// The filter walks the scope's posting list in step with the
-		// query; skip it when every chunk in the index may match anyway.
-		bq.AddFilter(query.NewDisjunctionQuery(scopes))
+	scopes := q.Scopes
+	if all {
+		scopes = nil // every chunk in the index may match
 	}
-
-	// Sorting by score alone: a tie-break on _id would load the external id
-	// of every matching chunk, which dominates the cost at 100k chunks.
-	req := blevesearch.NewSearchRequestOptions(bq, q.Limit(), 0, false)
-	res, err := x.idx.SearchInContext(ctx, req)
+	top, err := scoreClauses(ctx, reader, clauses, scopes, q.Limit())
 	if err != nil {
 		return nil, fmt.Errorf("bleve search: %w", err)
 	}
-	hits := make([]retrieval.Hit, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		hits = append(hits, retrieval.Hit{ChunkID: h.ID, Score: h.Score})
+	hits := make([]retrieval.Hit, 0, len(top))
+	for _, s := range top {
+		hits = append(hits, retrieval.Hit{ChunkID: s.id, Score: s.score})
 	}
 	return hits, nil
+}
+
+// maxTypoTerms caps the index terms a misspelt word expands to; the most
+// frequent are kept.
+const maxTypoTerms = 16
+
+// fuzzyClause returns the index terms within the edit distance of word
+// (1, or 2 for long words; the first letter must match), each weighted
+// boost.
+func fuzzyClause(r index.IndexReader, word, field string, boost float64) (clause, error) {
+	fr, ok := r.(index.IndexReaderFuzzy)
+	if !ok {
+		return nil, nil
+	}
+	first, _ := utf8.DecodeRuneInString(word)
+	d, err := fr.FieldDictFuzzy(field, word, 1+utf8.RuneCountInString(word)/9, string(first))
+	if err != nil {
+		return nil, fmt.Errorf("fuzzy terms for %q: %w", word, err)
+	}
+	defer d.Close()
+	var entries []index.DictEntry
+	for {
+		e, err := d.Next()
+		if err != nil {
+			return nil, fmt.Errorf("fuzzy terms for %q: %w", word, err)
+		}
+		if e == nil {
+			break
+		}
+		entries = append(entries, *e)
+	}
+	slices.SortFunc(entries, func(a, b index.DictEntry) int {
+		if a.Count != b.Count {
+			return cmp.Compare(b.Count, a.Count)
+		}
+		return strings.Compare(a.Term, b.Term)
+	})
+	c := make(clause, 0, min(len(entries), maxTypoTerms))
+	for _, e := range entries[:min(len(entries), maxTypoTerms)] {
+		c = append(c, term{text: e.Term, field: field, boost: boost})
+	}
+	return c, nil
 }
 
 // termKnown reports whether any chunk has term in field.
