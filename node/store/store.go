@@ -699,3 +699,9 @@ func (s *Store) ChunkCount() (int, error) {
 	})
 	return n, err
 }
+
+// Bolt returns the underlying database, for packages that keep their own
+// buckets in the node's one file (the crawler's frontier and jobs). Their
+// bucket names must start with their package name and an underscore, so
+// they never collide with the store's.
+func (s *Store) Bolt() *bolt.DB { return s.db }
