@@ -92,11 +92,17 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	gen := time.Now()
 	intent, reason := answer.Classify(question)
 	var a answer.Answer
-	switch intent {
-	case answer.Unlawful:
+	unknown := answer.UnknownSpecifics(question, req.Passages, ref.Name)
+	switch {
+	case intent == answer.Unlawful:
 		n.log.Info("refused by policy", "tenant", tenant, "reason", reason)
 		a, err = answer.RefuseUnlawful(req), nil
 		a.Route = "policy:" + reason
+	case len(unknown) > 0:
+		// The question is about something the sources never mention.
+		n.log.Info("refused by policy", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
+		a, err = answer.NoInformation(req, unknown), nil
+		a.Route = "policy:unknown_specifics"
 	default:
 		a, err = n.router.Generator(models.TaskAnswer, tenant).Generate(ctx, req)
 		if err == nil && (intent == answer.Verdict || len(v.PII) > 0) && !a.Refused {
@@ -118,18 +124,22 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	return a, err
 }
 
-// passages keeps at most k results, at most two per document.
+// passages keeps at most k results, at most two per document besides the
+// top document's introduction, which withIntro placed second.
 func passages(results []hybrid.Result, k int) []answer.Passage {
 	perDoc := map[string]int{}
 	var out []answer.Passage
-	for _, r := range results {
+	for i, r := range results {
 		if len(out) == k {
 			break
 		}
-		if perDoc[r.Chunk.DocKey] == 2 {
+		intro := i == 1 && r.Chunk.Ord == 0 && r.Chunk.DocKey == results[0].Chunk.DocKey
+		if perDoc[r.Chunk.DocKey] == 2 && !intro {
 			continue
 		}
-		perDoc[r.Chunk.DocKey]++
+		if !intro {
+			perDoc[r.Chunk.DocKey]++
+		}
 		out = append(out, answer.Passage{
 			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
 			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,

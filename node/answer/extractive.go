@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -23,7 +24,7 @@ type ExtractiveConfig struct {
 
 // DefaultExtractiveConfig returns the calibrated defaults.
 func DefaultExtractiveConfig() ExtractiveConfig {
-	return ExtractiveConfig{MaxPassages: 3, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.2}
+	return ExtractiveConfig{MaxPassages: 4, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.2}
 }
 
 // Validate reports the first invalid field.
@@ -73,8 +74,51 @@ const RouteExtractive = "extractive"
 
 type candidate struct {
 	passage, pos int
+	last         int // the last sentence a list unit spans; pos otherwise
 	text         string
 	score        float64
+}
+
+// conditional matches a sentence that answers the question before it, as
+// B1 texts put conditions: "Heeft u een laag inkomen? Dan kunt u ...".
+var conditional = regexp.MustCompile(`^\s*(Dan|Zo ja|Zo nee|In dat geval)\b`)
+
+// maxListItems bounds the items a sentence that introduces a list ("Dan
+// kunt u bezwaar maken:") takes along.
+const maxListItems = 6
+
+// units returns the sentences of a passage as answer units: a sentence
+// that ends in a colon carries the list items after it (lines ending in
+// ";" or without a full stop, up to and including the first that ends one),
+// because the items are what it announces.
+func units(ss []string) (texts []string, spans [][2]int) {
+	for j := 0; j < len(ss); j++ {
+		s := strings.TrimSpace(ss[j])
+		if strings.HasSuffix(s, "?") && j+1 < len(ss) && conditional.MatchString(ss[j+1]) {
+			// "Verhuist u binnen het jaar? Dan krijgt u ..." is one statement.
+			texts, spans = append(texts, s+" "+strings.TrimSpace(ss[j+1])), append(spans, [2]int{j, j + 1})
+			j++
+			continue
+		}
+		if !strings.HasSuffix(s, ":") || j+1 == len(ss) {
+			texts, spans = append(texts, ss[j]), append(spans, [2]int{j, j})
+			continue
+		}
+		items := []string{}
+		k := j + 1
+		for ; k < len(ss) && len(items) < maxListItems; k++ {
+			it := strings.TrimSpace(ss[k])
+			items = append(items, strings.TrimRight(it, ";,."))
+			if strings.HasSuffix(it, ".") || strings.HasSuffix(it, "?") || strings.HasSuffix(it, "!") {
+				k++
+				break
+			}
+		}
+		texts = append(texts, s+" "+strings.Join(items, "; ")+".")
+		spans = append(spans, [2]int{j, k - 1})
+		// The items stay candidates on their own too: one may answer alone.
+	}
+	return texts, spans
 }
 
 // Generate answers req from its passages, or refuses with the referral when
@@ -118,7 +162,9 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	var best candidate
 	for i, p := range passages {
 		around := e.termSet(p.Title + " \n " + p.Section)
-		for j, s := range e.sentences(p.Text) {
+		texts, spans := units(e.sentences(p.Text))
+		for u, s := range texts {
+			j := spans[u][0]
 			st := e.termSet(s)
 			var cov, ctxCov float64
 			for t, w := range weights {
@@ -131,7 +177,7 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 			// A sentence is supported by its own words, and a little by the
 			// heading it stands under ("Kosten" → "€ 84,40").
 			score := (cov + 0.35*ctxCov) / total
-			score *= 1 / (1 + 0.3*float64(i))
+			score *= passageWeight(passages, i)
 			score *= 1 + 0.2/float64(1+j)
 			if strings.HasSuffix(s, "?") {
 				score *= 0.5 // a question in the text rarely answers one
@@ -141,10 +187,10 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 			}
 			if n := len(strings.Fields(s)); n < 4 {
 				score *= 0.5
-			} else if n > 60 {
+			} else if n > 80 {
 				score *= 0.7
 			}
-			c := candidate{passage: i, pos: j, text: s, score: score}
+			c := candidate{passage: i, pos: j, last: spans[u][1], text: s, score: score}
 			cands = append(cands, c)
 			if c.score > best.score {
 				best = c
@@ -160,8 +206,158 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	}
 
 	chosen := e.choose(cands, best)
+	chosen = e.complete(chosen, cands, best, req.Question, passages)
+	var lead string
+	if premiseQuestion.MatchString(normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)) {
+		// "Klopt het dat de heffing is afgeschaft?" and no source says so:
+		// say that, then what the sources do say, opening with the page's
+		// lead.
+		lead = textsFor(req.Lang).Unconfirmed
+		chosen = withLead(chosen, cands, passages, best, e.cfg.MaxSentences, e.cfg.MaxChars)
+	}
 	readingOrder(chosen, passages)
-	return e.compose(req, passages, chosen, conf), nil
+	a := e.compose(req, passages, chosen, conf)
+	if lead != "" {
+		a.Text = lead + " " + a.Text
+	}
+	return a, nil
+}
+
+// premiseQuestion matches a question that asks to confirm a claim.
+var premiseQuestion = regexp.MustCompile(`\b(klopt het( dat)?|is het waar( dat)?|ik (heb|had) gehoord dat|iemand zei dat|ik las dat)\b|\btoch\b[^.!?]*\?\s*$`)
+
+// premiseFrame holds the words that frame a claim rather than make it.
+const premiseFrame = "klopt het dat is het waar ik heb had gehoord iemand zei las toch"
+
+// unsupportedPremise reports whether some word of the claim occurs in none
+// of the passages, not even as part of a longer or shorter word
+// ("terugkrijg" is supported by "terug"): the sources cannot confirm it.
+func unsupportedPremise(weights map[string]float64, sets []map[string]bool, frame map[string]bool) bool {
+	for t := range weights {
+		if !frame[t] && !slices.ContainsFunc(sets, func(s map[string]bool) bool { return related(t, s) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// related reports whether term or a word sharing a long part with it is
+// in set.
+func related(term string, set map[string]bool) bool {
+	if set[term] {
+		return true
+	}
+	const part = 5
+	for w := range set {
+		if len(w) >= part && strings.Contains(term, w) || len(term) >= part && strings.HasPrefix(w, term) {
+			return true
+		}
+	}
+	return false
+}
+
+// withLead adds the opening of the best document (the first sentences of
+// its introduction passage, Ord 0, up to leadChars) when not chosen yet.
+func withLead(chosen, cands []candidate, passages []Passage, best candidate, maxSentences, budget int) []candidate {
+	top := passages[best.passage]
+	var lead []candidate
+	n := 0
+	for pos := 0; n < leadChars; pos++ {
+		found := false
+		for _, c := range cands {
+			p := passages[c.passage]
+			if p.URL == top.URL && p.DocID == top.DocID && p.Ord == 0 && c.pos == pos {
+				lead = append(lead, c)
+				n += len(c.text)
+				pos = c.last
+				found = true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	var out []candidate
+	for _, c := range chosen {
+		if !slices.ContainsFunc(lead, func(l candidate) bool { return l.passage == c.passage && l.pos == c.pos }) {
+			out = append(out, c)
+		}
+	}
+	size := n
+	keep := 0
+	for keep < len(out) && keep+len(lead) < maxSentences && size+len(out[keep].text) <= budget {
+		size += len(out[keep].text)
+		keep++
+	}
+	return append(lead, out[:keep]...)
+}
+
+// leadChars is how much of a page's opening counts as its lead.
+const leadChars = 120
+
+// answerTypes are the kinds of fact a question word asks for, each with
+// the cue that a sentence states one.
+var answerTypes = []struct {
+	question, cue *regexp.Regexp
+}{
+	// waar: a place, an address, a desk or a website.
+	{regexp.MustCompile(`^\s*(waar|waarheen|bij wie)\b`),
+		regexp.MustCompile(`(?i)\b(adres|balie|loket|gemeentehuis|stadhuis|stadskantoor|milieustraat|afvalbrengstation|milieupark|website|online|digitaal|www\.|\.nl\b|postbus)|\b\p{Lu}\p{Ll}+(straat|weg|plein|laan|kade|singel|dijk|park|markt) \d+|\b(bij|op|in|naar) (de|het) \p{L}+(straat|huis|kantoor|loket|balie|station|centrum|plein)\b`)},
+	// wanneer: a time, a day, a date or a term.
+	{regexp.MustCompile(`^\s*(wanneer|hoe laat|op welke dag|hoe lang|binnen hoeveel)\b`),
+		regexp.MustCompile(`(?i)\b(\d+[.:]\d\d|\d+ (uur|dagen|dag|weken|week|maanden|maand|jaar)|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|oudejaarsavond|nieuwjaarsdag|binnen \d+|uiterlijk)\b`)},
+	// wat kost / hoeveel: an amount.
+	{regexp.MustCompile(`^\s*(wat kost|wat kosten|hoeveel kost|hoeveel kosten|hoe duur|hoeveel betaal)|\b(kosten|tarief|tarieven|prijs|leges)\b`),
+		regexp.MustCompile(`(?i)€|\beuro\b|\bgratis\b|\bkosteloos\b`)},
+}
+
+// complete makes sure the answer states the kind of fact the question
+// asks for: a "waar" question gets a place, "wanneer" a time, "wat kost"
+// an amount. When no chosen sentence has one, the best-scoring sentence of
+// the best document that has one is added.
+func (e *Extractive) complete(chosen, cands []candidate, best candidate, question string, passages []Passage) []candidate {
+	q := normalise(question)
+	for _, t := range answerTypes {
+		if !t.question.MatchString(q) {
+			continue
+		}
+		for _, c := range chosen {
+			if t.cue.MatchString(c.text) {
+				return chosen
+			}
+		}
+		top := passages[best.passage]
+		size := 0
+		for _, c := range chosen {
+			size += len(c.text)
+		}
+		for _, c := range cands { // best first
+			p := passages[c.passage]
+			if p.URL != top.URL || p.DocID != top.DocID || !t.cue.MatchString(c.text) {
+				continue
+			}
+			for len(chosen) > 1 && (len(chosen) >= e.cfg.MaxSentences || size+len(c.text) > e.cfg.MaxChars) {
+				last := chosen[len(chosen)-1]
+				chosen = chosen[:len(chosen)-1]
+				size -= len(last.text)
+			}
+			return append(chosen, c)
+		}
+		return chosen
+	}
+	return chosen
+}
+
+// passageWeight discounts sentences from passages the retrieval ranked
+// lower: by the passage's score relative to the best one when scores are
+// known, else by rank. Two passages of the same page score alike, so the
+// better sentence wins wherever on the page it stands.
+func passageWeight(ps []Passage, i int) float64 {
+	if top := ps[0].Score; top > 0 && ps[i].Score > 0 {
+		return math.Min(1, ps[i].Score/top)
+	}
+	return 1 / (1 + 0.3*float64(i))
 }
 
 // confidence combines how much of the question the best passage covers with
@@ -186,33 +382,82 @@ func (e *Extractive) choose(cands []candidate, best candidate) []candidate {
 	size := len(best.text)
 	has := func(c candidate) bool {
 		for _, o := range chosen {
-			if o.passage == c.passage && o.pos == c.pos {
+			if o.passage == c.passage && o.pos <= c.last && c.pos <= o.last {
+				return true // the same sentence, or one inside the other's list
+			}
+		}
+		return false
+	}
+	sets := map[*candidate]map[string]bool{}
+	termsOf := func(c *candidate) map[string]bool {
+		if s, ok := sets[c]; ok {
+			return s
+		}
+		s := e.termSet(c.text)
+		sets[c] = s
+		return s
+	}
+	repeats := func(c *candidate) bool {
+		for i := range chosen {
+			if jaccard(termsOf(c), termsOf(&chosen[i])) >= nearDuplicate {
 				return true
 			}
 		}
 		return false
 	}
-	for _, c := range cands {
+	for i := range cands {
+		c := &cands[i]
 		if len(chosen) >= e.cfg.MaxSentences {
 			break
 		}
-		if has(c) || c.score < e.cfg.MinRelative*best.score || size+len(c.text) > e.cfg.MaxChars {
+		if has(*c) || c.score < e.cfg.MinRelative*best.score || size+len(c.text) > e.cfg.MaxChars || repeats(c) {
 			continue
 		}
-		chosen = append(chosen, c)
+		chosen = append(chosen, *c)
 		size += len(c.text)
+	}
+	// A section opens with its point ("U moet uw bezwaar binnen 6 weken
+	// indienen."); when the best sentence stands further down, the opening
+	// sentence comes along.
+	if best.pos > 0 && len(chosen) < e.cfg.MaxSentences {
+		for i := range cands {
+			c := &cands[i]
+			if c.passage == best.passage && c.pos == 0 && c.score > 0 && !has(*c) && !repeats(c) && size+len(c.text) <= e.cfg.MaxChars {
+				chosen = append(chosen, *c)
+				size += len(c.text)
+				break
+			}
+		}
 	}
 	// One sentence rarely answers well: add the one after the best, which
 	// usually carries on with the how or the what.
 	if len(chosen) == 1 {
 		for _, c := range cands {
-			if c.passage == best.passage && c.pos == best.pos+1 && size+len(c.text) <= e.cfg.MaxChars {
+			if c.passage == best.passage && c.pos == best.last+1 && size+len(c.text) <= e.cfg.MaxChars {
 				chosen = append(chosen, c)
 				break
 			}
 		}
 	}
 	return chosen
+}
+
+// nearDuplicate is the term overlap (Jaccard) above which two sentences
+// say the same thing ("Dat moet binnen 6 weken." and "U moet binnen 6
+// weken bezwaar maken.") and only the better one is used.
+const nearDuplicate = 0.6
+
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	both := 0
+	for t := range a {
+		if b[t] {
+			both++
+		}
+	}
+	return float64(both) / float64(len(a)+len(b)-both)
 }
 
 // readingOrder sorts sentences by the rank of their document, then by

@@ -12,30 +12,43 @@ type messages struct {
 	Gemeente string // used when the tenant has no name
 	Unlawful string // refusal of help to break rules or misuse a service
 	Verdict  string // added to answers on a resident's own case
+	NoInfo   string // "%s" names what the sources do not mention
+	Lawful   string // "%s" is the title of the page with the lawful route
+	// Unconfirmed opens an answer to a claim the sources do not confirm.
+	Unconfirmed string
+	And         string // joins the last two items of a list
 }
 
 var texts = map[string]messages{
 	"nl": {
-		NoAnswer: "Daar kan ik geen betrouwbaar antwoord op geven.",
-		Contact:  "Neem contact op met %s:",
-		Call:     "bel %s",
-		Hours:    " (%s)",
-		Form:     "gebruik het contactformulier: %s",
-		Or:       " of ",
-		Gemeente: "de gemeente",
-		Unlawful: "Daar kan ik u niet mee helpen: dat is niet toegestaan of kan anderen schaden.",
-		Verdict:  "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
+		NoAnswer:    "Daar kan ik geen betrouwbaar antwoord op geven.",
+		Contact:     "Neem contact op met %s:",
+		Call:        "bel %s",
+		Hours:       " (%s)",
+		Form:        "gebruik het contactformulier: %s",
+		Or:          " of ",
+		Gemeente:    "de gemeente",
+		Unlawful:    "Daar kan ik u niet mee helpen: dat is niet toegestaan of kan anderen schaden.",
+		Verdict:     "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
+		NoInfo:      "Ik heb geen informatie over %s.",
+		Lawful:      "Hoe het wel mag, leest u op de pagina „%s”.",
+		Unconfirmed: "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
+		And:         " en ",
 	},
 	"en": {
-		NoAnswer: "I cannot give a reliable answer to that.",
-		Contact:  "Please contact %s:",
-		Call:     "call %s",
-		Hours:    " (%s)",
-		Form:     "use the contact form: %s",
-		Or:       " or ",
-		Gemeente: "the municipality",
-		Unlawful: "I cannot help you with that: it is not allowed or could harm others.",
-		Verdict:  "I cannot judge whether this applies to your situation. The municipality decides that.",
+		NoAnswer:    "I cannot give a reliable answer to that.",
+		Contact:     "Please contact %s:",
+		Call:        "call %s",
+		Hours:       " (%s)",
+		Form:        "use the contact form: %s",
+		Or:          " or ",
+		Gemeente:    "the municipality",
+		Unlawful:    "I cannot help you with that: it is not allowed or could harm others.",
+		Verdict:     "I cannot judge whether this applies to your situation. The municipality decides that.",
+		NoInfo:      "I have no information about %s.",
+		Lawful:      "How to do it properly is explained on the page “%s”.",
+		Unconfirmed: "I cannot confirm that with the information I have. This is what I know:",
+		And:         " and ",
 	},
 }
 

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -66,11 +67,22 @@ func normalise(s string) string {
 	return strings.NewReplacer("é", "e", "ë", "e", "è", "e", "ï", "i", "ö", "o", "ü", "u", "á", "a", "à", "a", "’", "'").Replace(s)
 }
 
-// RefuseUnlawful returns the refusal for a request for unlawful help, with
-// the referral, in req.Lang.
+// RefuseUnlawful returns the refusal for a request for unlawful help, in
+// req.Lang: it points to the lawful route when the sources have a page on
+// the topic (the best passage: a gemeente or Rijksoverheid page describes
+// how it is done properly, "Slopen en asbest verwijderen: sloopmelding"),
+// then to the gemeente.
 func RefuseUnlawful(req Request) Answer {
 	h := NewHandoff(req.Referral, req.Lang)
-	return Answer{Text: textsFor(req.Lang).Unlawful + " " + h.Message, Citations: []Citation{}, Refused: true, Handoff: &h}
+	m := textsFor(req.Lang)
+	a := Answer{Text: m.Unlawful, Citations: []Citation{}, Refused: true, Handoff: &h}
+	if len(req.Passages) > 0 {
+		p := req.Passages[0]
+		a.Citations = append(a.Citations, Citation{ID: p.DocID, URL: p.URL, Title: p.Title})
+		a.Text += " " + fmt.Sprintf(m.Lawful, p.Title) + " [1]"
+	}
+	a.Text += " " + h.Message
+	return a
 }
 
 // WithoutVerdict adds to an answer on a resident's own case that the

@@ -1,0 +1,267 @@
+package answer
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// A question that names something specific (another gemeente, a law or
+// rule by its name, a document number, a year) asks about that thing. When
+// none of the passages mention it, any answer built from them is about
+// something else, however well its other words match: "artikel 4 van de Wet
+// Gemeentelijke Stiltezones 2023" is not answered by a page on noise rules.
+// UnknownSpecifics finds such names, so the caller can say plainly that it
+// has no information about them instead of answering a neighbouring
+// question.
+
+var (
+	// specificCode is a document or rule number: letters and digits mixed,
+	// usually with dashes ("HR-2024-17", "B2-412").
+	specificCode = regexp.MustCompile(`^(\p{L}+[-/]?\d[\p{L}\d/-]*|\d+[-/]\p{L}[\p{L}\d/-]*)$`)
+	// specificYear is a calendar year.
+	specificYear = regexp.MustCompile(`^(19|20)\d\d$`)
+	// specificArticle is an article of a law or regulation.
+	specificArticle = regexp.MustCompile(`(?i)\bartikel\s+(\d+[a-z]?(:\d+)?)`)
+	// joiners may stand inside a multi-word name ("Wet op de
+	// lijkbezorging", "Burgerlijk Wetboek").
+	joiners = map[string]bool{"op": true, "de": true, "het": true, "van": true, "der": true, "den": true, "voor": true, "en": true, "aan": true}
+)
+
+// UnknownSpecifics returns the specific names, codes and years in question
+// that none of the passages (title, section or text) nor any of known (the
+// tenant's own name, its places) mention, in the order they appear. Words
+// that open a sentence, and placeholders left by the scrubber ("[BSN]"),
+// are not taken for names. In an English question only codes, years and
+// articles count: its capitalised words ("Dutch", "GP") are English and the
+// passages Dutch.
+func UnknownSpecifics(question string, passages []Passage, known ...string) []string {
+	var hay strings.Builder
+	for _, p := range passages {
+		hay.WriteString(p.Title + "\n" + p.Section + "\n" + p.Text + "\n")
+	}
+	for _, k := range known {
+		hay.WriteString(k + "\n")
+	}
+	words := foldWords(hay.String())
+
+	var out []string
+	seen := map[string]bool{}
+	report := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, m := range specificArticle.FindAllStringSubmatch(question, -1) {
+		if !articleKnown(hay.String(), m[1]) {
+			report(m[0])
+		}
+	}
+	english := LooksEnglish(question)
+	for _, name := range specificNames(question) {
+		if english && !strings.ContainsAny(name, "0123456789") {
+			continue
+		}
+		if !allKnown(words, name) {
+			report(name)
+		}
+	}
+	return out
+}
+
+// specificNames returns the capitalised name sequences, codes and years of
+// question.
+func specificNames(question string) []string {
+	var names []string
+	var run []string
+	flush := func() {
+		for len(run) > 0 && joiners[strings.ToLower(run[len(run)-1])] {
+			run = run[:len(run)-1]
+		}
+		if len(run) > 0 {
+			names = append(names, strings.Join(run, " "))
+		}
+		run = nil
+	}
+	start := true // at the start of a sentence
+	for _, raw := range strings.Fields(question) {
+		if strings.HasPrefix(raw, "[") {
+			flush() // a scrubber placeholder such as [IBAN]
+			start = false
+			continue
+		}
+		w := strings.TrimFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		end := strings.ContainsAny(raw[len(raw)-1:], ".?!:;")
+		switch {
+		case w == "":
+		case specificYear.MatchString(w) || specificCode.MatchString(w) && strings.ContainsAny(w, "0123456789"):
+			flush()
+			names = append(names, w)
+		case isCapitalised(w) && !start:
+			run = append(run, w)
+		case len(run) > 0 && joiners[strings.ToLower(w)]:
+			run = append(run, w)
+		default:
+			flush()
+		}
+		if w != "" {
+			start = false
+		}
+		if end {
+			flush()
+			start = true
+		}
+	}
+	flush()
+	return names
+}
+
+// isCapitalised reports whether w looks like a name: an upper-case first
+// letter, then only lower case ("Zwolle", "Stiltezones"). Acronyms and
+// brand spellings ("WOZ", "IBAN", "DigiD") name topics rather than places
+// or rules, and the pronouns "U" and "I" are single letters.
+func isCapitalised(w string) bool {
+	r, size := utf8.DecodeRuneInString(w)
+	if !unicode.IsUpper(r) || utf8.RuneCountInString(w) < 2 {
+		return false
+	}
+	for _, c := range w[size:] {
+		if unicode.IsUpper(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// allKnown reports whether every word of name (joiners aside) occurs in
+// words, after folding; hyphenated words count when each part occurs.
+func allKnown(words map[string]bool, name string) bool {
+	for _, w := range strings.Fields(name) {
+		if joiners[strings.ToLower(w)] {
+			continue
+		}
+		f := fold(w)
+		if words[f] {
+			continue
+		}
+		parts := strings.Split(f, "-")
+		if len(parts) == 1 {
+			return false
+		}
+		for _, p := range parts {
+			if p != "" && !words[p] && !prefixKnown(words, p) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// prefixKnown reports whether some word starts with p ("beschikking" in
+// "woz-beschikkingen"); p must be long enough to mean something.
+func prefixKnown(words map[string]bool, p string) bool {
+	if len(p) < 5 {
+		return false
+	}
+	for w := range words {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// articleKnown reports whether text mentions article n.
+func articleKnown(text, n string) bool {
+	for _, m := range specificArticle.FindAllStringSubmatch(text, -1) {
+		if strings.EqualFold(m[1], n) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldWords returns the folded words of s, and of its hyphenated words
+// also each part.
+func foldWords(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, raw := range strings.Fields(fold(s)) {
+		w := strings.TrimFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if w == "" {
+			continue
+		}
+		out[w] = true
+		for p := range strings.SplitSeq(w, "-") {
+			if p != "" {
+				out[p] = true
+			}
+		}
+	}
+	return out
+}
+
+// fold lower-cases s and removes diacritics.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// NoInformation is the refusal for a question about things the sources do
+// not mention: it names them ("Ik heb geen informatie over Zwolle.") and
+// refers to the gemeente.
+func NoInformation(req Request, about []string) Answer {
+	h := NewHandoff(req.Referral, req.Lang)
+	m := textsFor(req.Lang)
+	list := strings.Join(about, ", ")
+	if len(about) > 1 {
+		list = strings.Join(about[:len(about)-1], ", ") + m.And + about[len(about)-1]
+	}
+	return Answer{
+		Text:      fmt.Sprintf(m.NoInfo, list) + " " + h.Message,
+		Citations: []Citation{},
+		Refused:   true,
+		Handoff:   &h,
+	}
+}
+
+// englishMarkers are function words of English that Dutch does not use.
+var englishMarkers = map[string]bool{
+	"the": true, "how": true, "do": true, "does": true, "i": true, "can": true, "what": true,
+	"my": true, "to": true, "a": true, "an": true, "of": true, "for": true, "where": true,
+	"when": true, "which": true, "why": true, "are": true, "with": true, "get": true,
+	"should": true, "must": true, "need": true, "your": true, "you": true, "is": true, "it": true,
+}
+
+// dutchMarkers are Dutch function words.
+var dutchMarkers = map[string]bool{
+	"de": true, "het": true, "een": true, "ik": true, "hoe": true, "wat": true, "mijn": true,
+	"van": true, "voor": true, "u": true, "je": true, "waar": true, "wanneer": true, "kan": true,
+	"moet": true, "mag": true, "niet": true, "en": true, "op": true, "met": true, "bij": true,
+}
+
+// LooksEnglish reports whether the question reads as English: more
+// English than Dutch function words, and at least two.
+func LooksEnglish(question string) bool {
+	en, nl := 0, 0
+	for _, raw := range strings.Fields(strings.ToLower(question)) {
+		w := strings.TrimFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) })
+		if englishMarkers[w] {
+			en++
+		}
+		if dutchMarkers[w] {
+			nl++
+		}
+	}
+	return en >= 2 && en > nl
+}
