@@ -58,7 +58,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	v := guard.Check(question)
 	switch {
 	case v.Injection:
-		n.log.Info("refused by guard", "tenant", tenant, "rule", v.Rule)
+		n.log.InfoContext(ctx, "refused by guard", "tenant", tenant, "rule", v.Rule)
 		a := answer.Refusal(answer.Request{Lang: "nl", Referral: ref}, 0)
 		a.Route = "guard:" + string(v.Reason)
 		n.metrics.questions.WithLabelValues(tenant, "refused").Inc()
@@ -95,12 +95,12 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	unknown := answer.UnknownSpecifics(question, req.Passages, ref.Name)
 	switch {
 	case intent == answer.Unlawful:
-		n.log.Info("refused by policy", "tenant", tenant, "reason", reason)
+		n.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", reason)
 		a, err = answer.RefuseUnlawful(req), nil
 		a.Route = "policy:" + reason
 	case len(unknown) > 0:
 		// The question is about something the sources never mention.
-		n.log.Info("refused by policy", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
+		n.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
 		a, err = answer.NoInformation(req, unknown), nil
 		a.Route = "policy:unknown_specifics"
 	default:

@@ -27,7 +27,7 @@ func (n *Node) ConnectHandler() (string, http.Handler) {
 func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskRequest]) (*connect.Response[chatv1.AskResponse], error) {
 	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
-		return nil, s.n.connectError(err)
+		return nil, s.n.connectError(ctx, err)
 	}
 	return connect.NewResponse(&chatv1.AskResponse{
 		Answer: a.Text, Citations: protoCitations(a.Citations), Refused: a.Refused,
@@ -38,7 +38,7 @@ func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskReq
 func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.AskRequest], stream *connect.ServerStream[chatv1.AskStreamResponse]) error {
 	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
-		return s.n.connectError(err)
+		return s.n.connectError(ctx, err)
 	}
 	for _, part := range chat.Deltas(a.Text) {
 		if err := stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Delta{Delta: &chatv1.Delta{Text: part}}}); err != nil {
@@ -56,7 +56,7 @@ func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.
 func (s chatService) ListTenants(ctx context.Context, _ *connect.Request[chatv1.ListTenantsRequest]) (*connect.Response[chatv1.ListTenantsResponse], error) {
 	ts, err := s.n.store.Tenants()
 	if err != nil {
-		return nil, s.n.connectError(err)
+		return nil, s.n.connectError(ctx, err)
 	}
 	out := &chatv1.ListTenantsResponse{}
 	for _, t := range ts {
@@ -67,7 +67,7 @@ func (s chatService) ListTenants(ctx context.Context, _ *connect.Request[chatv1.
 
 // connectError maps an error to a Connect error: one table for this edge.
 // Residents' texts are Dutch; internal detail goes to the log only.
-func (n *Node) connectError(err error) error {
+func (n *Node) connectError(ctx context.Context, err error) error {
 	var bq *BadQuestion
 	switch {
 	case errors.As(err, &bq):
@@ -79,7 +79,7 @@ func (n *Node) connectError(err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return connect.NewError(connect.CodeDeadlineExceeded, err)
 	}
-	n.log.Error("connect request failed", "err", err)
+	n.log.ErrorContext(ctx, "connect request failed", "err", err)
 	return connect.NewError(connect.CodeInternal, residentMessage(msgInternal))
 }
 
@@ -105,7 +105,7 @@ func (m residentMessage) Error() string { return string(m) }
 
 // classify maps an Ask error to a chat error code and the Dutch text a
 // resident reads.
-func (n *Node) classify(err error) (code, message string) {
+func (n *Node) classify(ctx context.Context, err error) (code, message string) {
 	var bq *BadQuestion
 	switch {
 	case errors.As(err, &bq):
@@ -115,7 +115,7 @@ func (n *Node) classify(err error) (code, message string) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timeout", msgInternal
 	}
-	n.log.Error("chat request failed", "err", err)
+	n.log.ErrorContext(ctx, "chat request failed", "err", err)
 	return "internal", msgInternal
 }
 

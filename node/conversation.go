@@ -57,7 +57,7 @@ func (n *Node) Converse(ctx context.Context, tenant, conversation, question stri
 	}
 	turn := store.Turn{Question: n.scrub(question), Topic: n.scrub(topic), Refused: a.Refused, Time: time.Now().UTC()}
 	if err := n.store.AddTurn(conversation, tenant, turn); err != nil {
-		n.log.Error("store conversation turn", "err", err)
+		n.log.ErrorContext(ctx, "store conversation turn", "err", err)
 	}
 	a.Conversation = conversation
 	return a, nil

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/assistent-nl/assistent/internal/reqid"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/widget"
 )
@@ -81,7 +82,7 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 			files.ServeHTTP(w, r)
 		}
 	})
-	return n.recoverer(mux)
+	return reqid.Middleware(n.recoverer(mux))
 }
 
 // cors lets pages on the tenant's own sites call the API from the widget:
@@ -144,7 +145,7 @@ func (n *Node) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				n.log.Error("handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				n.log.ErrorContext(r.Context(), "handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
 				writeProblem(w, http.StatusInternalServerError, "internal error", msgInternal)
 			}
 		}()
@@ -209,7 +210,7 @@ func (n *Node) handleAsk(w http.ResponseWriter, r *http.Request) {
 		n.fail(w, r, err)
 		return
 	}
-	n.log.Info("answered", "tenant", r.PathValue("tenant"), "refused", a.Refused,
+	n.log.InfoContext(r.Context(), "answered", "tenant", r.PathValue("tenant"), "refused", a.Refused,
 		"confidence", a.Confidence, "citations", len(a.Citations), "took_ms", time.Since(start).Milliseconds())
 	writeJSON(w, http.StatusOK, a)
 }
@@ -263,7 +264,7 @@ func (n *Node) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads a response.
 	default:
-		n.log.Error("request failed", "path", r.URL.Path, "err", err)
+		n.log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 		writeProblem(w, http.StatusInternalServerError, "internal error", msgInternal)
 	}
 }

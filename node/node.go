@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/reqid"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/chat"
 	"github.com/assistent-nl/assistent/node/guard"
@@ -131,6 +132,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// Records logged with a request's context carry its id.
+	log = slog.New(reqid.Handler{Handler: log.Handler()})
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}

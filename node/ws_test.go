@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -181,13 +182,39 @@ func TestWebSocket_Abuse(t *testing.T) {
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/tenants/proef/chat"
 	before := runtime.NumGoroutine()
 
-	// 1,000 connections that open and vanish without a close frame.
-	for i := range 1000 {
-		c, _, err := websocket.Dial(context.Background(), url, nil)
-		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
+	// 10,000 connections that open and vanish without a close frame, 64
+	// at a time.
+	const vanishing, parallel = 10_000, 64
+	var wg sync.WaitGroup
+	errs := make(chan error, parallel)
+	next := make(chan int)
+	for range parallel {
+		wg.Go(func() {
+			for i := range next {
+				c, _, err := websocket.Dial(context.Background(), url, nil)
+				if err != nil {
+					errs <- fmt.Errorf("dial %d: %w", i, err)
+					return
+				}
+				c.CloseNow()
+			}
+		})
+	}
+	for i := range vanishing {
+		select {
+		case next <- i:
+		case err := <-errs:
+			close(next)
+			wg.Wait()
+			t.Fatal(err)
 		}
-		c.CloseNow()
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
 	}
 
 	// A client that asks and asks but never reads: its socket buffers fill,

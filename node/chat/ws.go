@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/assistent-nl/assistent/internal/reqid"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -57,7 +58,7 @@ type Edge struct {
 	Tenant func(id string) (exists bool, sites []string)
 	// Classify turns an Ask error into a code and a Dutch message for the
 	// resident.
-	Classify func(error) (code, message string)
+	Classify func(context.Context, error) (code, message string)
 	// Reject writes an HTTP error before the upgrade (unknown tenant).
 	Reject func(w http.ResponseWriter, status int, title, detail string)
 }
@@ -164,13 +165,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // is no longer usable.
 func (h *Handler) answer(ctx context.Context, c *websocket.Conn, tenant string, m clientMessage) bool {
 	actx, cancel := context.WithTimeout(ctx, h.cfg.AnswerTimeout)
+	if id := reqid.From(ctx) + "." + m.ID; reqid.Valid(id) {
+		actx = reqid.With(actx, id) // the connection's id and the message's
+	}
 	a, err := h.ans.Converse(actx, tenant, m.Conversation, m.Text)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return false
 		}
-		code, msg := h.edge.Classify(err)
+		code, msg := h.edge.Classify(ctx, err)
 		return h.send(ctx, c, serverMessage{Type: "error", ID: m.ID, Code: code, Message: msg})
 	}
 	for _, d := range Deltas(a.Text) {
