@@ -61,5 +61,5 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 		}
 		fmt.Fprintf(h, "%s\x00%s\x00", strings.Join(pc.Headings, "\x01"), pc.Text)
 	}
-	return store.DocWrite{Doc: doc, Hash: hex.EncodeToString(h.Sum(nil)), Chunks: chunks}, nil
+	return store.DocWrite{Doc: doc, Hash: hex.EncodeToString(h.Sum(nil)), Chunks: chunks, Meta: p.Meta}, nil
 }

@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/assistent-nl/assistent/node/store"
 )
 
 // Page is one source page before extraction. Exactly one of HTML, Text and
@@ -29,6 +31,9 @@ type Page struct {
 	Markdown string `json:"markdown,omitempty"`
 	Updated  string `json:"updated,omitempty"`
 	Lang     string `json:"lang,omitempty"`
+	// Meta is set by the crawler (never read from JSON Lines) and stored
+	// with the document.
+	Meta *store.DocMeta `json:"-"`
 }
 
 // MaxLineBytes bounds one JSON Lines record.

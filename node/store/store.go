@@ -166,6 +166,20 @@ type Doc struct {
 	Chunks   int       `json:"chunks"`
 	Seq      uint64    `json:"seq"`
 	Ingested time.Time `json:"ingested"`
+	Meta     *DocMeta  `json:"meta,omitempty"`
+}
+
+// DocMeta describes where a crawled document came from, for the admin
+// portal and for the crawler's change detection. Documents ingested from
+// files have none.
+type DocMeta struct {
+	Canonical   string    `json:"canonical,omitempty"`
+	Headings    []string  `json:"headings,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
+	Source      string    `json:"source,omitempty"`       // the crawl source's id
+	ContentHash string    `json:"content_hash,omitempty"` // sha256 of the extracted content
+	Fetched     time.Time `json:"fetched,omitzero"`
+	Modified    time.Time `json:"modified,omitzero"` // as the page or server says
 }
 
 // Doc returns the document with key (see retrieval.DocKey).
@@ -205,6 +219,7 @@ type DocWrite struct {
 	Doc    retrieval.Document
 	Hash   string
 	Chunks []retrieval.Chunk
+	Meta   *DocMeta // may be nil
 }
 
 // ChunkID returns the id of chunk ord of the document with key docKey.
@@ -270,7 +285,7 @@ func (s *Store) WriteBatch(docs []DocWrite, now time.Time) (BatchResult, error) 
 				}
 				change.Upserts = append(change.Upserts, c.ID)
 			}
-			d := Doc{Document: w.Doc, Hash: w.Hash, Chunks: len(w.Chunks), Seq: seq, Ingested: now}
+			d := Doc{Document: w.Doc, Hash: w.Hash, Chunks: len(w.Chunks), Seq: seq, Ingested: now, Meta: w.Meta}
 			if err := putJSON(docsB, []byte(key), d); err != nil {
 				return err
 			}
