@@ -16,6 +16,7 @@ import (
 	"github.com/assistent-nl/assistent/internal/reqid"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/chat"
+	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
@@ -94,6 +95,7 @@ func (c Config) Validate() error {
 type Node struct {
 	cfg      Config
 	log      *slog.Logger
+	crawler  *crawl.Crawler
 	store    *store.Store
 	lexical  *bleve.Index
 	vectors  *vector.Index
@@ -142,6 +144,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim), limiter: newLimiter(cfg.Rate)}
+	n.crawler, err = crawl.New(st.Bolt(), crawlSink{n}, crawl.Options{Logger: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	n.metrics = newMetrics(n)
 	n.scrub = func(s string) string { t, _ := guard.Scrub(s); return t }
 	if err := n.open(ctx); err != nil {
@@ -375,6 +382,9 @@ func embedText(c retrieval.Chunk) string {
 // Close closes the indexes and the store.
 func (n *Node) Close() error {
 	var errs []error
+	if n.crawler != nil {
+		errs = append(errs, n.crawler.Close()) // running crawls stop and stay resumable
+	}
 	if n.lexical != nil {
 		errs = append(errs, n.lexical.Close())
 	}

@@ -59,7 +59,9 @@ Commands:
   search   search a tenant's content, one query a line on stdin
   ask      answer one question
   eval     measure retrieval quality on a query set
-  tenant   manage tenants (tenant set)
+  tenant   manage tenants (tenant set, tenant token)
+  crawl    crawl a tenant's website once, in the foreground
+  source   manage the websites the server crawls on a schedule (source add|list|remove)
   redteam  run red-team probes against a tenant and grade the answers
 
 Run 'assistent <command> --help' for the flags of a command.
@@ -85,6 +87,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runEval(ctx, rest)
 	case "tenant":
 		return m.runTenant(ctx, rest)
+	case "crawl":
+		return m.runCrawl(ctx, rest)
+	case "source":
+		return m.runSource(ctx, rest)
 	case "redteam":
 		return m.runRedteam(ctx, rest)
 	case "help", "-h", "--help":

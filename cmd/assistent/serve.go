@@ -68,6 +68,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		static = demo.Static()
 	}
 	go n.RunJanitor(ctx, time.Hour)
+	go n.RunScheduler(ctx, time.Minute)
 	return node.Serve(ctx, cfg.Addr, n.Handler(static), 10*time.Second, log, func(a net.Addr) {
 		url := "http://" + a.String() + "/"
 		if cfg.Demo {

@@ -34,12 +34,16 @@ type tenantFlags struct {
 }
 
 func (m *Main) runTenant(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "token" {
+		return m.runTenantToken(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "set" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintln(m.Stderr, "Usage: assistent tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site HOST]...")
+			fmt.Fprintln(m.Stderr, "       assistent tenant token --data DIR --id ID")
 			return nil
 		}
-		return usagef("tenant: want 'tenant set --id ID ...'")
+		return usagef("tenant: want 'tenant set --id ID ...' or 'tenant token --id ID'")
 	}
 	fs := m.flagSet("tenant set", "tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site HOST]...")
 	data := fs.String("data", "data", "node data directory")
@@ -86,6 +90,36 @@ func (m *Main) runTenant(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(m.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(t)
+}
+
+// runTenantToken creates a new trigger token for the tenant's crawl API
+// (POST /api/v1/tenants/{id}/sources/{source}/crawl) and prints it once.
+// Any earlier token stops working.
+func (m *Main) runTenantToken(ctx context.Context, args []string) error {
+	fs := m.flagSet("tenant token", "tenant token --data DIR --id ID")
+	data := fs.String("data", "data", "node data directory")
+	id := fs.String("id", "", "tenant id")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := validID(*id); err != nil {
+		return usagef("tenant token: --id: %v", err)
+	}
+	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := requireTenant(n, *id); err != nil {
+		return err
+	}
+	token, err := n.NewTriggerToken(*id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, token)
+	fmt.Fprintln(m.Stderr, "assistent: keep this token secret; it is shown only once. Use it as: Authorization: Bearer <token>")
+	return nil
 }
 
 // putTenant creates the tenant or updates the fields given in tf.

@@ -43,8 +43,8 @@ func TestMiddleware(t *testing.T) {
 			t.Errorf("%q: kept = %v, want %v", tt.in, out == tt.in, tt.keep)
 		}
 	}
-	if reqid.New() == reqid.New() {
-		t.Error("two new ids are equal")
+	if a, b := reqid.New(), reqid.New(); a == b || !reqid.Valid(a) {
+		t.Errorf("new ids %q and %q", a, b)
 	}
 }
 

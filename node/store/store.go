@@ -97,6 +97,9 @@ type Tenant struct {
 	Hours      string    `json:"hours,omitempty"`
 	Sites      []string  `json:"sites,omitempty"`
 	Updated    time.Time `json:"updated"`
+	// TokenHash is the sha256 (hex) of the tenant's trigger token for the
+	// crawl API; the token itself is never stored.
+	TokenHash string `json:"token_hash,omitempty"`
 }
 
 // PutTenant creates or replaces a tenant.
