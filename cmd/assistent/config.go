@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/models"
 )
 
@@ -23,6 +24,28 @@ type fileConfig struct {
 	Demo      bool             `json:"demo"`
 	Providers []providerConfig `json:"providers"`
 	Routes    []routeConfig    `json:"routes"`
+	// Sources are websites the server crawls on their schedule; the
+	// config file replaces stored sources with the same tenant and id.
+	Sources []crawl.Source `json:"sources"`
+}
+
+// putSources checks the file's sources and stores them.
+func (c fileConfig) putSources(n *node.Node) error {
+	for i, src := range c.Sources {
+		if err := src.Validate(); err != nil {
+			return fmt.Errorf("config: sources[%d]: %w", i, err)
+		}
+		if err := node.ValidSchedule(src.Schedule); err != nil {
+			return fmt.Errorf("config: sources[%d]: %w", i, err)
+		}
+		if err := requireTenant(n, src.Tenant); err != nil {
+			return fmt.Errorf("config: sources[%d]: %w", i, err)
+		}
+		if err := n.Crawler().PutSource(src); err != nil {
+			return fmt.Errorf("config: sources[%d]: %w", i, err)
+		}
+	}
+	return nil
 }
 
 type providerConfig struct {

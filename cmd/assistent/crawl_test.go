@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/crawl"
 )
 
@@ -224,5 +225,27 @@ func TestSource_AddListRemove(t *testing.T) {
 	res2 := run(t, "", "tenant", "set", "--data", data, "--id", "proef")
 	if strings.Contains(res2.stdout, strings.TrimSpace(res.stdout)) {
 		t.Error("the token itself is stored")
+	}
+}
+
+// The example config in deploy/ is valid as it stands.
+func TestExampleConfig(t *testing.T) {
+	var fc fileConfig
+	if err := loadConfig(filepath.Join("..", "..", "deploy", "config.example.json"), &fc); err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Sources) == 0 {
+		t.Fatal("no sources in the example")
+	}
+	for _, src := range fc.Sources {
+		if err := src.Validate(); err != nil {
+			t.Error(err)
+		}
+		if err := node.ValidSchedule(src.Schedule); err != nil || src.Schedule == "" {
+			t.Errorf("schedule %q: %v", src.Schedule, err)
+		}
+	}
+	if _, err := fc.models(func(string) string { return "" }); err != nil {
+		t.Error(err)
 	}
 }

@@ -42,14 +42,14 @@ type ingestSummary struct {
 }
 
 func (m *Main) runIngest(ctx context.Context, args []string) error {
-	fs := m.flagSet("ingest", "ingest --data DIR (--tenant ID | --national NAME) (--jsonl FILE | --dir DIR) [--json]")
+	fs := m.flagSet("ingest", "ingest --data DIR (--tenant ID | --national NAME) (--jsonl FILE | --dir DIR | --url URL | --sitemap URL) [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant that owns the content")
 	national := fs.String("national", "", "national collection that holds the content (searched by every tenant)")
 	jsonl := fs.String("jsonl", "", "JSON Lines file of pages: id, url, title, html or text, updated, lang")
 	dir := fs.String("dir", "", "directory of .html, .md and .txt files")
-	url := fs.String("url", "", "start URL to crawl (not in this version)")
-	sitemap := fs.String("sitemap", "", "sitemap URL to crawl (not in this version)")
+	url := fs.String("url", "", "start URL of a website to crawl once (see 'assistent crawl' for its rules)")
+	sitemap := fs.String("sitemap", "", "sitemap of a website to crawl once")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -80,11 +80,26 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 			sources++
 		}
 	}
-	if sources != 1 {
-		return usagef("ingest: give exactly one of --jsonl, --dir, --url, --sitemap")
+	if sources != 1 && !(sources == 2 && *url != "" && *sitemap != "") {
+		return usagef("ingest: give exactly one of --jsonl, --dir, or a website as --url and/or --sitemap")
 	}
 	if *url != "" || *sitemap != "" {
-		return fmt.Errorf("ingest: crawling --url and --sitemap is not in this version yet; save the pages and use --dir or --jsonl")
+		// A website is crawled politely, as 'assistent crawl' does with its
+		// default rules.
+		if *national != "" {
+			return usagef("ingest: --url and --sitemap crawl a tenant's website; national collections come as --jsonl (or from the federation)")
+		}
+		args := []string{"--data", *data, "--tenant", *tenant}
+		if *url != "" {
+			args = append(args, "--url", *url)
+		}
+		if *sitemap != "" {
+			args = append(args, "--sitemap", *sitemap)
+		}
+		if *asJSON {
+			args = append(args, "--json")
+		}
+		return m.runCrawl(ctx, args)
 	}
 
 	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))

@@ -67,6 +67,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		}
 		static = demo.Static()
 	}
+	if err := cfg.putSources(n); err != nil {
+		return err
+	}
 	go n.RunJanitor(ctx, time.Hour)
 	go n.RunScheduler(ctx, time.Minute)
 	return node.Serve(ctx, cfg.Addr, n.Handler(static), 10*time.Second, log, func(a net.Addr) {
