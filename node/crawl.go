@@ -22,14 +22,83 @@ import (
 	"github.com/assistent-nl/assistent/retrieval"
 )
 
-// crawlSink puts crawled pages into a tenant's content: each page is one
-// ingest batch, so a reader (and the node after a crash) sees all of it or
-// none.
-type crawlSink struct{ n *Node }
+// crawlSink puts crawled pages into a tenant's content. Pages that arrive
+// together (the crawler's workers, several jobs) are committed together:
+// one ingest batch, one fsync, one index update, while each page is still
+// all-or-nothing for readers and after a crash.
+type crawlSink struct {
+	n    *Node
+	puts chan *pagePut
+}
 
-// Put indexes one crawled page. A page without text is skipped, not an
-// error: the crawl goes on.
-func (s crawlSink) Put(ctx context.Context, tenant string, d crawl.Document) error {
+// pagePut is one page waiting for its batch.
+type pagePut struct {
+	ctx    context.Context
+	tenant string
+	page   ingest.Page
+	done   chan error
+}
+
+// maxGroup bounds the pages committed together.
+const maxGroup = 64
+
+func newCrawlSink(n *Node) *crawlSink {
+	return &crawlSink{n: n, puts: make(chan *pagePut)}
+}
+
+// run commits the pages put, batching those that wait, until stop closes.
+func (s *crawlSink) run(stop <-chan struct{}) {
+	for {
+		var first *pagePut
+		select {
+		case first = <-s.puts:
+		case <-stop:
+			return
+		}
+		group := []*pagePut{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case p := <-s.puts:
+				group = append(group, p)
+			default:
+				break more
+			}
+		}
+		byTenant := map[string][]*pagePut{}
+		for _, p := range group {
+			if p.ctx.Err() != nil {
+				p.done <- p.ctx.Err()
+				continue
+			}
+			byTenant[p.tenant] = append(byTenant[p.tenant], p)
+		}
+		for tenant, ps := range byTenant {
+			s.commit(tenant, ps)
+		}
+	}
+}
+
+// commit ingests one tenant's pages as one batch and tells each Put.
+func (s *crawlSink) commit(tenant string, ps []*pagePut) {
+	pages := make([]ingest.Page, len(ps))
+	for i, p := range ps {
+		pages[i] = p.page
+	}
+	// The batch belongs to several requests; it runs to the end even when
+	// one of them gives up, so the others are not lost.
+	ctx := context.WithoutCancel(ps[0].ctx)
+	_, err := s.n.Ingest(ctx, retrieval.TenantScope(tenant), pages, func(p ingest.Page, err error) {
+		s.n.log.WarnContext(ctx, "crawled page not indexed", "tenant", tenant, "doc", p.ID, "err", err)
+	})
+	for _, p := range ps {
+		p.done <- err
+	}
+}
+
+// Put indexes one crawled page and returns when it is committed. A page
+// without text is skipped, not an error: the crawl goes on.
+func (s *crawlSink) Put(ctx context.Context, tenant string, d crawl.Document) error {
 	if _, err := s.n.tenant(tenant); err != nil {
 		return err
 	}
@@ -46,18 +115,17 @@ func (s crawlSink) Put(ctx context.Context, tenant string, d crawl.Document) err
 	if !d.Modified.IsZero() {
 		p.Updated = d.Modified.UTC().Format(time.DateOnly)
 	}
-	var bad error
-	if _, err := s.n.Ingest(ctx, retrieval.TenantScope(tenant), []ingest.Page{p}, func(_ ingest.Page, err error) { bad = err }); err != nil {
-		return err
+	put := &pagePut{ctx: ctx, tenant: tenant, page: p, done: make(chan error, 1)}
+	select {
+	case s.puts <- put:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	if bad != nil {
-		s.n.log.WarnContext(ctx, "crawled page not indexed", "tenant", tenant, "doc", d.ID, "err", bad)
-	}
-	return nil
+	return <-put.done
 }
 
 // Remove drops documents of the tenant; unknown ids are ignored.
-func (s crawlSink) Remove(ctx context.Context, tenant string, ids []string) error {
+func (s *crawlSink) Remove(ctx context.Context, tenant string, ids []string) error {
 	return s.n.Remove(ctx, retrieval.TenantScope(tenant), ids)
 }
 

@@ -96,6 +96,9 @@ type Node struct {
 	cfg      Config
 	log      *slog.Logger
 	crawler  *crawl.Crawler
+	sinkStop chan struct{} // stops the crawl sink's committer
+	stopSink sync.Once
+	sinkDone chan struct{}
 	store    *store.Store
 	lexical  *bleve.Index
 	vectors  *vector.Index
@@ -144,8 +147,18 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{cfg: cfg, log: log, store: st, embedder: embed.NewLexical(cfg.EmbedDim), limiter: newLimiter(cfg.Rate)}
-	n.crawler, err = crawl.New(st.Bolt(), crawlSink{n}, crawl.Options{Logger: log})
+	sink := newCrawlSink(n)
+	n.sinkStop = make(chan struct{})
+	n.sinkDone = make(chan struct{})
+	go func() {
+		defer close(n.sinkDone)
+		sink.run(n.sinkStop)
+	}()
+	// Politeness (the per-host rate) limits a crawl; more workers only let
+	// the sink commit more pages together when the limit is off.
+	n.crawler, err = crawl.New(st.Bolt(), sink, crawl.Options{Logger: log, Workers: 16})
 	if err != nil {
+		n.stopSink.Do(func() { close(n.sinkStop) })
 		st.Close()
 		return nil, err
 	}
@@ -384,6 +397,8 @@ func (n *Node) Close() error {
 	var errs []error
 	if n.crawler != nil {
 		errs = append(errs, n.crawler.Close()) // running crawls stop and stay resumable
+		n.stopSink.Do(func() { close(n.sinkStop) })
+		<-n.sinkDone
 	}
 	if n.lexical != nil {
 		errs = append(errs, n.lexical.Close())

@@ -239,7 +239,7 @@ func (f *frontier) push(it item, maxPages int) (added, truncated bool, err error
 			return false, false, err
 		}
 	}
-	if err := f.seen.Put(sk, nil); err != nil {
+	if err := f.seen.Put(sk, seenMark); err != nil {
 		return false, false, err
 	}
 	seq, err := f.queue.NextSequence()
@@ -255,7 +255,13 @@ func (f *frontier) push(it item, maxPages int) (added, truncated bool, err error
 
 // markSeen records u as seen without queueing it (a redirect target
 // fetched in its source's chain).
-func (f *frontier) markSeen(u string) error { return f.seen.Put(seenKey(false, u), nil) }
+func (f *frontier) markSeen(u string) error { return f.seen.Put(seenKey(false, u), seenMark) }
+
+// seenMark is the value of a seen key. It must not be empty: within the
+// transaction that wrote it, bbolt's Get returns an empty value as nil,
+// the same as a missing key, so two links to one page in the same commit
+// would both be queued.
+var seenMark = []byte{1}
 
 // loadQueue returns up to n queued items after the key after.
 func loadQueue(db *bolt.DB, jobID string, after []byte, n int) ([]item, error) {
