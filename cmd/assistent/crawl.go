@@ -23,7 +23,7 @@ type sourceFlags struct {
 	urls, sitemaps, allowHosts stringList
 	allowPrivate               stringList
 	include, exclude           stringList
-	content, drop              stringList
+	content, drop, langs       stringList
 	rate                       float64
 	maxPages, maxDepth         int
 	contactURL                 string
@@ -40,6 +40,7 @@ func (sf *sourceFlags) register(fs *flag.FlagSet, withSchedule bool) {
 	fs.Var(&sf.exclude, "exclude", "skip URLs matching this regular expression (repeatable)")
 	fs.Var(&sf.content, "content", "CSS selector of the main content, e.g. main (repeatable; default automatic)")
 	fs.Var(&sf.drop, "drop", "CSS selector of parts to drop, e.g. .cookie-banner (repeatable)")
+	fs.Var(&sf.langs, "lang", "index only pages in this language, e.g. nl (repeatable; default every language)")
 	fs.Float64Var(&sf.rate, "rate", crawl.DefaultRate, "requests per second per host; 0 turns the limit off (robots.txt Crawl-delay still applies)")
 	fs.IntVar(&sf.maxPages, "max-pages", crawl.DefaultMaxPages, "stop after this many pages")
 	fs.IntVar(&sf.maxDepth, "max-depth", crawl.DefaultMaxDepth, "follow links at most this deep from a start URL")
@@ -70,7 +71,7 @@ func (sf *sourceFlags) source(cmd string) (crawl.Source, error) {
 		ID: sf.id, Tenant: sf.tenant, StartURLs: sf.urls, Sitemaps: sf.sitemaps,
 		AllowHosts: sf.allowHosts, AllowPrivate: sf.allowPrivate, Include: sf.include, Exclude: sf.exclude,
 		MaxPages: sf.maxPages, MaxDepth: sf.maxDepth, Rate: sf.rate, NoRateLimit: sf.rate == 0,
-		ContactURL: sf.contactURL, Schedule: sf.schedule,
+		ContactURL: sf.contactURL, Schedule: sf.schedule, Langs: sf.langs,
 	}
 	src.Rules.ContentSelectors = sf.content
 	src.Rules.DropSelectors = sf.drop

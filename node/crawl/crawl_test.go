@@ -608,3 +608,38 @@ func assertCounters(tb testing.TB, what string, job crawl.Job, want crawl.Counte
 		tb.Errorf("%s counters:\n got  %+v\n want %+v", what, got, want)
 	}
 }
+
+// A source limited to Dutch follows an English page's links but does not
+// index it.
+func TestCrawler_Langs(t *testing.T) {
+	srv, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/":
+			serve(w, r, "", "", "text/html", page("Home", "Welkom in Proef.", "/en", "/nl"))
+		case "/en":
+			serve(w, r, "", "", "text/html", strings.Replace(page("English", "Welcome.", "/meer"), `lang="nl"`, `lang="en"`, 1))
+		case "/nl", "/meer":
+			serve(w, r, "", "", "text/html", page("Pagina "+r.URL.Path, "Inhoud van "+r.URL.Path))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	sink := newMemSink()
+	c := newCrawler(t, openDB(t), sink, crawl.Options{})
+	src := crawl.Source{ID: "site", Tenant: "t", StartURLs: []string{srv.URL + "/"}, Langs: []string{"nl"},
+		AllowPrivate: []string{"127.0.0.1"}, NoRateLimit: true}
+	job, err := c.Run(context.Background(), src)
+	if err != nil || job.Status != crawl.StatusDone {
+		t.Fatalf("crawl: %+v, %v", job, err)
+	}
+	ids := sink.ids()
+	if len(ids) != 3 || slices.ContainsFunc(ids, func(id string) bool { return strings.HasSuffix(id, "/en") }) {
+		t.Errorf("indexed %v, want home, /nl and /meer (reached through the English page)", ids)
+	}
+	if job.Counters.OtherLanguage != 1 {
+		t.Errorf("counters %+v", job.Counters)
+	}
+	if err := (crawl.Source{ID: "s", Tenant: "t", StartURLs: []string{"https://a.example/"}, Langs: []string{"NL-nl"}}).Validate(); err == nil {
+		t.Error("bad language code accepted")
+	}
+}

@@ -43,6 +43,7 @@ type Counters struct {
 	NotModified    int `json:"not_modified"`    // 304 on a conditional request
 	SkippedLastmod int `json:"skipped_lastmod"` // sitemap lastmod unchanged: not requested
 	NoIndex        int `json:"noindex"`         // pages asking not to be indexed
+	OtherLanguage  int `json:"other_language"`  // pages in a language the source does not index
 	Gone           int `json:"gone"`            // 404 or 410
 	// Removed counts document IDs removed from the sink at the end of the
 	// run: gone, missing for RemoveAfter runs, noindex or re-keyed.

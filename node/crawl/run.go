@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -618,15 +619,20 @@ func (r *run) processPage(it item, u *url.URL) (res *result, err error) {
 	rec.Links = links
 	rec.LastFetched = now
 	rec.GoneRun = ""
-	rec.NoIndex = page.NoIndex
+	otherLang := len(r.src.Langs) > 0 && page.Lang != "" && !slices.Contains(r.src.Langs, page.Lang)
+	rec.NoIndex = page.NoIndex || otherLang
 	res = &result{it: it, rec: rec, hops: hops, enqueue: r.follow(links, it.Depth)}
 	switch {
-	case page.NoIndex:
+	case rec.NoIndex:
 		if rec.Indexed {
 			rec.Orphans = appendNew(rec.Orphans, rec.DocID)
 		}
 		rec.Indexed, rec.DocID, rec.Hash = false, docID, hash
-		res.count = func(c *Counters) { c.Fetched++; c.NoIndex++ }
+		if otherLang && !page.NoIndex {
+			res.count = func(c *Counters) { c.Fetched++; c.OtherLanguage++ }
+		} else {
+			res.count = func(c *Counters) { c.Fetched++; c.NoIndex++ }
+		}
 	case rec.Indexed && rec.Hash == hash && rec.DocID == docID:
 		res.count = func(c *Counters) { c.Fetched++; c.Unchanged++ }
 	default:
@@ -727,7 +733,7 @@ func (r *run) finalize() (Job, error) {
 	rec := r.snapshot()
 	job := &rec.Job
 	ok := job.Counters.New + job.Counters.Changed + job.Counters.Unchanged + job.Counters.NotModified +
-		job.Counters.SkippedLastmod + job.Counters.NoIndex + job.Counters.Gone
+		job.Counters.SkippedLastmod + job.Counters.NoIndex + job.Counters.OtherLanguage + job.Counters.Gone
 	failMsg := ""
 	switch {
 	case rec.Incomplete != "":

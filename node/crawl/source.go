@@ -89,6 +89,10 @@ type Source struct {
 	// missing from the site and its sitemaps before its document is removed
 	// (0: DefaultRemoveAfter).
 	RemoveAfter int `json:"remove_after,omitempty"`
+	// Langs are the languages to index, e.g. ["nl"]; a page that declares
+	// another language (<html lang>) is followed but not indexed. Empty:
+	// every language.
+	Langs []string `json:"langs,omitempty"`
 	// Schedule is a cron-like expression kept for the scheduler; the
 	// crawler itself does not read it.
 	Schedule string `json:"schedule,omitempty"`
@@ -98,6 +102,9 @@ var sourceIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // Validate reports every problem with the source, each naming its field,
 // joined and wrapping ErrInvalidSource. It does not apply defaults.
+// langRe is a primary language subtag, as extract reports a page's.
+var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
+
 func (s Source) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
@@ -160,6 +167,11 @@ func (s Source) Validate() error {
 	if s.ContactURL != "" {
 		if u, err := url.Parse(s.ContactURL); err != nil || u.Scheme == "" {
 			bad("contact_url", "must be an absolute URL, got %q", s.ContactURL)
+		}
+	}
+	for i, l := range s.Langs {
+		if !langRe.MatchString(l) {
+			bad(fmt.Sprintf("langs[%d]", i), "must be a lower-case language code such as \"nl\", got %q", l)
 		}
 	}
 	if strings.ContainsAny(s.UserAgent, "\r\n") {
