@@ -92,24 +92,11 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "write the job summary as JSON")
 	var sf sourceFlags
 	sf.register(fs, false)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("crawl: unexpected argument %q", fs.Arg(0))
-	}
-	src, err := sf.source("crawl")
-	if err != nil {
-		return err
-	}
-	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	n, src, err := m.openSource(ctx, fs, args, data, &sf)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	if err := requireTenant(n, src.Tenant); err != nil {
-		return err
-	}
 	progress := m.progressLine()
 	c := n.Crawler()
 	stop := c.OnProgress(progress)
@@ -138,6 +125,30 @@ func (m *Main) runCrawl(ctx context.Context, args []string) error {
 		return errReported
 	}
 	return nil
+}
+
+// openSource parses args into sf, checks the source, and opens the node,
+// whose tenant must exist. The caller closes the node.
+func (m *Main) openSource(ctx context.Context, fs *flag.FlagSet, args []string, data *string, sf *sourceFlags) (*node.Node, crawl.Source, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, crawl.Source{}, err
+	}
+	if fs.NArg() > 0 {
+		return nil, crawl.Source{}, usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	src, err := sf.source(fs.Name())
+	if err != nil {
+		return nil, crawl.Source{}, err
+	}
+	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+	if err != nil {
+		return nil, crawl.Source{}, err
+	}
+	if err := requireTenant(n, src.Tenant); err != nil {
+		n.Close()
+		return nil, crawl.Source{}, err
+	}
+	return n, src, nil
 }
 
 // progressLine returns a callback that redraws one status line on stderr,
@@ -208,24 +219,11 @@ func (m *Main) runSource(ctx context.Context, args []string) error {
 		data := fs.String("data", "data", "node data directory")
 		var sf sourceFlags
 		sf.register(fs, true)
-		if err := parse(fs, args[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return usagef("source add: unexpected argument %q", fs.Arg(0))
-		}
-		src, err := sf.source("source add")
-		if err != nil {
-			return err
-		}
-		n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
+		n, src, err := m.openSource(ctx, fs, args[1:], data, &sf)
 		if err != nil {
 			return err
 		}
 		defer n.Close()
-		if err := requireTenant(n, src.Tenant); err != nil {
-			return err
-		}
 		if err := n.Crawler().PutSource(src); err != nil {
 			return err
 		}
