@@ -60,6 +60,12 @@ type Query struct {
 	Vector    []float32 // query embedding, used by vector indexes
 	Scopes    []string  // scopes that may match; empty matches nothing
 	K         int       // number of hits wanted; <= 0 means 10
+	// Local is the asker's own scope (one of Scopes). An index may return
+	// up to LocalK best hits of that scope after the K best overall, so
+	// the gemeente's own pages reach fusion even when many national pages
+	// score higher. Indexes that do not support it ignore it.
+	Local  string
+	LocalK int
 }
 
 // Limit returns K or its default.

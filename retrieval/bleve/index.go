@@ -340,7 +340,11 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	if all {
 		scopes = nil // every chunk in the index may match
 	}
-	top, err := scoreClauses(ctx, reader, clauses, scopes, q.Limit())
+	local := ""
+	if q.LocalK > 0 && q.Local != "" && len(q.Scopes) > 1 && slices.Contains(q.Scopes, q.Local) {
+		local = q.Local
+	}
+	top, err := scoreClauses(ctx, reader, clauses, scopes, q.Limit(), local, q.LocalK)
 	if err != nil {
 		return nil, fmt.Errorf("bleve search: %w", err)
 	}

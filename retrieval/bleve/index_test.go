@@ -2,6 +2,8 @@ package bleve_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"path/filepath"
 	"testing"
 
@@ -96,4 +98,41 @@ func TestIndex_Conformance(t *testing.T) {
 		tb.Cleanup(func() { x.Close() })
 		return x
 	})
+}
+
+// The asker's own chunks come along after the K best when national pages
+// outscore them all.
+func TestIndex_LocalCandidates(t *testing.T) {
+	ctx := context.Background()
+	x := openMem(t)
+	nat, own := retrieval.NationalScope("rijk"), retrieval.TenantScope("proef")
+	var cs []retrieval.Chunk
+	for i := range 30 {
+		cs = append(cs, chunk(fmt.Sprintf("n%d", i), nat, "Paspoort aanvragen", "Een paspoort aanvragen doet u bij de gemeente. Paspoort en paspoortfoto."))
+	}
+	cs = append(cs, chunk("eigen", own, "Burgerzaken", "Voor een reisdocument maakt u een afspraak bij de balie; een paspoort kost geld."))
+	if err := x.Index(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	q := retrieval.Query{Text: "paspoort aanvragen", Scopes: []string{own, nat}, K: 5}
+	hits, err := x.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 5 || slices.ContainsFunc(hits, func(h retrieval.Hit) bool { return h.ChunkID == "eigen" }) {
+		t.Fatalf("without Local: %v", hits)
+	}
+	q.Local, q.LocalK = own, 2
+	hits, err = x.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 6 || hits[5].ChunkID != "eigen" {
+		t.Errorf("with Local: %v, want the 5 best and then the own chunk", hits)
+	}
+	// Only the asker's scope, and only when it is one of the scopes.
+	q.Scopes = []string{nat}
+	if hits, _ = x.Search(ctx, q); len(hits) != 5 {
+		t.Errorf("local scope not searched: %v", hits)
+	}
 }

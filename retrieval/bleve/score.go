@@ -96,7 +96,9 @@ func bm25IDF(docs, df uint64) float64 {
 
 // scoreClauses scores every chunk that matches a clause and returns the k
 // best in the allowed scopes (all when scopes is nil), best first.
-func scoreClauses(ctx context.Context, r index.IndexReader, clauses []clause, scopes []string, k int) ([]scored, error) {
+// With local set, up to localK best chunks of that scope that are not
+// among the k follow them.
+func scoreClauses(ctx context.Context, r index.IndexReader, clauses []clause, scopes []string, k int, local string, localK int) ([]scored, error) {
 	stats := map[string]fieldStats{}
 	type list struct {
 		tfr    index.TermFieldReader
@@ -178,7 +180,43 @@ func scoreClauses(ctx context.Context, r index.IndexReader, clauses []clause, sc
 			}
 		}
 	}
-	return a.top(r, len(clauses), k)
+	best, err := a.top(r, len(clauses), k, nil)
+	if err != nil || local == "" || localK <= 0 {
+		return best, err
+	}
+	in, err := a.scopeSet(ctx, r, local)
+	if err != nil {
+		return nil, err
+	}
+	taken := make(map[uint32]bool, len(best))
+	for _, s := range best {
+		taken[s.doc] = true
+	}
+	more, err := a.top(r, len(clauses), localK, func(d uint32) bool { return in[d] && !taken[d] })
+	if err != nil {
+		return nil, err
+	}
+	return append(best, more...), nil
+}
+
+// scopeSet returns the documents of one scope.
+func (a *accumulator) scopeSet(ctx context.Context, r index.IndexReader, scope string) (map[uint32]bool, error) {
+	tfr, err := r.TermFieldReader(ctx, []byte(scope), "scope", false, false, false)
+	if err != nil {
+		return nil, fmt.Errorf("read scope %s: %w", scope, err)
+	}
+	defer tfr.Close()
+	in := make(map[uint32]bool, tfr.Count())
+	for {
+		d, err := tfr.Next(&a.tfd)
+		if err != nil {
+			return nil, fmt.Errorf("read scope %s: %w", scope, err)
+		}
+		if d == nil {
+			return in, nil
+		}
+		in[uint32(d.ID.Value())] = true
+	}
 }
 
 // allow marks the documents in scopes.
@@ -246,11 +284,12 @@ func (h *minHeap) Pop() any {
 	return x
 }
 
-// top returns the k best allowed documents with their external ids.
-func (a *accumulator) top(r index.IndexReader, clauses, k int) ([]scored, error) {
+// top returns the k best allowed documents (that keep passes, when not
+// nil) with their external ids.
+func (a *accumulator) top(r index.IndexReader, clauses, k int, keep func(uint32) bool) ([]scored, error) {
 	h := make(minHeap, 0, k+1)
 	for _, d := range a.touched {
-		if !a.isAllowed(d) {
+		if !a.isAllowed(d) || keep != nil && !keep(d) {
 			continue
 		}
 		s := scored{doc: d, score: a.score[d] * float64(a.matched[d]) / float64(clauses)}

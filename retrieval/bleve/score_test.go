@@ -75,7 +75,7 @@ func TestScoreClauses_MatchesBleve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := scoreClauses(ctx, r, clauses, nil, 15)
+		got, err := scoreClauses(ctx, r, clauses, nil, 15, "", 0)
 		r.Close()
 		if err != nil {
 			t.Fatal(err)

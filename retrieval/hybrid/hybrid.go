@@ -42,6 +42,9 @@ type ChunkSource interface {
 // Config tunes the searcher.
 type Config struct {
 	Candidates int     // hits taken from each index before fusion
+	// LocalCandidates are extra lexical hits from the asker's own scope
+	// (Request.Local) beyond Candidates, kept for the re-ranker.
+	LocalCandidates int
 	RRFK       float64 // reciprocal rank fusion constant
 	// VectorWeight scales the vector list's share in the fusion (the
 	// lexical list's is 1): the built-in embedder is weaker than BM25.
@@ -51,7 +54,7 @@ type Config struct {
 
 // DefaultConfig returns the tuned defaults: 40 candidates, k = 60.
 func DefaultConfig() Config {
-	return Config{Candidates: 40, RRFK: 60, VectorWeight: 1, Rerank: DefaultRerankConfig()}
+	return Config{Candidates: 40, LocalCandidates: 5, RRFK: 60, VectorWeight: 1, Rerank: DefaultRerankConfig()}
 }
 
 // Validate reports the first invalid field.
@@ -139,7 +142,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 	if n < k {
 		n = k
 	}
-	q := retrieval.Query{Text: req.Text, Scopes: req.Scopes, K: n}
+	q := retrieval.Query{Text: req.Text, Scopes: req.Scopes, K: n, Local: req.Local, LocalK: s.cfg.LocalCandidates}
 	if s.expander != nil {
 		q.Expansion = s.expander.Expand(req.Text)
 	}
@@ -172,7 +175,15 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 	}
 	pool := s.cfg.Rerank.Pool
 	if mode == ModeRerank && len(fused) > pool {
-		fused = fused[:pool]
+		// The asker's own chunks that only the local pass found stay in
+		// the pool: the re-ranker, with its local bonus, decides.
+		keep := fused[:pool:pool]
+		for _, f := range fused[pool:] {
+			if f.lexRank > n && len(keep) < pool+s.cfg.LocalCandidates {
+				keep = append(keep, f)
+			}
+		}
+		fused = keep
 	}
 	ids := make([]string, len(fused))
 	for i, f := range fused {
