@@ -3,8 +3,8 @@ package bleve_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/assistent-nl/assistent/retrieval"

@@ -41,11 +41,11 @@ type ChunkSource interface {
 
 // Config tunes the searcher.
 type Config struct {
-	Candidates int     // hits taken from each index before fusion
+	Candidates int // hits taken from each index before fusion
 	// LocalCandidates are extra lexical hits from the asker's own scope
 	// (Request.Local) beyond Candidates, kept for the re-ranker.
 	LocalCandidates int
-	RRFK       float64 // reciprocal rank fusion constant
+	RRFK            float64 // reciprocal rank fusion constant
 	// VectorWeight scales the vector list's share in the fusion (the
 	// lexical list's is 1): the built-in embedder is weaker than BM25.
 	VectorWeight float64
