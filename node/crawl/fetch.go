@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/time/rate"
 
 	"github.com/assistent-nl/assistent/internal/httpretry"
 )
@@ -155,9 +154,13 @@ func newClient(allowPrivate []string) *http.Client {
 // host is the politeness state of one origin in one run.
 type host struct {
 	mu sync.Mutex
-	// limiter spaces requests; it is made once robots.txt is read, with
-	// its Crawl-delay, and counts the robots.txt request itself.
-	limiter *rate.Limiter
+	// interval is the pause between one request's end and the next one's
+	// start (1/Rate or the Crawl-delay, whichever is longer); set once
+	// robots.txt is read. gate lets one request at a time through when it
+	// is positive, and next is the earliest start of the next request.
+	interval time.Duration
+	gate     chan struct{}
+	next     time.Time
 	loaded  bool
 	robots  *Robots
 	// unavailable says why robots.txt could not be read; nil when it was
@@ -250,11 +253,9 @@ func (f *fetcher) robotsFor(ctx context.Context, u *url.URL) (*host, error) {
 	if d := min(h.robots.CrawlDelay(), maxCrawlDelay); d > interval {
 		interval = d
 	}
-	h.limiter = rate.NewLimiter(rate.Inf, 1)
-	if interval > 0 {
-		h.limiter = rate.NewLimiter(rate.Every(interval), 1)
-		h.limiter.Allow() // the robots.txt request just made
-	}
+	h.interval = interval
+	h.gate = make(chan struct{}, 1)
+	h.next = time.Now().Add(interval) // the robots.txt request just made
 	h.loaded = true
 	return h, nil
 }
@@ -356,20 +357,41 @@ func (f *fetcher) get(ctx context.Context, u *url.URL, opt getOptions) (*respons
 // do sends one request with retries on 429, 5xx and timeouts, and reads
 // the body of a 2xx response within the size limit.
 func (f *fetcher) do(ctx context.Context, u *url.URL, p purpose, etag, lastModified string) (*response, *failure) {
-	var limiter *rate.Limiter
+	var h *host
 	if p != purposeRobots {
-		h := f.host(u)
+		h = f.host(u)
 		h.mu.Lock()
-		limiter = h.limiter
+		paced := h.interval > 0
 		h.mu.Unlock()
+		if !paced {
+			h = nil // no pause, no queue
+		}
 	}
 	for attempt := 0; ; attempt++ {
-		if limiter != nil {
-			if err := limiter.Wait(f.stop); err != nil {
+		if h != nil {
+			// Politeness: one request at a time per host, each starting
+			// at least interval after the previous one ended, so the
+			// site sees the pause whatever the network does.
+			select {
+			case h.gate <- struct{}{}:
+			case <-f.stop.Done():
+				return nil, fail(ReasonNetwork, "wait for rate limit: %v", f.stop.Err())
+			}
+			h.mu.Lock()
+			wait := time.Until(h.next)
+			h.mu.Unlock()
+			if err := sleepCtx(f.stop, wait); err != nil {
+				<-h.gate
 				return nil, fail(ReasonNetwork, "wait for rate limit: %v", err)
 			}
 		}
 		resp, fl, retryAfter := f.once(ctx, u, p, etag, lastModified)
+		if h != nil {
+			h.mu.Lock()
+			h.next = time.Now().Add(h.interval)
+			h.mu.Unlock()
+			<-h.gate
+		}
 		if fl == nil || retryAfter < 0 || attempt >= f.src.Retries || f.stop.Err() != nil {
 			return resp, fl
 		}
