@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-
 	"github.com/assistent-nl/assistent/internal/httpretry"
 )
 
@@ -161,8 +160,8 @@ type host struct {
 	interval time.Duration
 	gate     chan struct{}
 	next     time.Time
-	loaded  bool
-	robots  *Robots
+	loaded   bool
+	robots   *Robots
 	// unavailable says why robots.txt could not be read; nil when it was
 	// read or is absent.
 	unavailable *failure
