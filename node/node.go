@@ -415,12 +415,55 @@ type IngestResult struct {
 	Written   int `json:"written"`
 	Unchanged int `json:"unchanged"`
 	Chunks    int `json:"chunks"`
+	Removed   int `json:"removed,omitempty"` // documents of an earlier version (ReplaceCollection)
 }
 
 // Ingest stores and indexes pages under scope as one batch: a reader, and
 // the node after a crash, sees all of the batch or none of it. Pages that
 // cannot be extracted are reported through bad and left out.
 func (n *Node) Ingest(ctx context.Context, scope string, pages []ingest.Page, bad func(ingest.Page, error)) (IngestResult, error) {
+	writes, chunks, err := n.prepare(ctx, scope, pages, bad)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	n.ingest.Lock()
+	defer n.ingest.Unlock()
+	return n.commit(ctx, writes, chunks, nil)
+}
+
+// ReplaceCollection makes pages the whole content of the national
+// collection name: documents of an earlier version that pages lack are
+// removed in the same batch as the new ones are written, so a reader (and
+// the node after a crash) sees one version or the other, never a mix.
+func (n *Node) ReplaceCollection(ctx context.Context, name string, pages []ingest.Page, bad func(ingest.Page, error)) (IngestResult, error) {
+	scope := retrieval.NationalScope(name)
+	writes, chunks, err := n.prepare(ctx, scope, pages, bad)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	keep := make(map[string]bool, len(writes))
+	for _, w := range writes {
+		keep[w.Doc.Key()] = true
+	}
+	n.ingest.Lock()
+	defer n.ingest.Unlock()
+	old, err := n.store.DocKeys(scope)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	var remove []string
+	for _, k := range old {
+		if !keep[k] {
+			remove = append(remove, k)
+		}
+	}
+	res, err := n.commit(ctx, writes, chunks, remove)
+	res.Removed = len(remove)
+	return res, err
+}
+
+// prepare extracts, chunks and embeds pages.
+func (n *Node) prepare(ctx context.Context, scope string, pages []ingest.Page, bad func(ingest.Page, error)) ([]store.DocWrite, []retrieval.Chunk, error) {
 	var writes []store.DocWrite
 	var chunks []retrieval.Chunk
 	for _, p := range pages {
@@ -435,13 +478,17 @@ func (n *Node) Ingest(ctx context.Context, scope string, pages []ingest.Page, ba
 	}
 	for i := range writes {
 		if err := n.embedChunks(ctx, writes[i].Chunks); err != nil {
-			return IngestResult{}, err
+			return nil, nil, err
 		}
 		chunks = append(chunks, writes[i].Chunks...)
 	}
-	n.ingest.Lock()
-	defer n.ingest.Unlock()
-	res, err := n.store.WriteBatch(writes, time.Now().UTC())
+	return writes, chunks, nil
+}
+
+// commit stores a batch and applies it to both indexes; the caller holds
+// n.ingest.
+func (n *Node) commit(ctx context.Context, writes []store.DocWrite, chunks []retrieval.Chunk, remove []string) (IngestResult, error) {
+	res, err := n.store.ReplaceBatch(writes, remove, time.Now().UTC())
 	if err != nil {
 		return IngestResult{}, err
 	}

@@ -249,6 +249,14 @@ type BatchResult struct {
 // version beyond the new chunk count are removed. A collection record is
 // kept up to date for national scopes.
 func (s *Store) WriteBatch(docs []DocWrite, now time.Time) (BatchResult, error) {
+	return s.ReplaceBatch(docs, nil, now)
+}
+
+// ReplaceBatch removes the documents with the keys in remove and stores
+// docs, in one transaction with one change record: readers and a restarted
+// node see the old set or the new one, never a mix. It is how a new
+// version of a national collection replaces the previous one.
+func (s *Store) ReplaceBatch(docs []DocWrite, remove []string, now time.Time) (BatchResult, error) {
 	var res BatchResult
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		docsB, chunksB, vecB := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
@@ -256,6 +264,32 @@ func (s *Store) WriteBatch(docs []DocWrite, now time.Time) (BatchResult, error) 
 		seq := getUint(meta.Get(keySeq)) + 1
 		change := Change{Seq: seq}
 		national := map[string]bool{}
+		removed := 0
+		for _, key := range remove {
+			var d Doc
+			if err := getJSON(docsB, []byte(key), &d); errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			for i := range d.Chunks {
+				id := []byte(ChunkID(key, i))
+				if err := chunksB.Delete(id); err != nil {
+					return err
+				}
+				if err := vecB.Delete(id); err != nil {
+					return err
+				}
+				change.Deletes = append(change.Deletes, string(id))
+			}
+			if err := docsB.Delete([]byte(key)); err != nil {
+				return err
+			}
+			if retrieval.IsNational(d.Scope) {
+				national[d.Scope] = true
+			}
+			removed++
+		}
 		for _, w := range docs {
 			key := w.Doc.Key()
 			var old Doc
@@ -297,7 +331,7 @@ func (s *Store) WriteBatch(docs []DocWrite, now time.Time) (BatchResult, error) 
 			}
 			res.Written++
 		}
-		if res.Written == 0 {
+		if res.Written == 0 && removed == 0 {
 			return nil // nothing changed: no sequence, no change record
 		}
 		for scope := range national {
@@ -315,6 +349,23 @@ func (s *Store) WriteBatch(docs []DocWrite, now time.Time) (BatchResult, error) 
 		return BatchResult{}, fmt.Errorf("write batch: %w", err)
 	}
 	return res, nil
+}
+
+// DocKeys returns the keys of the documents in scope, in order.
+func (s *Store) DocKeys(scope string) ([]string, error) {
+	var keys []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := []byte(scope + "/")
+		c := tx.Bucket(bucketDocs).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			keys = append(keys, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list documents of %s: %w", scope, err)
+	}
+	return keys, nil
 }
 
 func updateCollection(tx *bolt.Tx, scope string, now time.Time) error {
@@ -645,54 +696,8 @@ func (s *Store) DeleteConversationsBefore(cutoff time.Time) (int, error) {
 // change record like WriteBatch. Unknown keys are ignored; when none is
 // known the result has sequence 0.
 func (s *Store) DeleteDocs(keys []string) (Change, error) {
-	var change Change
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		docsB, chunksB, vecB := tx.Bucket(bucketDocs), tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
-		meta := tx.Bucket(bucketMeta)
-		seq := getUint(meta.Get(keySeq)) + 1
-		national := map[string]bool{}
-		for _, key := range keys {
-			var d Doc
-			if err := getJSON(docsB, []byte(key), &d); errors.Is(err, ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			for i := range d.Chunks {
-				id := []byte(ChunkID(key, i))
-				if err := chunksB.Delete(id); err != nil {
-					return err
-				}
-				if err := vecB.Delete(id); err != nil {
-					return err
-				}
-				change.Deletes = append(change.Deletes, string(id))
-			}
-			if err := docsB.Delete([]byte(key)); err != nil {
-				return err
-			}
-			if retrieval.IsNational(d.Scope) {
-				national[d.Scope] = true
-			}
-		}
-		if len(change.Deletes) == 0 {
-			return nil
-		}
-		for scope := range national {
-			if err := updateCollection(tx, scope, time.Now().UTC()); err != nil {
-				return err
-			}
-		}
-		change.Seq = seq
-		if err := putJSON(tx.Bucket(bucketChanges), uintKey(seq), change); err != nil {
-			return err
-		}
-		return meta.Put(keySeq, uintKey(seq))
-	})
-	if err != nil {
-		return Change{}, fmt.Errorf("delete documents: %w", err)
-	}
-	return change, nil
+	res, err := s.ReplaceBatch(nil, keys, time.Now().UTC())
+	return res.Change, err
 }
 
 // ForEachVector calls fn with the id, scope and vector of every chunk that
