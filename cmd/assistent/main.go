@@ -62,6 +62,7 @@ Commands:
   tenant   manage tenants (tenant set, tenant token)
   crawl    crawl a tenant's website once, in the foreground
   source   manage the websites the server crawls on a schedule (source add|list|remove)
+  federation  the federation's trust: CA, join tokens, certificates, signing keys
   redteam  run red-team probes against a tenant and grade the answers
 
 Run 'assistent <command> --help' for the flags of a command.
@@ -91,6 +92,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runCrawl(ctx, rest)
 	case "source":
 		return m.runSource(ctx, rest)
+	case "federation":
+		return m.runFederation(ctx, rest)
 	case "redteam":
 		return m.runRedteam(ctx, rest)
 	case "help", "-h", "--help":

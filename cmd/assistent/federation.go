@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/assistent-nl/assistent/federation/trust"
+)
+
+const federationSynopsis = `federation init --dir DIR --name NAME
+       assistent federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]
+       assistent federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR
+       assistent federation keygen --out FILE`
+
+// runFederation manages the federation's trust: the CA (init), one-time
+// join tokens for new members (token), certificates issued directly, e.g.
+// for the first coordination servers (issue), and publisher signing keys
+// (keygen). The CA directory holds the CA key: keep it offline.
+func (m *Main) runFederation(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("federation: want init, token, issue or keygen (see 'assistent federation --help')")
+	}
+	switch args[0] {
+	case "-h", "--help":
+		fmt.Fprintln(m.Stderr, "Usage: assistent "+federationSynopsis)
+		return nil
+	case "init":
+		return m.federationInit(args[1:])
+	case "token":
+		return m.federationToken(args[1:])
+	case "issue":
+		return m.federationIssue(args[1:])
+	case "keygen":
+		return m.federationKeygen(args[1:])
+	}
+	return usagef("federation: unknown subcommand %q", args[0])
+}
+
+// tokenFile is where the CA directory keeps the hashes of join tokens.
+const tokenFile = "tokens.json"
+
+func (m *Main) federationInit(args []string) error {
+	fs := m.flagSet("federation init", "federation init --dir DIR --name NAME")
+	dir := fs.String("dir", "", "directory for the new federation CA (must not hold one)")
+	name := fs.String("name", "Assistent federatie", "name of the CA")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("federation init: --dir is required")
+	}
+	ca, err := trust.NewCA(*name, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return fmt.Errorf("federation init: %w", err)
+	}
+	if err := ca.Save(*dir); err != nil {
+		if errors.Is(err, trust.ErrExists) {
+			return fmt.Errorf("federation init: %s already holds a CA; a second one would split the federation", *dir)
+		}
+		return fmt.Errorf("federation init: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "federation CA created in %s (%s, %s)\n", *dir, trust.CACertFile, trust.CAKeyFile)
+	fmt.Fprintln(m.Stderr, "assistent: keep the CA key offline; give members join tokens ('assistent federation token')")
+	return nil
+}
+
+// loadCA opens the CA in dir with its file of join tokens.
+func loadCA(dir string) (*trust.CA, error) {
+	if dir == "" {
+		return nil, usagef("--dir (the federation CA directory) is required")
+	}
+	ca, err := trust.LoadCA(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open federation CA: %w", err)
+	}
+	st, err := trust.OpenFileTokenStore(filepath.Join(dir, tokenFile))
+	if err != nil {
+		return nil, fmt.Errorf("open join tokens: %w", err)
+	}
+	ca.Tokens = st
+	return ca, nil
+}
+
+// identityFlags parse an identity: organisation, role and node id.
+func identity(org, role, node string) (trust.Identity, error) {
+	id := trust.Identity{Org: org, Role: trust.Role(role), Node: node}
+	if !id.Role.Valid() {
+		return id, usagef("--role: %q is not one of server, node, publisher, operator", role)
+	}
+	if !trust.ValidOrg(org) {
+		return id, usagef("--org: %q is not an organisation code such as GM0119 or VNG", org)
+	}
+	if node != "" && !trust.ValidNodeID(node) {
+		return id, usagef("--node: %q is not a node id (lower-case letters, digits and '-')", node)
+	}
+	return id, nil
+}
+
+func (m *Main) federationToken(args []string) error {
+	fs := m.flagSet("federation token", "federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]")
+	dir := fs.String("dir", "", "federation CA directory")
+	org := fs.String("org", "", "organisation code, e.g. GM0119 (Meppel)")
+	role := fs.String("role", "node", "server, node, publisher or operator")
+	node := fs.String("node", "", "node id the token is for (default: the one in the member's request)")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token can be used")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := identity(*org, *role, *node)
+	if err != nil {
+		return err
+	}
+	if *ttl <= 0 || *ttl > 30*24*time.Hour {
+		return usagef("federation token: --ttl must be between 1s and 720h")
+	}
+	ca, err := loadCA(*dir)
+	if err != nil {
+		return err
+	}
+	token, err := ca.NewJoinToken(id, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, token)
+	fmt.Fprintf(m.Stderr, "assistent: one-time token for %s/%s, valid %s; it is shown only once\n", id.Org, id.Role, *ttl)
+	return nil
+}
+
+func (m *Main) federationIssue(args []string) error {
+	fs := m.flagSet("federation issue", "federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR")
+	dir := fs.String("dir", "", "federation CA directory")
+	org := fs.String("org", "", "organisation code, e.g. VNG")
+	role := fs.String("role", "server", "server, node, publisher or operator")
+	node := fs.String("node", "", "node id, e.g. coord-1")
+	out := fs.String("out", "", "directory for node.crt, node.key and ca.crt")
+	ttl := fs.Duration("ttl", trust.DefaultLeafTTL, "certificate lifetime")
+	var hosts stringList
+	fs.Var(&hosts, "host", "DNS name or IP address the certificate is valid for (repeatable; servers)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *node == "" || *out == "" {
+		return usagef("federation issue: --node and --out are required")
+	}
+	id, err := identity(*org, *role, *node)
+	if err != nil {
+		return err
+	}
+	ca, err := loadCA(*dir)
+	if err != nil {
+		return err
+	}
+	pair, err := ca.IssueKeyPair(id, *ttl, hosts...)
+	if err != nil {
+		return err
+	}
+	if err := writeKeyPair(*out, pair.Leaf, pair.PrivateKey, ca.CertPEM()); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "issued %s to %s (valid until %s)\n", id, *out, pair.Leaf.NotAfter.Format(time.DateOnly))
+	return nil
+}
+
+// writeKeyPair writes node.crt, node.key (0600) and ca.crt into dir,
+// refusing to overwrite a key.
+func writeKeyPair(dir string, cert *x509.Certificate, key any, caPEM []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return errors.New("issued key is not a signer")
+	}
+	keyPEM, err := trust.MarshalPrivateKeyPEM(signer)
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		name string
+		data []byte
+		mode os.FileMode
+	}{
+		{"node.key", keyPEM, 0o600},
+		{"node.crt", trust.CertificatePEM(cert), 0o644},
+		{"ca.crt", caPEM, 0o644},
+	}
+	for _, f := range files {
+		path := filepath.Join(dir, f.name)
+		flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		w, err := os.OpenFile(path, flags, f.mode)
+		if err != nil {
+			if errors.Is(err, os.ErrExist) {
+				return fmt.Errorf("%s exists; remove it first or choose another --out", path)
+			}
+			return err
+		}
+		if _, err := w.Write(f.data); err != nil {
+			w.Close()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Main) federationKeygen(args []string) error {
+	fs := m.flagSet("federation keygen", "federation keygen --out FILE")
+	out := fs.String("out", "", "file for the publisher's ed25519 signing key (PKCS#8 PEM, 0600)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("federation keygen: --out is required")
+	}
+	pub, priv, err := trust.GenerateSigningKey()
+	if err != nil {
+		return err
+	}
+	if err := trust.SaveSigningKey(*out, priv); err != nil {
+		return err
+	}
+	pubPEM, err := trust.MarshalPublicKeyPEM(pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "key id %s\n%s", trust.KeyID(pub), strings.TrimSpace(string(pubPEM))+"\n")
+	fmt.Fprintln(m.Stderr, "assistent: register the public key and key id with your organisation in the registry")
+	return nil
+}
