@@ -1,0 +1,60 @@
+// Package api is the network face of a coordination server: the Connect
+// service assistent.federation.v1.RegistryService (proto/assistent/federation/v1)
+// over mutual TLS.
+//
+// # Data flow
+//
+// Reads (Get, List, Watch, GetBlob) are answered from the server's own
+// registry replica; blocking reads and watches wake on the FSM's broadcast.
+// Writes (Apply) go to the Raft leader: a follower forwards the command to the
+// leader over Connect, presenting its own server certificate and naming the
+// original caller in on_behalf_of (honoured only from role server). While
+// there is no leader it retries with jittered backoff for at most
+// Options.ForwardTimeout. The idempotency key travels unchanged, so a client
+// that retries a write whose outcome it does not know is applied at most once.
+//
+// # Authorisation
+//
+// The caller is the identity in its client certificate
+// (trust.IdentityFromContext). Everyone with a valid certificate may read and
+// watch. Writes:
+//
+//   - role server: anything (forwarding);
+//   - role operator: puts and deletes of orgs, templates, routes, providers
+//     and settings;
+//   - role publisher: blobs, and collections whose Publisher is its own org;
+//   - role node: only its own node registration (key = its node id, org = its
+//     org).
+//
+// Ownership (an existing collection or node registration belonging to another
+// org) is checked on the leader, against the freshest state; when the object
+// does not exist yet the command is made conditional on its absence, so two
+// organisations racing to create the same name cannot take over each other's
+// object. Refusals are connect.CodePermissionDenied with an English message.
+//
+// # Join without a certificate
+//
+// Join is served on the same listener. ServerTLS uses
+// tls.VerifyClientCertIfGiven: a certificate, when presented, must chain to
+// the federation CA, be unrevoked and carry a valid identity, or the handshake
+// fails; without one the connection is accepted and every method except Join
+// answers connect.CodeUnauthenticated. One listener keeps deployment simple
+// (one port, one certificate); the cost is that anonymous clients can reach
+// the HTTP/2 stack, which is bounded by request size limits and by Join being
+// a cheap call.
+//
+// # Watch
+//
+// Watch starts with a snapshot when the caller asks from index 0, is behind
+// the server's change history, or is ahead of the server. Ahead means either a
+// follower that lags (during a failover the commit index reaches followers
+// only after the election) or a rebuilt cluster whose index is lower. The
+// server cannot tell them apart, so it waits up to Options.ResyncGrace,
+// sending heartbeats, and only then sends the snapshot that makes the node
+// replace its cache. Sending it too early would move a node's cache back in
+// time and replay changes (a test caught exactly that with a short grace). A
+// cluster id persisted in the registry would remove the guesswork; there is
+// none yet. Batches larger than about 1 MiB
+// are split into parts (more = true on all but the last). Heartbeats every
+// Options.Heartbeat let clients detect dead streams.
+package api
