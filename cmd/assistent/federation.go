@@ -4,17 +4,28 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"connectrpc.com/connect"
+
+	"github.com/assistent-nl/assistent/federation/client"
+	"github.com/assistent-nl/assistent/federation/registry"
 	"github.com/assistent-nl/assistent/federation/trust"
+	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
+	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
 )
 
 const federationSynopsis = `federation init --dir DIR --name NAME
+       assistent federation put --server URL --cert DIR --kind KIND --key KEY --value JSON
+       assistent federation get --server URL --cert DIR --kind KIND [--key KEY]
        assistent federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]
        assistent federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR
        assistent federation keygen --out FILE`
@@ -39,6 +50,10 @@ func (m *Main) runFederation(ctx context.Context, args []string) error {
 		return m.federationIssue(args[1:])
 	case "keygen":
 		return m.federationKeygen(args[1:])
+	case "put", "delete":
+		return m.federationPut(ctx, args[0], args[1:])
+	case "get":
+		return m.federationGet(ctx, args[1:])
 	}
 	return usagef("federation: unknown subcommand %q", args[0])
 }
@@ -238,4 +253,120 @@ func (m *Main) federationKeygen(args []string) error {
 	fmt.Fprintf(m.Stdout, "key id %s\n%s", trust.KeyID(pub), strings.TrimSpace(string(pubPEM))+"\n")
 	fmt.Fprintln(m.Stderr, "assistent: register the public key and key id with your organisation in the registry")
 	return nil
+}
+
+// registryFlags are the flags of commands that talk to the registry.
+func registryFlags(fs *flag.FlagSet) (servers *stringList, cert *string) {
+	servers = &stringList{}
+	fs.Var(servers, "server", "API URL of a coordination server, e.g. https://coord-1:8301 (repeatable)")
+	cert = fs.String("cert", "", "directory with node.crt, node.key and ca.crt of an operator, publisher or node")
+	return servers, cert
+}
+
+// registryClient returns an HTTP client with the member's certificate.
+func registryClient(servers stringList, certDir string) (*http.Client, error) {
+	if len(servers) == 0 || certDir == "" {
+		return nil, usagef("--server and --cert are required")
+	}
+	cert, pool, err := loadMember(certDir)
+	if err != nil {
+		return nil, err
+	}
+	return client.NewHTTPClient(client.ClientTLS(cert, pool, nil)), nil
+}
+
+// federationPut writes (or deletes) one registry object; the write is
+// retried on another server, with the same idempotency key, until it is
+// applied once.
+func (m *Main) federationPut(ctx context.Context, op string, args []string) error {
+	fs := m.flagSet("federation "+op, "federation "+op+" --server URL --cert DIR --kind KIND --key KEY [--value JSON]")
+	servers, certDir := registryFlags(fs)
+	kind := fs.String("kind", "", "org, node, collection, template, route, provider or setting")
+	key := fs.String("key", "", "the object's key")
+	value := fs.String("value", "", "the object as JSON (put)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if !registry.Kind(*kind).Valid() || *key == "" {
+		return usagef("federation %s: --kind (org, node, collection, template, route, provider, setting) and --key are required", op)
+	}
+	cmd := registry.Delete(registry.Kind(*kind), *key)
+	if op == "put" {
+		if !json.Valid([]byte(*value)) {
+			return usagef("federation put: --value must be JSON, e.g. '{\"name\":\"x\",\"value\":\"y\"}'")
+		}
+		cmd = registry.PutRaw(registry.Kind(*kind), *key, json.RawMessage(*value))
+	}
+	if err := cmd.Validate(); err != nil {
+		return usagef("federation %s: %v", op, err)
+	}
+	hc, err := registryClient(*servers, *certDir)
+	if err != nil {
+		return err
+	}
+	wc := client.DefaultWriterConfig()
+	wc.Servers = *servers
+	w, err := client.NewWriter(wc, hc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := w.Apply(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("federation %s: %w", op, err)
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("federation %s: %w", op, err)
+	}
+	return writeIndented(m.Stdout, res)
+}
+
+// federationGet reads one object, or all of a kind, from a server.
+func (m *Main) federationGet(ctx context.Context, args []string) error {
+	fs := m.flagSet("federation get", "federation get --server URL --cert DIR --kind KIND [--key KEY]")
+	servers, certDir := registryFlags(fs)
+	kind := fs.String("kind", "", "org, node, collection, template, route, provider or setting")
+	key := fs.String("key", "", "the object's key; empty lists the kind")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if !registry.Kind(*kind).Valid() {
+		return usagef("federation get: --kind must be one of org, node, collection, template, route, provider, setting")
+	}
+	hc, err := registryClient(*servers, *certDir)
+	if err != nil {
+		return err
+	}
+	c := federationv1connect.NewRegistryServiceClient(hc, (*servers)[0])
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var objs []*federationv1.Object
+	if *key != "" {
+		resp, err := c.Get(ctx, connect.NewRequest(&federationv1.GetRequest{Kind: *kind, Key: *key}))
+		if err != nil {
+			return fmt.Errorf("federation get: %w", err)
+		}
+		if resp.Msg.GetObject() == nil {
+			return fmt.Errorf("federation get: %s %q does not exist", *kind, *key)
+		}
+		objs = append(objs, resp.Msg.GetObject())
+	} else {
+		resp, err := c.List(ctx, connect.NewRequest(&federationv1.ListRequest{Kind: *kind}))
+		if err != nil {
+			return fmt.Errorf("federation get: %w", err)
+		}
+		objs = resp.Msg.GetObjects()
+	}
+	type out struct {
+		Kind        string          `json:"kind"`
+		Key         string          `json:"key"`
+		Value       json.RawMessage `json:"value"`
+		ModifyIndex uint64          `json:"modify_index"`
+	}
+	list := make([]out, 0, len(objs))
+	for _, o := range objs {
+		list = append(list, out{o.GetKind(), o.GetKey(), json.RawMessage(o.GetValue()), o.GetModifyIndex()})
+	}
+	return writeIndented(m.Stdout, list)
 }

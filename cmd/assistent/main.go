@@ -63,6 +63,7 @@ Commands:
   crawl    crawl a tenant's website once, in the foreground
   source   manage the websites the server crawls on a schedule (source add|list|remove)
   federation  the federation's trust: CA, join tokens, certificates, signing keys
+  coordinator run a coordination server of the federation (Raft + registry API)
   redteam  run red-team probes against a tenant and grade the answers
 
 Run 'assistent <command> --help' for the flags of a command.
@@ -94,6 +95,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runSource(ctx, rest)
 	case "federation":
 		return m.runFederation(ctx, rest)
+	case "coordinator":
+		return m.runCoordinator(ctx, rest)
 	case "redteam":
 		return m.runRedteam(ctx, rest)
 	case "help", "-h", "--help":

@@ -55,6 +55,8 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 	}
 	log = log.With("server", cfg.ID)
 	s = &Server{cfg: cfg, log: log}
+	// The cleanups hold their own reference: a failed Open returns a nil s.
+	self := s
 	var cleanup []func()
 	defer func() {
 		if err != nil {
@@ -75,13 +77,13 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open coordinator: %w", err)
 	}
-	cleanup = append(cleanup, func() { s.fsm.Close() })
+	cleanup = append(cleanup, func() { self.fsm.Close() })
 
 	s.store, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.DataDir, "raft.db")})
 	if err != nil {
 		return nil, fmt.Errorf("open coordinator: raft store: %w", err)
 	}
-	cleanup = append(cleanup, func() { s.store.Close() })
+	cleanup = append(cleanup, func() { self.store.Close() })
 
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.DataDir, 2, hlog)
 	if err != nil {
@@ -104,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 			return nil, fmt.Errorf("open coordinator: transport: %w", err)
 		}
 	}
-	cleanup = append(cleanup, func() { s.trans.Close() })
+	cleanup = append(cleanup, func() { self.trans.Close() })
 	s.addr = string(s.trans.LocalAddr())
 
 	rc := raft.DefaultConfig()
@@ -126,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open coordinator: raft: %w", err)
 	}
-	cleanup = append(cleanup, func() { s.raft.Shutdown().Error() })
+	cleanup = append(cleanup, func() { self.raft.Shutdown().Error() })
 
 	switch {
 	case hasState:

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/assistent-nl/assistent/federation/api"
+	"github.com/assistent-nl/assistent/federation/client"
+	"github.com/assistent-nl/assistent/federation/coordinator"
+	"github.com/assistent-nl/assistent/federation/trust"
+)
+
+const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT --api-addr HOST:PORT (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR]"
+
+// runCoordinator runs one coordination server of the federation: a Raft
+// member holding the registry, serving RegistryService on its API address
+// with mutual TLS. Raft traffic is mutual TLS too, and only server
+// certificates may speak it.
+func (m *Main) runCoordinator(ctx context.Context, args []string) error {
+	fs := m.flagSet("coordinator", coordinatorSynopsis)
+	data := fs.String("data", "coordinator", "data directory (Raft log, snapshots, registry)")
+	id := fs.String("id", "", "server id, the node id of its certificate, e.g. coord-1")
+	certDir := fs.String("cert", "", "directory with node.crt, node.key and ca.crt (from 'federation issue --role server')")
+	raftAddr := fs.String("raft-addr", "127.0.0.1:8300", "address for Raft traffic between servers")
+	apiAddr := fs.String("api-addr", "127.0.0.1:8301", "address of the registry API (HTTPS, mutual TLS)")
+	bootstrap := fs.Bool("bootstrap", false, "found a new cluster with this server as its first member")
+	caDir := fs.String("ca", "", "federation CA directory: lets this server issue certificates for join tokens")
+	var join, peers stringList
+	fs.Var(&join, "join", "API URL of a server of the cluster to join, e.g. https://coord-1:8301 (repeatable)")
+	fs.Var(&peers, "peer", "ID=URL of another server's API, for forwarding writes to the leader (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *id == "" || *certDir == "" {
+		return usagef("coordinator: --id and --cert are required")
+	}
+	if *bootstrap == (len(join) > 0) {
+		return usagef("coordinator: give --bootstrap for the first server or --join for the others")
+	}
+	urls := map[string]string{}
+	for _, p := range peers {
+		pid, u, ok := strings.Cut(p, "=")
+		if !ok || pid == "" || !strings.HasPrefix(u, "https://") {
+			return usagef("coordinator: --peer %q: want ID=https://HOST:PORT", p)
+		}
+		urls[pid] = strings.TrimRight(u, "/")
+	}
+	cert, pool, err := loadMember(*certDir)
+	if err != nil {
+		return err
+	}
+	self, err := trust.ParseIdentity(cert.Leaf)
+	if err != nil || self.Role != trust.RoleServer || self.Node != *id {
+		return fmt.Errorf("coordinator: %s holds %v, want a server certificate for %s", *certDir, self, *id)
+	}
+	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	// Raft: mutual TLS, servers only.
+	raftLn, err := tls.Listen("tcp", *raftAddr, trust.ServerTLS(cert, pool, nil, trust.RaftPolicy))
+	if err != nil {
+		return fmt.Errorf("coordinator: listen for Raft: %w", err)
+	}
+	dialCfg := client.ClientTLS(cert, pool, nil)
+	dialer := &tls.Dialer{Config: dialCfg}
+	cfg := coordinator.DefaultConfig()
+	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.Logger = *id, *data, *bootstrap, log
+	cfg.BindAddr, cfg.AdvertiseAddr = raftLn.Addr().String(), raftLn.Addr().String()
+	cfg.StreamLayer = coordinator.NewStreamLayer(raftLn, func(ctx context.Context, addr string) (net.Conn, error) {
+		return dialer.DialContext(ctx, "tcp", addr)
+	})
+	httpClient := client.NewHTTPClient(dialCfg)
+	if len(join) > 0 {
+		cfg.Join = join
+		cfg.Joiner = func(ctx context.Context, server, id, addr string) error {
+			return api.JoinCluster(ctx, httpClient, server, id, addr)
+		}
+	}
+	srv, err := coordinator.Open(ctx, cfg)
+	if err != nil {
+		raftLn.Close()
+		return fmt.Errorf("coordinator: %w", err)
+	}
+	defer srv.Close()
+
+	opts := api.DefaultOptions()
+	opts.Client, opts.Logger = httpClient, log
+	if *caDir != "" {
+		ca, err := loadCA(*caDir)
+		if err != nil {
+			return err
+		}
+		opts.Issuer = ca
+	}
+	resolve := api.StaticResolver(urls)
+	path, h := api.NewHandler(srv, resolve, opts)
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	mux.Handle(api.ClusterJoinPath, api.NewClusterJoinHandler(srv, resolve, httpClient))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		leader, _ := srv.Leader()
+		if leader == "" {
+			http.Error(w, "no leader", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "ok leader=%s index=%d\n", leader, srv.Registry().Index())
+	})
+	apiLn, err := net.Listen("tcp", *apiAddr)
+	if err != nil {
+		return fmt.Errorf("coordinator: listen for the API: %w", err)
+	}
+	url := "https://" + apiLn.Addr().String()
+	fmt.Fprintf(m.Stdout, "coordinator %s: Raft on %s, API on %s\n", *id, raftLn.Addr(), url)
+	// Watch streams live long: no write timeout, only a header timeout.
+	hs := &http.Server{
+		Handler: mux, TLSConfig: api.ServerTLS(cert, pool, nil),
+		ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+	}()
+	if m.Ready != nil {
+		m.Ready(url)
+	}
+	if err := hs.ServeTLS(apiLn, "", ""); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("coordinator: serve: %w", err)
+	}
+	return nil
+}
+
+// loadMember reads a member's certificate, key and the federation CA from
+// dir (the layout 'federation issue' writes).
+func loadMember(dir string) (tls.Certificate, *x509.CertPool, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "node.crt"), filepath.Join(dir, "node.key"))
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("load certificate from %s: %w", dir, err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("load federation CA: %w", err)
+	}
+	pool, err := trust.PoolFromPEM(caPEM)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("load federation CA: %w", err)
+	}
+	if cert.Leaf == nil {
+		return tls.Certificate{}, nil, errors.New("certificate without a leaf")
+	}
+	return cert, pool, nil
+}
