@@ -161,7 +161,23 @@ func (n *Node) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusServiceUnavailable, "not ready", msgInternal)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "documents": docs})
+	out := map[string]any{"ready": true, "documents": docs}
+	if st, ok := n.federationStatus(); ok {
+		// Fail static: a node without its coordination servers still
+		// answers from its cached registry; the age says how stale it is.
+		fed := map[string]any{"index": st.Index, "synced": st.Synced, "server": st.Server}
+		if st.CacheAge >= 0 {
+			fed["cache_age_seconds"] = st.CacheAge.Seconds()
+		}
+		if !st.LastContact.IsZero() {
+			fed["last_contact"] = st.LastContact
+		}
+		if st.LastError != "" {
+			fed["last_error"] = st.LastError
+		}
+		out["federation"] = fed
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type tenantInfo struct {

@@ -49,7 +49,17 @@ func newMetrics(n *Node) *metrics {
 		}
 		return float64(c)
 	})
-	m.reg.MustRegister(m.questions, m.stage, m.ingested, m.limited, chunks,
+	cacheAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "assistent_federation_cache_age_seconds",
+		Help: "Age of the node's cached copy of the federation registry (-1: not part of a federation or never synced).",
+	}, func() float64 {
+		st, ok := n.federationStatus()
+		if !ok || st.CacheAge < 0 {
+			return -1
+		}
+		return st.CacheAge.Seconds()
+	})
+	m.reg.MustRegister(m.questions, m.stage, m.ingested, m.limited, chunks, cacheAge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

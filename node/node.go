@@ -96,6 +96,8 @@ type Node struct {
 	cfg      Config
 	log      *slog.Logger
 	crawler  *crawl.Crawler
+	// federation reports the registry watcher's status, when attached.
+	federation federationSlot
 	sinkStop chan struct{} // stops the crawl sink's committer
 	stopSink sync.Once
 	sinkDone chan struct{}

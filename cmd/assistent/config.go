@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/models"
@@ -27,6 +28,47 @@ type fileConfig struct {
 	// Sources are websites the server crawls on their schedule; the
 	// config file replaces stored sources with the same tenant and id.
 	Sources []crawl.Source `json:"sources"`
+	// Federation, when set, makes the node watch the federation's
+	// registry and keep a copy of it.
+	Federation *federationConfig `json:"federation"`
+}
+
+// federationConfig is how a gemeente node reaches the federation.
+type federationConfig struct {
+	Servers []string `json:"servers"` // API URLs of coordination servers
+	Cert    string   `json:"cert"`    // directory with node.crt, node.key and ca.crt
+}
+
+// watchFederation starts the registry watcher when the config asks for
+// one, and reports its status through the node. The caller closes the
+// returned watcher (nil when there is none).
+func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog.Logger) (*client.Watcher, error) {
+	f := c.Federation
+	if f == nil {
+		return nil, nil
+	}
+	if len(f.Servers) == 0 || f.Cert == "" {
+		return nil, errors.New("config: federation needs servers and cert")
+	}
+	cert, pool, err := loadMember(f.Cert)
+	if err != nil {
+		return nil, fmt.Errorf("config: federation: %w", err)
+	}
+	wc := client.DefaultWatcherConfig()
+	wc.Servers, wc.Logger = f.Servers, log
+	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(client.ClientTLS(cert, pool, nil)))
+	if err != nil {
+		return nil, fmt.Errorf("config: federation: %w", err)
+	}
+	if err := w.Open(ctx); err != nil {
+		return nil, err
+	}
+	n.AttachFederation(func() node.FederationStatus {
+		st := w.Status()
+		return node.FederationStatus{Index: st.Index, Server: st.Server, Synced: !st.Synced.IsZero(),
+			LastContact: st.LastContact, CacheAge: st.CacheAge, LastError: st.LastError}
+	})
+	return w, nil
 }
 
 // putSources checks the file's sources and stores them.

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,51 +12,37 @@ import (
 	"time"
 )
 
-// startCoordinator runs 'assistent coordinator' in-process until the test
-// ends and returns its API URL.
-func startCoordinator(t *testing.T, args ...string) string {
+// startMain runs the program in-process with args until stop is called
+// (or the test ends) and returns the URL it reports as ready.
+func startMain(t *testing.T, args ...string) (url string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
-	var out, errb syncBuf
+	var out, errb syncBuffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Ready: func(u string) { urls <- u }}
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, append([]string{"coordinator"}, args...)) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("coordinator did not stop")
-		}
-	})
+	go func() { done <- m.Run(ctx, args) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				t.Errorf("%s did not stop", args[0])
+			}
+		})
+	}
+	t.Cleanup(stop)
 	select {
 	case u := <-urls:
-		return u
+		return u, stop
 	case err := <-done:
-		t.Fatalf("coordinator ended: %v\n%s", err, errb.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("coordinator did not start:\n%s", errb.String())
+		t.Fatalf("%s ended: %v\n%s", args[0], err, errb.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not start:\n%s", args[0], errb.String())
 	}
-	return ""
-}
-
-// syncBuf is a bytes.Buffer for a goroutine and the test.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return "", stop
 }
 
 // A three-server federation set up only with the command line: a CA,
@@ -79,9 +66,12 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 		}
 		return out
 	}
+	var stops []func()
 	server := func(id string, extra ...string) string {
-		return startCoordinator(t, append([]string{"--data", filepath.Join(dir, id, "data"), "--id", id, "--cert", issue("VNG", "server", id),
+		url, stop := startMain(t, append([]string{"coordinator", "--data", filepath.Join(dir, id, "data"), "--id", id, "--cert", issue("VNG", "server", id),
 			"--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"}, extra...)...)
+		stops = append(stops, stop)
+		return url
 	}
 	first := server("coord-1", "--bootstrap", "--ca", ca)
 	second := server("coord-2", "--join", first, "--peer", "coord-1="+first)
@@ -117,5 +107,44 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 		"--value", `{"name":"greeting","value":"gehackt"}`)
 	if res.code == 0 || !strings.Contains(strings.ToLower(res.stderr), "permission") {
 		t.Errorf("a node changed a setting: exit %d %s", res.code, res.stderr)
+	}
+
+	// A gemeente node watches the registry, and keeps serving from its
+	// copy when every coordination server is gone (fail static).
+	cfgPath := filepath.Join(dir, "node.json")
+	cfgJSON, _ := json.Marshal(map[string]any{"federation": map[string]any{"servers": []string{first, second, third}, "cert": gemeente}})
+	if err := os.WriteFile(cfgPath, cfgJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startMain(t, "serve", "--config", cfgPath, "--data", filepath.Join(dir, "node-data"), "--addr", "127.0.0.1:0")
+	ready := func() map[string]any {
+		t.Helper()
+		resp, err := http.Get(base + "readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Federation map[string]any `json:"federation"`
+		}
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&r) != nil || r.Federation == nil {
+			t.Fatalf("readyz: %d", resp.StatusCode)
+		}
+		return r.Federation
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for fed := ready(); fed["index"] == float64(0) || fed["synced"] != true; fed = ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not sync the registry: %v", fed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, stop := range stops {
+		stop()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	fed := ready()
+	if age, ok := fed["cache_age_seconds"].(float64); !ok || age < 1 || fed["index"] == float64(0) {
+		t.Errorf("with the coordination servers gone: %v, want the cached index and a growing age", fed)
 	}
 }

@@ -70,6 +70,13 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err := cfg.putSources(n); err != nil {
 		return err
 	}
+	fw, err := cfg.watchFederation(ctx, n, log)
+	if err != nil {
+		return err
+	}
+	if fw != nil {
+		defer fw.Close()
+	}
 	go n.RunJanitor(ctx, time.Hour)
 	go n.RunScheduler(ctx, time.Minute)
 	return node.Serve(ctx, cfg.Addr, n.Handler(static), 10*time.Second, log, func(a net.Addr) {
