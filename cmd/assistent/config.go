@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/federation/client"
+	"github.com/assistent-nl/assistent/federation/registry"
+	"github.com/assistent-nl/assistent/federation/trust"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/models"
@@ -31,6 +33,53 @@ type fileConfig struct {
 	// Federation, when set, makes the node watch the federation's
 	// registry and keep a copy of it.
 	Federation *federationConfig `json:"federation"`
+}
+
+// importCollections verifies and indexes every national collection in the
+// cached registry that is newer than what the node holds: the publisher's
+// signature over the manifest (with the key the registry lists for that
+// publisher), version and expiry, and the content's hash. Anything that
+// fails is logged and left out; the node keeps the version it has.
+func importCollections(ctx context.Context, n *node.Node, w *client.Watcher, log *slog.Logger) {
+	objs, err := w.List(registry.KindCollection)
+	if err != nil {
+		log.Error("federation: list collections", "err", err)
+		return
+	}
+	for _, o := range objs {
+		var c registry.Collection
+		if err := o.Decode(&c); err != nil {
+			log.Error("federation: collection record", "key", o.Key, "err", err)
+			continue
+		}
+		last, err := n.Store().CollectionVersion(c.Name)
+		if err != nil || c.Version <= last {
+			continue
+		}
+		man, err := w.VerifyCollection(c, last)
+		if err != nil {
+			log.Warn("federation: collection refused", "collection", c.Name, "version", c.Version, "err", err)
+			continue
+		}
+		data, err := w.FetchBlob(ctx, c.ContentSHA256)
+		if err != nil {
+			log.Warn("federation: collection content unavailable", "collection", c.Name, "err", err)
+			continue
+		}
+		name := ""
+		for _, f := range man.Files {
+			if f.SHA256 == c.ContentSHA256 {
+				name = f.Name
+			}
+		}
+		if err := trust.VerifyContent(man, name, bytes.NewReader(data)); err != nil {
+			log.Warn("federation: collection content refused", "collection", c.Name, "err", err)
+			continue
+		}
+		if _, err := n.ImportCollection(ctx, c.Name, c.Version, bytes.NewReader(data)); err != nil {
+			log.Error("federation: import collection", "collection", c.Name, "err", err)
+		}
+	}
 }
 
 // federationConfig is how a gemeente node reaches the federation.
@@ -56,6 +105,21 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog
 	}
 	wc := client.DefaultWatcherConfig()
 	wc.Servers, wc.Logger = f.Servers, log
+	// Collections that change are imported one at a time, off the
+	// watcher's goroutine; a newer change of the same collection while one
+	// imports is picked up after it.
+	imports := make(chan struct{}, 1)
+	wc.OnChange = func(ch client.Change) {
+		for _, o := range ch.Objects {
+			if o.Kind == registry.KindCollection && !o.Deleted {
+				select {
+				case imports <- struct{}{}:
+				default:
+				}
+				return
+			}
+		}
+	}
 	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(client.ClientTLS(cert, pool, nil)))
 	if err != nil {
 		return nil, fmt.Errorf("config: federation: %w", err)
@@ -63,6 +127,17 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog
 	if err := w.Open(ctx); err != nil {
 		return nil, err
 	}
+	imports <- struct{}{} // collections cached before a restart
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-imports:
+				importCollections(ctx, n, w, log)
+			}
+		}
+	}()
 	n.AttachFederation(func() node.FederationStatus {
 		st := w.Status()
 		return node.FederationStatus{Index: st.Index, Server: st.Server, Synced: !st.Synced.IsZero(),

@@ -13,8 +13,9 @@ import (
 )
 
 // startMain runs the program in-process with args until stop is called
-// (or the test ends) and returns the URL it reports as ready.
-func startMain(t *testing.T, args ...string) (url string, stop func()) {
+// (or the test ends) and returns the URL it reports as ready and a reader
+// of what it wrote to stderr.
+func startMain(t *testing.T, args ...string) (url string, stop func(), stderr func() string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
@@ -36,13 +37,13 @@ func startMain(t *testing.T, args ...string) (url string, stop func()) {
 	t.Cleanup(stop)
 	select {
 	case u := <-urls:
-		return u, stop
+		return u, stop, errb.String
 	case err := <-done:
 		t.Fatalf("%s ended: %v\n%s", args[0], err, errb.String())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not start:\n%s", args[0], errb.String())
 	}
-	return "", stop
+	return "", stop, errb.String
 }
 
 // A three-server federation set up only with the command line: a CA,
@@ -68,7 +69,7 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	}
 	var stops []func()
 	server := func(id string, extra ...string) string {
-		url, stop := startMain(t, append([]string{"coordinator", "--data", filepath.Join(dir, id, "data"), "--id", id, "--cert", issue("VNG", "server", id),
+		url, stop, _ := startMain(t, append([]string{"coordinator", "--data", filepath.Join(dir, id, "data"), "--id", id, "--cert", issue("VNG", "server", id),
 			"--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"}, extra...)...)
 		stops = append(stops, stop)
 		return url
@@ -116,7 +117,11 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	if err := os.WriteFile(cfgPath, cfgJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base, _ := startMain(t, "serve", "--config", cfgPath, "--data", filepath.Join(dir, "node-data"), "--addr", "127.0.0.1:0")
+	nodeData := filepath.Join(dir, "node-data")
+	if res := run(t, "", "tenant", "set", "--data", nodeData, "--id", "meppel", "--name", "Gemeente Meppel"); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	base, _, nodeLog := startMain(t, "serve", "--config", cfgPath, "--data", nodeData, "--addr", "127.0.0.1:0")
 	ready := func() map[string]any {
 		t.Helper()
 		resp, err := http.Get(base + "readyz")
@@ -139,6 +144,75 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// NVVB publishes a signed national collection; the node verifies it
+	// and answers from it. A record whose signature does not match is
+	// refused and the node keeps what it has.
+	res = run(t, "", "federation", "keygen", "--out", filepath.Join(dir, "nvvb.key"))
+	_, entry, _ := strings.Cut(res.stdout, "registry entry for the organisation's public_keys: ")
+	org := `{"id":"NVVB","name":"NVVB","role":"publisher","public_keys":[` + strings.TrimSpace(entry) + `]}`
+	if res := run(t, "", "federation", "put", "--server", first, "--cert", operator, "--kind", "org", "--key", "NVVB", "--value", org); res.code != 0 {
+		t.Fatalf("register the publisher: %s", res.stderr)
+	}
+	pagesFile := filepath.Join(dir, "burgerzaken.jsonl")
+	os.WriteFile(pagesFile, []byte(`{"id":"reisdocument","url":"https://www.nvvb.example/reisdocument","title":"Reisdocument aanvragen","text":"Een reisdocument vraagt u aan in uw eigen gemeente. Neem een pasfoto mee van minder dan zes maanden oud. Het kwartiermakersbesluit regelt de levertijd."}`+"\n"), 0o600)
+	publisher := issue("NVVB", "publisher", "nvvb-1")
+	res = run(t, "", "federation", "publish", "--server", second, "--cert", publisher, "--key", filepath.Join(dir, "nvvb.key"),
+		"--org", "NVVB", "--collection", "burgerzaken", "--jsonl", pagesFile, "--version", "1")
+	if res.code != 0 {
+		t.Fatalf("publish: %s", res.stderr)
+	}
+	ask := func(q string) string {
+		t.Helper()
+		resp, err := http.Post(base+"api/v1/tenants/meppel/ask", "application/json", strings.NewReader(`{"question":"`+q+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var a struct {
+			Answer    string
+			Citations []struct{ URL string }
+		}
+		json.NewDecoder(resp.Body).Decode(&a)
+		if len(a.Citations) == 0 {
+			return ""
+		}
+		return a.Citations[0].URL
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for ask("wat regelt het kwartiermakersbesluit bij een reisdocument") != "https://www.nvvb.example/reisdocument" {
+		if time.Now().After(deadline) {
+			t.Fatal("the node did not import the published collection")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The forged record reuses the real, signed manifest and content but
+	// claims a newer version than the manifest signs.
+	res = run(t, "", "federation", "get", "--server", first, "--cert", publisher, "--kind", "collection", "--key", "burgerzaken")
+	var recs []struct {
+		Value map[string]any `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &recs); err != nil || len(recs) != 1 {
+		t.Fatalf("get the collection: %v %s %s", err, res.stdout, res.stderr)
+	}
+	recs[0].Value["version"] = 2
+	forged, _ := json.Marshal(recs[0].Value)
+	if res := run(t, "", "federation", "put", "--server", first, "--cert", publisher, "--kind", "collection", "--key", "burgerzaken", "--value", string(forged)); res.code != 0 {
+		t.Fatalf("put the forged record: %s", res.stderr)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(nodeLog(), "collection refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not refuse the forged version:\n%s", nodeLog())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(nodeLog(), "national collection imported") {
+		t.Error("no import logged")
+	}
+	if got := ask("wat regelt het kwartiermakersbesluit bij een reisdocument"); got != "https://www.nvvb.example/reisdocument" {
+		t.Errorf("after a forged version the node answers from %q", got)
+	}
+
 	for _, stop := range stops {
 		stop()
 	}

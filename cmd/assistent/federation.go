@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"crypto/ed25519"
+	"encoding/base64"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -19,6 +22,7 @@ import (
 	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/registry"
 	"github.com/assistent-nl/assistent/federation/trust"
+	"github.com/assistent-nl/assistent/node/ingest"
 	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
 )
@@ -26,6 +30,7 @@ import (
 const federationSynopsis = `federation init --dir DIR --name NAME
        assistent federation put --server URL --cert DIR --kind KIND --key KEY --value JSON
        assistent federation get --server URL --cert DIR --kind KIND [--key KEY]
+       assistent federation publish --server URL --cert DIR --key FILE --org ORG --collection NAME --jsonl FILE [--version N] [--valid 720h]
        assistent federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]
        assistent federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR
        assistent federation keygen --out FILE`
@@ -54,6 +59,8 @@ func (m *Main) runFederation(ctx context.Context, args []string) error {
 		return m.federationPut(ctx, args[0], args[1:])
 	case "get":
 		return m.federationGet(ctx, args[1:])
+	case "publish":
+		return m.federationPublish(ctx, args[1:])
 	}
 	return usagef("federation: unknown subcommand %q", args[0])
 }
@@ -251,6 +258,8 @@ func (m *Main) federationKeygen(args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "key id %s\n%s", trust.KeyID(pub), strings.TrimSpace(string(pubPEM))+"\n")
+	entry, _ := json.Marshal(registry.PublicKey{ID: trust.KeyID(pub), Key: base64.StdEncoding.EncodeToString(pub)})
+	fmt.Fprintf(m.Stdout, "registry entry for the organisation's public_keys: %s\n", entry)
 	fmt.Fprintln(m.Stderr, "assistent: register the public key and key id with your organisation in the registry")
 	return nil
 }
@@ -369,4 +378,92 @@ func (m *Main) federationGet(ctx context.Context, args []string) error {
 		list = append(list, out{o.GetKind(), o.GetKey(), json.RawMessage(o.GetValue()), o.GetModifyIndex()})
 	}
 	return writeIndented(m.Stdout, list)
+}
+
+// federationPublish publishes a national collection: the JSON Lines file
+// goes into the registry as a content-addressed blob, and the collection
+// record carries a manifest signed with the publisher's key, which every
+// node verifies before it indexes the content.
+func (m *Main) federationPublish(ctx context.Context, args []string) error {
+	fs := m.flagSet("federation publish", "federation publish --server URL --cert DIR --key FILE --org ORG --collection NAME --jsonl FILE [--version N] [--valid 720h]")
+	servers, certDir := registryFlags(fs)
+	keyFile := fs.String("key", "", "the publisher's ed25519 signing key (from 'federation keygen')")
+	org := fs.String("org", "", "the publishing organisation, e.g. NVVB")
+	name := fs.String("collection", "", "collection name, e.g. burgerzaken")
+	jsonl := fs.String("jsonl", "", "the pages, one JSON object a line (the ingest --jsonl format)")
+	version := fs.Uint64("version", uint64(time.Now().Unix()), "version; must grow with every publication (default: now in Unix seconds)")
+	valid := fs.Duration("valid", 30*24*time.Hour, "how long nodes may use this version")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *keyFile == "" || *org == "" || *name == "" || *jsonl == "" {
+		return usagef("federation publish: --key, --org, --collection and --jsonl are required")
+	}
+	if err := validID(*name); err != nil {
+		return usagef("federation publish: --collection: %v", err)
+	}
+	priv, err := trust.LoadSigningKey(*keyFile)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(*jsonl)
+	if err != nil {
+		return err
+	}
+	// Check the file before it goes out: every node would refuse it.
+	var pages, bad int
+	err = ingest.ReadJSONL(bytes.NewReader(data), *jsonl, func(ingest.Page) error { pages++; return nil },
+		func(e *ingest.LineError) {
+			bad++
+			fmt.Fprintf(m.Stderr, "assistent: %v\n", e)
+		})
+	if err != nil {
+		return err
+	}
+	if bad > 0 || pages == 0 {
+		return fmt.Errorf("federation publish: %s has %d bad lines and %d pages; nothing published", *jsonl, bad, pages)
+	}
+	hc, err := registryClient(*servers, *certDir)
+	if err != nil {
+		return err
+	}
+	wc := client.DefaultWriterConfig()
+	wc.Servers = *servers
+	w, err := client.NewWriter(wc, hc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	cmds, sum := registry.PutBlob(data)
+	for _, cmd := range cmds {
+		res, err := w.Apply(ctx, cmd)
+		if err == nil {
+			err = res.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("federation publish: upload: %w", err)
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	man := trust.Manifest{Collection: *name, Publisher: *org, Version: *version, Created: now, Expires: now.Add(*valid),
+		Files: []trust.File{{Name: *name + ".jsonl", SHA256: sum, Size: int64(len(data))}}}
+	signed, err := trust.Sign(man, priv, trust.KeyID(priv.Public().(ed25519.PublicKey)))
+	if err != nil {
+		return err
+	}
+	cmd, err := registry.Put(registry.Collection{Name: *name, Publisher: *org, Manifest: signed.Payload, Signature: signed.Signature,
+		Version: *version, Expires: man.Expires, ContentSHA256: sum})
+	if err != nil {
+		return usagef("federation publish: %v", err)
+	}
+	res, err := w.Apply(ctx, cmd)
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("federation publish: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "published %s v%d: %d pages, %d bytes, sha256 %s (registry index %d)\n", *name, *version, pages, len(data), sum, res.Index)
+	return nil
 }

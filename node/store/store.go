@@ -143,6 +143,35 @@ type Collection struct {
 	Title   string    `json:"title,omitempty"`
 	Docs    int       `json:"docs"`
 	Updated time.Time `json:"updated"`
+	// Version is the publisher's version of the content, for collections
+	// that come signed through the federation; a lower or equal version is
+	// refused (no rollback).
+	Version uint64 `json:"version,omitempty"`
+}
+
+// SetCollectionVersion records the version of a collection's content.
+func (s *Store) SetCollectionVersion(name string, version uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var col Collection
+		if err := getJSON(tx.Bucket(bucketCollections), []byte(name), &col); err != nil {
+			return fmt.Errorf("collection %s: %w", name, err)
+		}
+		col.Version = version
+		return putJSON(tx.Bucket(bucketCollections), []byte(name), col)
+	})
+}
+
+// CollectionVersion returns the recorded version of a collection, 0 when
+// it has none or does not exist.
+func (s *Store) CollectionVersion(name string) (uint64, error) {
+	var col Collection
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return getJSON(tx.Bucket(bucketCollections), []byte(name), &col)
+	})
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return col.Version, err
 }
 
 // Collections returns the national collections on the node, ordered by name.
