@@ -22,7 +22,6 @@ type FederationStatus struct {
 	LastError   string        `json:"last_error,omitempty"`
 }
 
-
 // AttachFederation makes the node report the registry watcher's status on
 // /readyz and in metrics. A node that is not part of a federation never
 // calls it.

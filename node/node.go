@@ -93,23 +93,23 @@ func (c Config) Validate() error {
 
 // Node is an open gemeente node. Its methods are safe for concurrent use.
 type Node struct {
-	cfg      Config
-	log      *slog.Logger
-	crawler  *crawl.Crawler
+	cfg     Config
+	log     *slog.Logger
+	crawler *crawl.Crawler
 	// federation reports the registry watcher's status, when attached.
 	federation federationSlot
-	sinkStop chan struct{} // stops the crawl sink's committer
-	stopSink sync.Once
-	sinkDone chan struct{}
-	store    *store.Store
-	lexical  *bleve.Index
-	vectors  *vector.Index
-	embedder retrieval.Embedder
-	analyzer *retrieval.Analyzer
-	searcher *hybrid.Searcher
-	answerer answer.Generator // the extractive answerer, the end of every chain
-	router   *models.Router
-	metrics  *metrics
+	sinkStop   chan struct{} // stops the crawl sink's committer
+	stopSink   sync.Once
+	sinkDone   chan struct{}
+	store      *store.Store
+	lexical    *bleve.Index
+	vectors    *vector.Index
+	embedder   retrieval.Embedder
+	analyzer   *retrieval.Analyzer
+	searcher   *hybrid.Searcher
+	answerer   answer.Generator // the extractive answerer, the end of every chain
+	router     *models.Router
+	metrics    *metrics
 	// scrub removes personal data from text before it is stored or logged.
 	scrub   func(string) string
 	limiter *limiter

@@ -5,8 +5,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
-	"encoding/base64"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,9 +22,9 @@ import (
 	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/registry"
 	"github.com/assistent-nl/assistent/federation/trust"
-	"github.com/assistent-nl/assistent/node/ingest"
 	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
+	"github.com/assistent-nl/assistent/node/ingest"
 )
 
 const federationSynopsis = `federation init --dir DIR --name NAME
