@@ -105,6 +105,14 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a.Route = "policy:unknown_specifics"
 	default:
 		a, err = n.router.Generator(models.TaskAnswer, tenant).Generate(ctx, req)
+		fb := n.cfg.Fallback
+		if err == nil && len(fb.Peers) > 0 && fb.Client != nil && (a.Refused || a.Confidence < fb.MinConfidence) {
+			// Not answered well from the gemeente's own sources: ask the
+			// peers, within the deadline; the question is scrubbed already.
+			if fa, ok := n.fallback(ctx, req); ok {
+				a = fa
+			}
+		}
 		if err == nil && (intent == answer.Verdict || len(v.PII) > 0) && !a.Refused {
 			// A verdict on the resident's own case, or a question about their
 			// own data: the gemeente decides, and says how to reach it.

@@ -16,6 +16,7 @@ type metrics struct {
 	stage     *prometheus.HistogramVec // seconds per pipeline stage
 	ingested  *prometheus.CounterVec   // pages by scope and result
 	limited   prometheus.Counter       // requests refused by the rate limit
+	fallbacks *prometheus.CounterVec
 }
 
 func newMetrics(n *Node) *metrics {
@@ -59,7 +60,11 @@ func newMetrics(n *Node) *metrics {
 		}
 		return st.CacheAge.Seconds()
 	})
-	m.reg.MustRegister(m.questions, m.stage, m.ingested, m.limited, chunks, cacheAge,
+	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assistent_fallbacks_total",
+		Help: "Questions sent to other gemeente nodes (federated fallback), by peer and outcome (answered, error).",
+	}, []string{"peer", "outcome"})
+	m.reg.MustRegister(m.questions, m.stage, m.ingested, m.limited, chunks, cacheAge, m.fallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

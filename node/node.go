@@ -41,7 +41,9 @@ type Config struct {
 	Rate        RateConfig
 	Retention   time.Duration // how long conversations are kept
 	Chat        chat.Config   // WebSocket limits and timeouts
-	AnswerK     int           // passages retrieved for an answer
+	// Fallback asks other gemeente nodes when the own sources fall short.
+	Fallback    FallbackConfig
+	AnswerK     int // passages retrieved for an answer
 	LockTimeout time.Duration
 }
 
@@ -58,6 +60,7 @@ func DefaultConfig() Config {
 		Rate:        RateConfig{PerMinute: 30, Burst: 10},
 		Retention:   30 * 24 * time.Hour,
 		Chat:        chat.DefaultConfig(),
+		Fallback:    DefaultFallbackConfig(),
 		AnswerK:     6,
 		LockTimeout: 2 * time.Second,
 	}
@@ -96,6 +99,8 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	crawler *crawl.Crawler
+	// peerBreakers skip peers of the federated fallback that keep failing.
+	peerBreakers breakers
 	// federation reports the registry watcher's status, when attached.
 	federation federationSlot
 	sinkStop   chan struct{} // stops the crawl sink's committer

@@ -14,6 +14,7 @@ type messages struct {
 	Verdict  string // added to answers on a resident's own case
 	NoInfo   string // "%s" names what the sources do not mention
 	Lawful   string // "%s" is the title of the page with the lawful route
+	Peer     string // "%s" is the other gemeente whose pages answer
 	// Unconfirmed opens an answer to a claim the sources do not confirm.
 	Unconfirmed string
 	And         string // joins the last two items of a list
@@ -32,6 +33,7 @@ var texts = map[string]messages{
 		Verdict:     "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
 		NoInfo:      "Ik heb geen informatie over %s.",
 		Lawful:      "Hoe het wel mag, leest u op de pagina „%s”.",
+		Peer:        "Volgens %s; dit kan bij u anders zijn.",
 		Unconfirmed: "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
 		And:         " en ",
 	},
@@ -47,6 +49,7 @@ var texts = map[string]messages{
 		Verdict:     "I cannot judge whether this applies to your situation. The municipality decides that.",
 		NoInfo:      "I have no information about %s.",
 		Lawful:      "How to do it properly is explained on the page “%s”.",
+		Peer:        "According to %s; this may be different where you live.",
 		Unconfirmed: "I cannot confirm that with the information I have. This is what I know:",
 		And:         " and ",
 	},

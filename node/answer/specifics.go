@@ -92,7 +92,7 @@ func specificNames(question string) []string {
 	for _, raw := range strings.Fields(question) {
 		if strings.HasPrefix(raw, "[") {
 			flush() // a scrubber placeholder such as [IBAN]
-			start = false
+			start = strings.ContainsAny(raw[len(raw)-1:], ".?!:;")
 			continue
 		}
 		w := strings.TrimFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
@@ -264,4 +264,16 @@ func LooksEnglish(question string) bool {
 		}
 	}
 	return en >= 2 && en > nl
+}
+
+// FromPeer labels an answer composed from another gemeente's pages: it
+// opens with whose rules they are ("Volgens Gemeente Meppel; dit kan bij u
+// anders zijn.") and refers to the resident's own gemeente, so another
+// gemeente's local rules are never presented as the resident's own.
+func FromPeer(a Answer, req Request, peerName string) Answer {
+	h := NewHandoff(req.Referral, req.Lang)
+	a.Text = fmt.Sprintf(textsFor(req.Lang).Peer, peerName) + " " + a.Text + " " + h.Message
+	a.Handoff = &h
+	a.Route = "federated:" + a.Route
+	return a
 }

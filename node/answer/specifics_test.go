@@ -34,6 +34,7 @@ func TestUnknownSpecifics(t *testing.T) {
 		// Sentence openings, acronyms and scrubber placeholders are no names.
 		{"Zaterdag open? Waar staat de milieustraat?", nil},
 		{"Mijn BSN is [BSN] en mijn IBAN [IBAN], klopt de aanslag?", nil},
+		{"Mijn BSN is [BSN]. Wat kost de afvalstoffenheffing?", nil},
 		{"Hoe maak ik bezwaar tegen mijn WOZ-beschikking?", nil},
 		// English capitalised words are English, not names; years still count.
 		{"How do I pay the Dutch waste tax?", nil},
