@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/assistent-nl/assistent/federation/client"
@@ -86,6 +89,73 @@ func importCollections(ctx context.Context, n *node.Node, w *client.Watcher, log
 type federationConfig struct {
 	Servers []string `json:"servers"` // API URLs of coordination servers
 	Cert    string   `json:"cert"`    // directory with node.crt, node.key and ca.crt
+	// Peers are other gemeente nodes asked when the own pages fall short
+	// (the federated fallback); empty: no fallback.
+	Peers []node.Peer `json:"peers"`
+	// PeerAddr, when set, serves this node's SearchService to the other
+	// members there (HTTPS, mutual TLS), answering from Tenant's pages.
+	PeerAddr string `json:"peer_addr"`
+	Tenant   string `json:"tenant"`
+}
+
+// fallback returns the node's federated fallback, nil without peers.
+func (c fileConfig) fallback() (*node.FallbackConfig, error) {
+	f := c.Federation
+	if f == nil || len(f.Peers) == 0 {
+		return nil, nil
+	}
+	cert, pool, err := loadMember(f.Cert)
+	if err != nil {
+		return nil, fmt.Errorf("config: federation.peers: %w", err)
+	}
+	for i, p := range f.Peers {
+		if p.Org == "" || !strings.HasPrefix(p.URL, "https://") {
+			return nil, fmt.Errorf("config: federation.peers[%d]: want org, name and an https url", i)
+		}
+	}
+	return &node.FallbackConfig{Peers: f.Peers, Client: &http.Client{Transport: &http.Transport{
+		TLSClientConfig: trust.ClientTLS(cert, pool, nil, trust.FederationPolicy)}}}, nil
+}
+
+// servePeers serves the node's SearchService to the federation's members
+// when the config names an address for it.
+func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logger) error {
+	f := c.Federation
+	if f == nil || f.PeerAddr == "" {
+		return nil
+	}
+	cert, pool, err := loadMember(f.Cert)
+	if err != nil {
+		return fmt.Errorf("config: federation.peer_addr: %w", err)
+	}
+	self, err := trust.ParseIdentity(cert.Leaf)
+	if err != nil {
+		return err
+	}
+	if err := validID(f.Tenant); err != nil {
+		return fmt.Errorf("config: federation.tenant: %w", err)
+	}
+	path, h := n.PeerSearchHandler(f.Tenant, self.Org, 5)
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	ln, err := net.Listen("tcp", f.PeerAddr)
+	if err != nil {
+		return fmt.Errorf("config: federation.peer_addr: %w", err)
+	}
+	hs := &http.Server{Handler: mux, TLSConfig: trust.ServerTLS(cert, pool, nil, trust.FederationPolicy),
+		ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	go func() {
+		if err := hs.ServeTLS(ln, "", ""); !errors.Is(err, http.ErrServerClosed) {
+			log.Error("peer search listener", "err", err)
+		}
+	}()
+	log.Info("serving peer search", "addr", ln.Addr().String(), "tenant", f.Tenant)
+	return nil
 }
 
 // watchFederation starts the registry watcher when the config asks for

@@ -20,11 +20,15 @@ func (m *Main) openNode(ctx context.Context, data string, log *slog.Logger) (*no
 	return m.openNodeWith(ctx, data, models.DefaultConfig(), log)
 }
 
-// openNodeWith opens a node with the given model routes.
-func (m *Main) openNodeWith(ctx context.Context, data string, mc models.Config, log *slog.Logger) (*node.Node, error) {
+// openNodeWith opens a node with the given model routes; tune, when not
+// nil, adjusts the rest of its configuration.
+func (m *Main) openNodeWith(ctx context.Context, data string, mc models.Config, log *slog.Logger, tune ...func(*node.Config)) (*node.Node, error) {
 	cfg := node.DefaultConfig()
 	cfg.DataDir = data
 	cfg.Models = mc
+	for _, f := range tune {
+		f(&cfg)
+	}
 	n, err := node.Open(ctx, cfg, log)
 	if err != nil {
 		return nil, fmt.Errorf("open data directory %s: %w", data, err)

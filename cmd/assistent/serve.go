@@ -51,11 +51,22 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := m.openNodeWith(ctx, cfg.Data, mc, log)
+	fallback, err := cfg.fallback()
+	if err != nil {
+		return err
+	}
+	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
+		if fallback != nil {
+			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
+		}
+	})
 	if err != nil {
 		return err
 	}
 	defer n.Close()
+	if err := cfg.servePeers(ctx, n, log); err != nil {
+		return err
+	}
 	var static fs.FS
 	if cfg.Demo {
 		loaded, err := n.LoadDemo(ctx)
