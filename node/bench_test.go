@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"context"
 	"fmt"
 	"os"
@@ -210,4 +212,37 @@ func rssMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkImportCollection633 measures how long a new node takes to
+// import the 633 Rijksoverheid pages as a national collection
+// (parse, chunk, embed, store, index, in one batch): the node's side of
+// syncing a published collection.
+func BenchmarkImportCollection633(b *testing.B) {
+	rc, err := demo.NationalPages()
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		cfg := node.DefaultConfig()
+		cfg.DataDir = filepath.Join(b.TempDir(), "data")
+		n, err := node.Open(context.Background(), cfg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := n.ImportCollection(context.Background(), "rijksoverheid", 1, bytes.NewReader(data))
+		b.StopTimer()
+		if err != nil || res.Written != 633 {
+			b.Fatalf("import: %+v, %v", res, err)
+		}
+		n.Close()
+		b.StartTimer()
+	}
 }
