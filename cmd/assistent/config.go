@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,7 +157,38 @@ func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logg
 		}
 	}()
 	log.Info("serving peer search", "addr", ln.Addr().String(), "tenant", f.Tenant)
+	// Register the node (its own record, which only it may write) so that
+	// the other members can find its search service.
+	if len(f.Servers) > 0 {
+		go registerNode(ctx, f, cert, pool, self, ln.Addr().String(), log)
+	}
 	return nil
+}
+
+// registerNode writes the node's registry record, retrying until it is
+// applied or ctx ends.
+func registerNode(ctx context.Context, f *federationConfig, cert tls.Certificate, pool *x509.CertPool, self trust.Identity, apiAddr string, log *slog.Logger) {
+	wc := client.DefaultWriterConfig()
+	wc.Servers = f.Servers
+	w, err := client.NewWriter(wc, client.NewHTTPClient(client.ClientTLS(cert, pool, nil)))
+	if err != nil {
+		log.Error("federation: register node", "err", err)
+		return
+	}
+	cmd, err := registry.Put(registry.Node{ID: self.Node, Org: self.Org, APIAddr: apiAddr, Version: version})
+	if err != nil {
+		log.Error("federation: register node", "err", err)
+		return
+	}
+	res, err := w.Apply(ctx, cmd)
+	if err == nil {
+		err = res.Err()
+	}
+	if err != nil {
+		log.Warn("federation: register node", "err", err)
+		return
+	}
+	log.Info("registered in the federation", "node", self.Node, "org", self.Org, "index", res.Index)
 }
 
 // watchFederation starts the registry watcher when the config asks for

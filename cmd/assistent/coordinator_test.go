@@ -113,7 +113,8 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	// A gemeente node watches the registry, and keeps serving from its
 	// copy when every coordination server is gone (fail static).
 	cfgPath := filepath.Join(dir, "node.json")
-	cfgJSON, _ := json.Marshal(map[string]any{"federation": map[string]any{"servers": []string{first, second, third}, "cert": gemeente}})
+	cfgJSON, _ := json.Marshal(map[string]any{"federation": map[string]any{"servers": []string{first, second, third}, "cert": gemeente,
+		"peer_addr": "127.0.0.1:0", "tenant": "meppel"}})
 	if err := os.WriteFile(cfgPath, cfgJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +145,19 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The node registered its search service.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		res = run(t, "", "federation", "nodes", "--server", third, "--cert", operator)
+		if res.code == 0 && strings.Contains(res.stdout, `"id": "meppel-1"`) && strings.Contains(res.stdout, `"org": "GM0119"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not register: %s %s\n%s", res.stdout, res.stderr, nodeLog())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	// NVVB publishes a signed national collection; the node verifies it
 	// and answers from it. A record whose signature does not match is
 	// refused and the node keeps what it has.

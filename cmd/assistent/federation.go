@@ -30,6 +30,7 @@ import (
 const federationSynopsis = `federation init --dir DIR --name NAME
        assistent federation put --server URL --cert DIR --kind KIND --key KEY --value JSON
        assistent federation get --server URL --cert DIR --kind KIND [--key KEY]
+       assistent federation nodes --server URL --cert DIR
        assistent federation publish --server URL --cert DIR --key FILE --org ORG --collection NAME --jsonl FILE [--version N] [--valid 720h]
        assistent federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]
        assistent federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR
@@ -59,6 +60,9 @@ func (m *Main) runFederation(ctx context.Context, args []string) error {
 		return m.federationPut(ctx, args[0], args[1:])
 	case "get":
 		return m.federationGet(ctx, args[1:])
+	case "nodes":
+		// The gemeente nodes that registered themselves.
+		return m.federationGet(ctx, append([]string{"--kind", "node"}, args[1:]...))
 	case "publish":
 		return m.federationPublish(ctx, args[1:])
 	}

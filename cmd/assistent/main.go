@@ -157,3 +157,6 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// version is the software version nodes report to the federation.
+const version = "0.1.0-dev"
