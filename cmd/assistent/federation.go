@@ -288,6 +288,29 @@ func registryClient(servers stringList, certDir string) (*http.Client, error) {
 	return client.NewHTTPClient(client.ClientTLS(cert, pool, nil)), nil
 }
 
+// registryWriter returns a function that applies a command through any
+// of servers, retrying with the same idempotency key, and turns a refused
+// command (conflict, invalid) into an error.
+func registryWriter(servers stringList, certDir string) (func(context.Context, registry.Command) (registry.Result, error), error) {
+	hc, err := registryClient(servers, certDir)
+	if err != nil {
+		return nil, err
+	}
+	wc := client.DefaultWriterConfig()
+	wc.Servers = servers
+	w, err := client.NewWriter(wc, hc)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, cmd registry.Command) (registry.Result, error) {
+		res, err := w.Apply(ctx, cmd)
+		if err == nil {
+			err = res.Err()
+		}
+		return res, err
+	}, nil
+}
+
 // federationPut writes (or deletes) one registry object; the write is
 // retried on another server, with the same idempotency key, until it is
 // applied once.
@@ -313,23 +336,14 @@ func (m *Main) federationPut(ctx context.Context, op string, args []string) erro
 	if err := cmd.Validate(); err != nil {
 		return usagef("federation %s: %v", op, err)
 	}
-	hc, err := registryClient(*servers, *certDir)
-	if err != nil {
-		return err
-	}
-	wc := client.DefaultWriterConfig()
-	wc.Servers = *servers
-	w, err := client.NewWriter(wc, hc)
+	apply, err := registryWriter(*servers, *certDir)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	res, err := w.Apply(ctx, cmd)
+	res, err := apply(ctx, cmd)
 	if err != nil {
-		return fmt.Errorf("federation %s: %w", op, err)
-	}
-	if err := res.Err(); err != nil {
 		return fmt.Errorf("federation %s: %w", op, err)
 	}
 	return writeIndented(m.Stdout, res)
@@ -427,13 +441,7 @@ func (m *Main) federationPublish(ctx context.Context, args []string) error {
 	if bad > 0 || pages == 0 {
 		return fmt.Errorf("federation publish: %s has %d bad lines and %d pages; nothing published", *jsonl, bad, pages)
 	}
-	hc, err := registryClient(*servers, *certDir)
-	if err != nil {
-		return err
-	}
-	wc := client.DefaultWriterConfig()
-	wc.Servers = *servers
-	w, err := client.NewWriter(wc, hc)
+	apply, err := registryWriter(*servers, *certDir)
 	if err != nil {
 		return err
 	}
@@ -441,11 +449,7 @@ func (m *Main) federationPublish(ctx context.Context, args []string) error {
 	defer cancel()
 	cmds, sum := registry.PutBlob(data)
 	for _, cmd := range cmds {
-		res, err := w.Apply(ctx, cmd)
-		if err == nil {
-			err = res.Err()
-		}
-		if err != nil {
+		if _, err := apply(ctx, cmd); err != nil {
 			return fmt.Errorf("federation publish: upload: %w", err)
 		}
 	}
@@ -461,10 +465,7 @@ func (m *Main) federationPublish(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("federation publish: %v", err)
 	}
-	res, err := w.Apply(ctx, cmd)
-	if err == nil {
-		err = res.Err()
-	}
+	res, err := apply(ctx, cmd)
 	if err != nil {
 		return fmt.Errorf("federation publish: %w", err)
 	}
