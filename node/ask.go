@@ -124,8 +124,8 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		if err == nil && len(fb.Peers) > 0 && fb.Client != nil && (a.Refused || a.Confidence < fb.MinConfidence) {
 			// Not answered well from the gemeente's own sources: ask the
 			// peers, within the deadline; the question is scrubbed already.
-			if fa, ok := n.fallback(ctx, req); ok {
-				a = fa
+			if fa, ok := n.fallback(ctx, req); ok && (a.Refused || fa.Confidence > a.Confidence) {
+				a = fa // the own weak answer stands unless the peer's is better
 			}
 		}
 		if err == nil && (intent == answer.Verdict || len(v.PII) > 0) && !a.Refused {
