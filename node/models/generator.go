@@ -24,7 +24,8 @@ var _ answer.Generator = (*OpenAIGenerator)(nil)
 // OpenAIGenerator answers with a chat model: it sends Prompt(req), checks
 // the citations in the reply and maps them to the passages.
 type OpenAIGenerator struct {
-	client *ChatClient
+	client    *ChatClient
+	templates *Templates
 	// canary is a random mark in the system prompt, new per generator: a
 	// reply that contains it leaks the prompt and is rejected.
 	canary string
@@ -38,7 +39,18 @@ var ErrPromptLeak = errors.New("reply leaks the system prompt")
 func NewOpenAIGenerator(client *ChatClient) *OpenAIGenerator {
 	b := make([]byte, 6)
 	rand.Read(b)
-	return &OpenAIGenerator{client: client, canary: "KENMERK-" + strings.ToUpper(hex.EncodeToString(b))}
+	return &OpenAIGenerator{client: client, templates: Builtin(), canary: "KENMERK-" + strings.ToUpper(hex.EncodeToString(b))}
+}
+
+// WithTemplates returns a generator that renders its prompts from t (nil
+// means Builtin()); it shares the client and the canary of g.
+func (g *OpenAIGenerator) WithTemplates(t *Templates) *OpenAIGenerator {
+	if t == nil {
+		t = Builtin()
+	}
+	c := *g
+	c.templates = t
+	return &c
 }
 
 // Route returns the name answers of this generator carry in Route,
@@ -55,12 +67,26 @@ func (g *OpenAIGenerator) Route() string { return g.client.Name() }
 // citation is an error wrapping ErrUngrounded; a request without passages
 // is refused without asking the model. Other errors are the client's.
 func (g *OpenAIGenerator) Generate(ctx context.Context, req answer.Request) (answer.Answer, error) {
+	a, _, err := g.GeneratePrompted(ctx, req)
+	return a, err
+}
+
+// GeneratePrompted is Generate that also returns the rendered prompt
+// (without the messages when no model was asked), so that the answer can
+// be traced to its template name and version.
+func (g *OpenAIGenerator) GeneratePrompted(ctx context.Context, req answer.Request) (answer.Answer, Rendered, error) {
 	if len(req.Passages) == 0 {
 		a := answer.Refusal(req, 0)
 		a.Route = g.Route()
-		return a, nil
+		return a, Rendered{}, nil
 	}
-	text, _, err := g.client.Complete(ctx, prompt(req, g.canary))
+	r := withCanary(g.templates.Answer(req), g.canary)
+	a, err := g.generate(ctx, req, r.Messages)
+	return a, r, err
+}
+
+func (g *OpenAIGenerator) generate(ctx context.Context, req answer.Request, msgs []Message) (answer.Answer, error) {
+	text, _, err := g.client.Complete(ctx, msgs)
 	if err != nil {
 		return answer.Answer{}, fmt.Errorf("%s: %w", g.Route(), err)
 	}

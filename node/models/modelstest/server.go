@@ -1,6 +1,6 @@
-// Package modelstest runs a local server that speaks the OpenAI chat
-// completions wire format (unary and streaming), for tests of everything
-// that talks to a model.
+// Package modelstest runs local servers for tests of everything that talks
+// to a model: Server speaks the OpenAI chat completions wire format (unary
+// and streaming), RerankServer the TEI and Cohere/Jina rerank shapes.
 package modelstest
 
 import (
