@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
 )
 
@@ -46,6 +47,16 @@ func (n *Node) Converse(ctx context.Context, tenant, conversation, question stri
 	query := question
 	if prev != nil && n.isFollowUp(question) {
 		query = prev.Topic + " " + question
+		// With a rewrite route a model turns the follow-up into one
+		// standalone question; both turns are scrubbed before they leave.
+		// Without one, or when it fails, the topic words carry over.
+		rw, err := n.router.Rewrite(ctx, tenant, []string{prev.Question}, n.scrub(question))
+		switch {
+		case err == nil && strings.TrimSpace(rw) != "":
+			query = rw
+		case err != nil && !errors.Is(err, models.ErrNoRoute):
+			n.log.WarnContext(ctx, "rewrite failed; carrying the topic over", "tenant", tenant, "err", err)
+		}
 	}
 	a, err := n.Ask(ctx, tenant, query)
 	if err != nil {
