@@ -166,8 +166,10 @@ func TestMember_KilledMemberFails(t *testing.T) {
 	if err := ms[2].Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 15*time.Second, "m0 and m1 see m2 dead", func() bool {
-		return stateOf(ms[0], "m2") == gossip.StateDead && stateOf(ms[1], "m2") == gossip.StateDead
+	waitFor(t, 15*time.Second, "m0 and m1 see m2 dead and report it", func() bool {
+		_, fail0 := recs[0].find(gossip.EventFail, "m2")
+		_, fail1 := recs[1].find(gossip.EventFail, "m2")
+		return fail0 && fail1 && stateOf(ms[0], "m2") == gossip.StateDead && stateOf(ms[1], "m2") == gossip.StateDead
 	})
 	var suspects int
 	for i, r := range recs[:2] {
@@ -207,8 +209,10 @@ func TestMember_LeaveShowsAsLeft(t *testing.T) {
 	if err := ms[2].Shutdown(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "m0 and m1 see m2 left", func() bool {
-		return stateOf(ms[0], "m2") == gossip.StateLeft && stateOf(ms[1], "m2") == gossip.StateLeft
+	waitFor(t, 5*time.Second, "m0 and m1 see m2 left and report it", func() bool {
+		_, left0 := recs[0].find(gossip.EventLeave, "m2")
+		_, left1 := recs[1].find(gossip.EventLeave, "m2")
+		return left0 && left1 && stateOf(ms[0], "m2") == gossip.StateLeft && stateOf(ms[1], "m2") == gossip.StateLeft
 	})
 	for i, r := range recs[:2] {
 		if _, ok := r.find(gossip.EventLeave, "m2"); !ok {
