@@ -1,7 +1,6 @@
 package node_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -198,15 +197,17 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 }
 
 // rssMiB reads the resident set size of this process from /proc.
-func rssMiB() float64 {
-	f, err := os.Open("/proc/self/status")
+func rssMiB() float64 { return procStatusMiB("VmRSS:") }
+
+// procStatusMiB returns a memory field of /proc/self/status ("VmRSS:",
+// "VmHWM:") in MiB, or 0 when it cannot be read.
+func procStatusMiB(field string) float64 {
+	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
 			return kb / 1024
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -79,20 +78,5 @@ func BenchmarkCrawlSite5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(pages*b.N)/first.Seconds(), "pages/s")
 	b.ReportMetric(float64(pages*b.N)/second.Seconds(), "pages/s_304")
-	b.ReportMetric(peakRSSMiB(), "peak_rss_MiB")
-}
-
-// peakRSSMiB returns the process's peak resident set (VmHWM).
-func peakRSSMiB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
+	b.ReportMetric(procStatusMiB("VmHWM:"), "peak_rss_MiB")
 }

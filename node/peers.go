@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"sync"
 	"time"
 
@@ -156,29 +155,11 @@ func (n *Node) fallback(ctx context.Context, req answer.Request) (answer.Answer,
 	if len(peers) == 0 {
 		return answer.Answer{}, false
 	}
-	// Each peer's passages are fused by rank (RRF): the best of every peer
-	// first, so no single peer's score scale decides.
-	type ranked struct {
-		p     answer.Passage
-		peer  Peer
-		score float64
-	}
-	var all []ranked
-	for _, pp := range peers {
-		for i, p := range pp.passages {
-			all = append(all, ranked{p: p, peer: pp.peer, score: 1 / (60 + float64(i+1))})
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
-	// Answer from the best peer's pages only: one gemeente's rules at a
-	// time, never a mix presented as one.
-	best := all[0].peer
-	var passages []answer.Passage
-	for _, r := range all {
-		if r.peer.URL == best.URL && len(passages) < n.cfg.AnswerK {
-			passages = append(passages, r.p)
-		}
-	}
+	// Answer from one peer's pages only, the first in the configured order
+	// that sent any: one gemeente's rules at a time, never a mix presented
+	// as one.
+	best := peers[0].peer
+	passages := peers[0].passages[:min(len(peers[0].passages), n.cfg.AnswerK)]
 	preq := req
 	preq.Passages = passages
 	a, err := n.answerer.Generate(ctx, preq)

@@ -184,7 +184,7 @@ func scoreClauses(ctx context.Context, r index.IndexReader, clauses []clause, sc
 	if err != nil || local == "" || localK <= 0 {
 		return best, err
 	}
-	in, err := a.scopeSet(ctx, r, local)
+	in, err := a.scopeBits(ctx, r, []string{local}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -192,68 +192,57 @@ func scoreClauses(ctx context.Context, r index.IndexReader, clauses []clause, sc
 	for _, s := range best {
 		taken[s.doc] = true
 	}
-	more, err := a.top(r, len(clauses), localK, func(d uint32) bool { return in[d] && !taken[d] })
+	more, err := a.top(r, len(clauses), localK, func(d uint32) bool { return hasBit(in, d) && !taken[d] })
 	if err != nil {
 		return nil, err
 	}
 	return append(best, more...), nil
 }
 
-// scopeSet returns the documents of one scope.
-func (a *accumulator) scopeSet(ctx context.Context, r index.IndexReader, scope string) (map[uint32]bool, error) {
-	tfr, err := r.TermFieldReader(ctx, []byte(scope), "scope", false, false, false)
-	if err != nil {
-		return nil, fmt.Errorf("read scope %s: %w", scope, err)
-	}
-	defer tfr.Close()
-	in := make(map[uint32]bool, tfr.Count())
-	for {
-		d, err := tfr.Next(&a.tfd)
-		if err != nil {
-			return nil, fmt.Errorf("read scope %s: %w", scope, err)
-		}
-		if d == nil {
-			return in, nil
-		}
-		in[uint32(d.ID.Value())] = true
-	}
+// allow restricts the search to the documents in scopes.
+func (a *accumulator) allow(ctx context.Context, r index.IndexReader, scopes []string) error {
+	var err error
+	a.allowed, err = a.scopeBits(ctx, r, scopes, a.allowed[:0])
+	a.restricted = true
+	return err
 }
 
-// allow marks the documents in scopes.
-func (a *accumulator) allow(ctx context.Context, r index.IndexReader, scopes []string) error {
-	a.allowed = a.allowed[:0]
-	a.restricted = true
+// scopeBits appends to dst (a bit set by document number) the documents
+// of scopes.
+func (a *accumulator) scopeBits(ctx context.Context, r index.IndexReader, scopes []string, dst []uint64) ([]uint64, error) {
 	for _, s := range scopes {
 		tfr, err := r.TermFieldReader(ctx, []byte(s), "scope", false, false, false)
 		if err != nil {
-			return fmt.Errorf("read scope %s: %w", s, err)
+			return dst, fmt.Errorf("read scope %s: %w", s, err)
 		}
 		for {
 			d, err := tfr.Next(&a.tfd)
 			if err != nil {
 				tfr.Close()
-				return fmt.Errorf("read scope %s: %w", s, err)
+				return dst, fmt.Errorf("read scope %s: %w", s, err)
 			}
 			if d == nil {
 				break
 			}
 			n := d.ID.Value()
-			for uint64(len(a.allowed)) <= n/64 {
-				a.allowed = append(a.allowed, 0)
+			for uint64(len(dst)) <= n/64 {
+				dst = append(dst, 0)
 			}
-			a.allowed[n/64] |= 1 << (n % 64)
+			dst[n/64] |= 1 << (n % 64)
 		}
 		tfr.Close()
 	}
-	return nil
+	return dst, nil
+}
+
+// hasBit reports whether bit n is set in bits.
+func hasBit(bits []uint64, n uint32) bool {
+	w := int(n / 64)
+	return w < len(bits) && bits[w]&(1<<(n%64)) != 0
 }
 
 func (a *accumulator) isAllowed(n uint32) bool {
-	if !a.restricted {
-		return true
-	}
-	w := int(n / 64)
-	return w < len(a.allowed) && a.allowed[w]&(1<<(n%64)) != 0
+	return !a.restricted || hasBit(a.allowed, n)
 }
 
 // scored is a chunk's internal number and final score.
