@@ -73,7 +73,19 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	if err != nil {
 		return answer.Answer{}, err
 	}
-	results, err := n.search(ctx, scopes, question, n.cfg.AnswerK*2, hybrid.ModeRerank)
+	intent, reason := answer.Classify(question)
+	focus := ""
+	if intent == answer.Verdict {
+		// A personal case is found and scored on its topic, not its story.
+		if t := answer.CaseTopic(question); t != question {
+			focus = t
+		}
+	}
+	query := question
+	if focus != "" {
+		query = focus
+	}
+	results, err := n.search(ctx, scopes, query, n.cfg.AnswerK*2, hybrid.ModeRerank)
 	if err != nil {
 		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
 		return answer.Answer{}, err
@@ -85,12 +97,12 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	}
 	req := answer.Request{
 		Question: question,
+		Focus:    focus,
 		Lang:     "nl",
 		Passages: passages(results, n.cfg.AnswerK),
 		Referral: ref,
 	}
 	gen := time.Now()
-	intent, reason := answer.Classify(question)
 	var a answer.Answer
 	unknown := answer.UnknownSpecifics(question, req.Passages, ref.Name)
 	switch {

@@ -112,13 +112,22 @@ func Stem(w string) string {
 }
 
 // restore undoes what Dutch spelling did to a stem before an ending: a
-// doubled consonant after a short vowel ("terrass" → "terras"), or a long
-// vowel written single in an open syllable ("vrag" → "vraag").
+// doubled consonant after a short vowel ("terrass" → "terras"), a long
+// vowel written single in an open syllable ("vrag" → "vraag", "gev" →
+// "geev"), and a voiced final consonant ("geev" → "geef", "huiz" →
+// "huis"), so that "geven" meets "geeft" and "huizen" meets "huis".
 func restore(s string) string {
 	if u := undouble(s); u != s {
 		return u
 	}
-	return lengthen(s)
+	s = lengthen(s)
+	switch n := len(s); {
+	case n > 2 && s[n-1] == 'v':
+		return s[:n-1] + "f"
+	case n > 2 && s[n-1] == 'z':
+		return s[:n-1] + "s"
+	}
+	return s
 }
 
 // undouble turns a final double consonant into one ("bakk" → "bak").
@@ -131,14 +140,19 @@ func undouble(s string) string {
 }
 
 // lengthen doubles the vowel of a final consonant-vowel-consonant
-// ("vrag" → "vraag"), as Dutch spelling does in the singular.
+// ("vrag" → "vraag"), as Dutch spelling does in the singular. An e is
+// doubled only in a word of one syllable ("gev" → "geev"); in a longer
+// one it is mostly a toneless e ("regel", "wandel").
 func lengthen(s string) string {
 	n := len(s)
 	if n < 3 || !utf8.ValidString(s) {
 		return s
 	}
 	c1, v, c2 := s[n-3], s[n-2], s[n-1]
-	if isVowel(c1) || isVowel(c2) || !strings.ContainsRune("aou", rune(v)) {
+	if isVowel(c1) || isVowel(c2) || !strings.ContainsRune("aoue", rune(v)) {
+		return s
+	}
+	if v == 'e' && syllables(s) > 1 {
 		return s
 	}
 	if n > 3 && isVowel(s[n-4]) {
@@ -148,6 +162,19 @@ func lengthen(s string) string {
 		return s
 	}
 	return s[:n-1] + string(v) + string(c2)
+}
+
+// syllables counts the vowel groups of s.
+func syllables(s string) int {
+	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		v := isVowel(s[i])
+		if v && !in {
+			n++
+		}
+		in = v
+	}
+	return n
 }
 
 func isVowel(b byte) bool { return strings.IndexByte("aeiouy", b) >= 0 }

@@ -13,6 +13,8 @@ func TestStem(t *testing.T) {
 		"mogelijkheden": "mogelijkheid", "containers": "container", "grote": "groot",
 		"huren": "huur", "paspoort": "paspoor", "vraagt": "vraag", "paspoord": "paspoor", "woont": "woon", "adres": "adres", "kinderen": "kinder",
 		"wonen": "woon", "nieuwe": "nieuw",
+		"geven": "geef", "geeft": "geef", "huizen": "huis", "huis": "huis", "prijzen": "prijs",
+		"blijven": "blijf", "leren": "leer", "regelen": "regel", "wandelen": "wandel", "nemen": "neem",
 	}
 	for in, want := range tests {
 		if got := retrieval.Stem(in); got != want {

@@ -62,6 +62,10 @@ type Referral struct {
 // Request is what a generator answers.
 type Request struct {
 	Question string
+	// Focus is the question reduced to its topic (CaseTopic) when it tells
+	// a personal case; the extractive answerer scores on it. Empty: the
+	// question itself.
+	Focus    string
 	Lang     string // "nl" (default) or "en"
 	Passages []Passage
 	Referral Referral

@@ -127,7 +127,11 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	if err := ctx.Err(); err != nil {
 		return Answer{}, err
 	}
-	q := e.termSet(req.Question)
+	focus := req.Question
+	if req.Focus != "" {
+		focus = req.Focus
+	}
+	q := e.termSet(focus)
 	passages := req.Passages
 	if len(passages) > e.cfg.MaxPassages {
 		passages = passages[:e.cfg.MaxPassages]

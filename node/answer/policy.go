@@ -42,7 +42,10 @@ var policyRules = []rule{
 	{Unlawful, "framed-request", regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
 	{Unlawful, "evade-enforcement", regexp.MustCompile(`\b(controle\w*|controleert|handhav\w*|gecontroleerd)\b[^.?!]{0,60}\b(en )?(wanneer|waar|hoe laat|op welke dagen) (niet|nooit)\b`)},
 	{Verdict, "own-entitlement", regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
-	{Verdict, "judge-third-party", regexp.MustCompile(`\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
+	// "Dat hoef ik toch niet door te geven?": a hoped-for answer on the
+	// resident's own duty.
+	{Verdict, "own-obligation", regexp.MustCompile(`\b(dat|dit|het) (hoef|hoeft|hoeven|moet|mag) toch\b|\b(hoef|hoeven|moet|moeten|mag|mogen) (ik|wij|we)\b[^.?!]{0,40}\btoch\b|\b(ik|wij|we) (hoef|hoeven|moet|moeten|mag|mogen)\b[^.?!]{0,40}\btoch\b[^.!]*\?`)},
+	{Verdict, "judge-third-party", regexp.MustCompile(`\b(mijn|m'n|onze|de) (` + others + `)\b[^.?!]{0,120}\b(mag|mogen) (dat|dit|hij|zij|ze|die)\b|\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
 	{Verdict, "moral-judgement", regexp.MustCompile(`\b(moreel|ethisch)\b|\b(is het|vind je)[^.?!]{0,20}\b(oke|ok|goed|fout|verkeerd)\b[^.?!]{0,30}\b(om|als)\b`)},
 	{Verdict, "yes-or-no", regexp.MustCompile(`\b(zeg|antwoord)( gewoon| alleen| maar)? (ja of nee|ja\/nee)\b|\bgewoon ja of nee\b`)},
 }

@@ -15,7 +15,7 @@ import (
 // PromptVersion is the version of the built-in "answer" template; change it
 // with every change to prompts/answer.tmpl, so that answers and
 // evaluations can be traced to a prompt.
-const PromptVersion = "answer-nl-2"
+const PromptVersion = "answer-nl-3"
 
 // RefusalMarker is what the model is told to answer, and nothing else,
 // when the sources do not answer the question.

@@ -391,7 +391,7 @@ func (r *Router) Chain(task, tenant string) *Chain {
 type Attempt struct {
 	Provider string // the provider's name
 	Route    string // what Answer.Route would have said: "openai:model", "extractive"
-	// Prompt is the template that rendered the prompt, "answer@answer-nl-2";
+	// Prompt is the template that rendered the prompt, "answer@answer-nl-3";
 	// empty when no prompt was sent.
 	Prompt  string
 	Skipped bool          // not tried; Err wraps ErrRegionNotAllowed or ErrBreakerOpen

@@ -50,7 +50,7 @@ var ErrInvalidTemplate = errors.New("invalid prompt template")
 // (slice, index, print, printf, println, call, html, js, urlquery).
 type Template struct {
 	Name    string // TemplateAnswer or TemplateRewrite
-	Version string // e.g. "answer-nl-2"; carried by every rendered prompt
+	Version string // e.g. "answer-nl-3"; carried by every rendered prompt
 	Lang    string // "nl", "en", or "" for every language without its own
 	Body    string
 }
@@ -170,6 +170,9 @@ type answerData struct {
 	N             int
 	Passages      string
 	Question      string
+	// Topic is the question reduced to its topic (<onderwerp>…</onderwerp>)
+	// when the resident asks about their own case, else "".
+	Topic string
 }
 
 // rewriteData is the data of a rewrite template.
@@ -212,7 +215,16 @@ func (t *Templates) Answer(req answer.Request) Rendered {
 		N:             len(req.Passages),
 		Passages:      sourceBlocks(req.Passages),
 		Question:      "<vraag>" + escapeText(strings.TrimSpace(req.Question)) + "</vraag>",
+		Topic:         topicBlock(req.Focus),
 	})
+}
+
+// topicBlock renders the topic of a question on a personal case, or "".
+func topicBlock(focus string) string {
+	if strings.TrimSpace(focus) == "" {
+		return ""
+	}
+	return "<onderwerp>" + escapeText(strings.TrimSpace(focus)) + "</onderwerp>"
 }
 
 // Rewrite renders the rewrite prompt for the previous questions (oldest

@@ -1,0 +1,21 @@
+package answer
+
+import "testing"
+
+func TestCaseTopic(t *testing.T) {
+	tests := []struct{ in, want string }{
+		// The story goes, the topic stays.
+		{"Ik woon al een half jaar bij mijn vriendin maar sta nog bij mijn ouders ingeschreven; dat hoef ik toch niet door te geven?",
+			"ik woon maar sta ingeschreven; dat ik niet door te geven?"},
+		{"Mijn buurman bouwt een schuur van 4 meter hoog, is dat illegaal?", "bouwt een schuur , ?"},
+		{"Heb ik recht op bijzondere bijstand? Ik verdien 1.900 euro.", "heb ik recht op bijzondere bijstand? ."},
+		{"Mijn verhuurder verhoogt sinds drie maanden de huur met 10 procent, mag hij dat?", "verhoogt de huur , mag hij dat?"},
+		// Too little left: the question itself.
+		{"Mijn buurman, is dat illegaal?", "Mijn buurman, is dat illegaal?"},
+	}
+	for _, tt := range tests {
+		if got := CaseTopic(tt.in); got != tt.want {
+			t.Errorf("CaseTopic(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
