@@ -117,21 +117,6 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a.Route = "policy:unknown_specifics"
 	default:
 		a, err = n.router.Generator(models.TaskAnswer, tenant).Generate(ctx, req)
-		if err == nil && !a.Refused && a.Route != answer.RouteExtractive {
-			// A model's sentences stand only when the pages they cite
-			// support them; too little left is a refusal.
-			sr := answer.CheckSupport(a, req.Passages, n.analyzer.Terms)
-			if sr.Dropped > 0 {
-				n.log.InfoContext(ctx, "unsupported sentences dropped", "tenant", tenant, "route", a.Route, "dropped", sr.Dropped, "kept", sr.Kept)
-			}
-			if sr.Kept == 0 || sr.Dropped > sr.Kept {
-				route := a.Route
-				a = answer.Refusal(req, 0)
-				a.Route = route + ":unsupported"
-			} else {
-				a = sr.Answer
-			}
-		}
 		fb := n.cfg.Fallback
 		if err == nil && len(fb.Peers) > 0 && fb.Client != nil && (a.Refused || a.Confidence < fb.MinConfidence) {
 			// Not answered well from the gemeente's own sources: ask the

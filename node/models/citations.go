@@ -50,13 +50,17 @@ type CitationCheck struct {
 	Support float64 // the lowest support share among the kept sentences
 }
 
+// spaceBeforeMark matches the space a removed citation leaves before a
+// punctuation mark ("alles [9]." → "alles .").
+var spaceBeforeMark = regexp.MustCompile(`[ \t]+([.!?,;:])`)
+
 // markRE matches a canonical citation "[n]".
 var markRE = regexp.MustCompile(`\[(\d{1,4})\]`)
 
 // CheckCitations checks every sentence of a model's answer text against
 // passages, where [n] cites passages[n-1]. A sentence with information
 // (two content words or more, or a number) must carry at least one valid
-// citation, at least minSupport (<= 0 means DefaultMinSupport) of its
+// citation, or share those of the next sentence that has one, at least minSupport (<= 0 means DefaultMinSupport) of its
 // content words must occur in the cited passages (title, heading and
 // text), compared lower-cased, without diacritics and with simple Dutch
 // stemming, and every number in it must occur there too. Sentences that
@@ -70,14 +74,20 @@ func CheckCitations(text string, passages []answer.Passage, minSupport float64) 
 		minSupport = DefaultMinSupport
 	}
 	var res CitationCheck
-	text = canonicalCitations(text, len(passages), &res.Removed)
+	text = spaceBeforeMark.ReplaceAllString(canonicalCitations(text, len(passages), &res.Removed), "$1")
+	// The words of the page a citation names: all its passages, since a
+	// model may cite one passage of a page for what another one says.
 	words := make([]map[string]bool, len(passages)) // lazily, per cited passage
 	wordsOf := func(n int) map[string]bool {
 		if words[n-1] == nil {
-			p := passages[n-1]
+			c := passages[n-1]
 			set := map[string]bool{}
-			for _, w := range tokens(p.Title + "\n" + p.Section + "\n" + p.Text) {
-				set[w] = true
+			for _, p := range passages {
+				if p.URL == c.URL && p.DocID == c.DocID {
+					for _, w := range tokens(p.Title + "\n" + p.Section + "\n" + p.Text) {
+						set[w] = true
+					}
+				}
 			}
 			words[n-1] = set
 		}
@@ -85,15 +95,32 @@ func CheckCitations(text string, passages []answer.Passage, minSupport float64) 
 	}
 	res.Support = 1
 	var kept []string
-	for _, s := range sentences(text) {
+	ss := sentences(text)
+	// A sentence without a citation shares the citations of the next
+	// sentence that has some: "Wilt u een paspoort? Neem een pasfoto mee.
+	// [1]" is one claim, cited once.
+	cites := make([][]string, len(ss))
+	var next [][]string
+	for i := len(ss) - 1; i >= 0; i-- {
+		if m := markRE.FindAllStringSubmatch(ss[i], -1); len(m) > 0 {
+			next = m
+		}
+		cites[i] = nil
+		for _, m := range next {
+			cites[i] = append(cites[i], m[1])
+		}
+	}
+	for i, s := range ss {
 		content, numbers := contentWords(markRE.ReplaceAllString(s, " "))
-		if len(content) < 2 && len(numbers) == 0 {
-			kept = append(kept, s) // a connective, not a claim
+		if len(content) < 2 && len(numbers) == 0 || isQuestion(s) && len(numbers) == 0 {
+			// A connective ("Dat kan zo:") or a question ("Wilt u een
+			// paspoort?") claims nothing.
+			kept = append(kept, s)
 			continue
 		}
 		var cited []map[string]bool
-		for _, m := range markRE.FindAllStringSubmatch(s, -1) {
-			n, _ := strconv.Atoi(m[1])
+		for _, ns := range cites[i] {
+			n, _ := strconv.Atoi(ns)
 			cited = append(cited, wordsOf(n))
 		}
 		found := func(w string) bool {
@@ -232,3 +259,9 @@ the a an and or of to in on for is are be you your it this that with
 	}
 	return m
 }()
+
+// isQuestion reports whether sentence s, without its citations, ends in a
+// question mark.
+func isQuestion(s string) bool {
+	return strings.HasSuffix(strings.TrimSpace(markRE.ReplaceAllString(s, "")), "?")
+}

@@ -126,3 +126,37 @@ func BenchmarkCheckCitations(b *testing.B) {
 		}
 	}
 }
+
+// Claims as a model writes them: several sentences, a citation at the end
+// of a unit, invented sentences between supported ones.
+func TestCheckCitations_Claims(t *testing.T) {
+	ps := []answer.Passage{
+		{DocID: "paspoort", URL: "https://www.proef.example/paspoort", Title: "Paspoort aanvragen",
+			Text: "Een paspoort vraagt u aan bij de balie van het gemeentehuis. Een paspoort voor volwassenen kost € 84,40. Neem een pasfoto mee."},
+		{DocID: "afval", URL: "https://www.proef.example/afval", Title: "Grofvuil",
+			Text: "Grofvuil halen wij op afspraak op."},
+	}
+	tests := []struct {
+		name, text     string
+		kept, dropped  int
+		want, mustMiss string
+	}{
+		{"supported and cited", "U vraagt een paspoort aan bij de balie van het gemeentehuis. [1] Een paspoort kost € 84,40. [1]", 2, 0, "84,40", ""},
+		{"invented fact", "U vraagt een paspoort aan bij de balie. [1] Met spoed is het paspoort binnen een uur klaar tegen een toeslag van € 50. [1]", 1, 1, "balie", "spoed"},
+		{"uncited claim at the end", "Een paspoort kost € 84,40. [1] Kinderen onder de twaalf reizen altijd gratis met de trein.", 1, 1, "84,40", "trein"},
+		{"question and answer share a citation", "Wilt u een paspoort? Neem een pasfoto mee naar de balie. [1]", 1, 0, "Wilt u een paspoort?", ""},
+		{"invented sentence before a cited one", "Met spoed is het paspoort binnen een uur klaar tegen toeslag. Een paspoort kost € 84,40. [1] Neem een pasfoto mee. [1]", 2, 1, "84,40", "spoed"},
+	}
+	for _, tt := range tests {
+		c, err := models.CheckCitations(tt.text, ps, 0)
+		if c.Kept != tt.kept || c.Dropped != tt.dropped {
+			t.Errorf("%s: kept %d dropped %d (%q, %v), want %d %d", tt.name, c.Kept, c.Dropped, c.Text, err, tt.kept, tt.dropped)
+		}
+		if tt.want != "" && !strings.Contains(c.Text, tt.want) {
+			t.Errorf("%s: %q lacks %q", tt.name, c.Text, tt.want)
+		}
+		if tt.mustMiss != "" && strings.Contains(c.Text, tt.mustMiss) {
+			t.Errorf("%s: %q keeps %q", tt.name, c.Text, tt.mustMiss)
+		}
+	}
+}

@@ -29,6 +29,8 @@ type OpenAIGenerator struct {
 	// canary is a random mark in the system prompt, new per generator: a
 	// reply that contains it leaks the prompt and is rejected.
 	canary string
+	// minSupport is CheckCitations' threshold; 0 means DefaultMinSupport.
+	minSupport float64
 }
 
 // ErrPromptLeak is returned when a reply contains the system prompt's
@@ -61,7 +63,9 @@ func (g *OpenAIGenerator) Route() string { return g.client.Name() }
 //
 // A reply with RefusalMarker gives answer.Refusal(req, 0). Otherwise every
 // [n] (also "[1, 2]") in the reply is checked: citations of passages that do
-// not exist are removed, the others are renumbered so that [k] refers to
+// not exist are removed, sentences the cited passages do not support are
+// dropped (CheckCitations; too little left is an error wrapping
+// ErrUnsupported), and the citations are renumbered so that [k] refers to
 // Citations[k-1], one citation per document. Confidence is the share of the
 // answer's sentences that carry a citation. A reply without any valid
 // citation is an error wrapping ErrUngrounded; a request without passages
@@ -99,10 +103,16 @@ func (g *OpenAIGenerator) generate(ctx context.Context, req answer.Request, msgs
 		a.Route = g.Route()
 		return a, nil
 	}
-	out, cites := ground(text, req.Passages)
-	if len(cites) == 0 {
+	if _, cites := ground(text, req.Passages); len(cites) == 0 {
 		return answer.Answer{}, fmt.Errorf("%s: %w (reply %q)", g.Route(), ErrUngrounded, snippet(text))
 	}
+	// Sentences the cited pages do not support are dropped; when too little
+	// stands, the chain falls back (to the extractive answerer at last).
+	check, err := CheckCitations(text, req.Passages, g.minSupport)
+	if err != nil {
+		return answer.Answer{}, fmt.Errorf("%s: %w", g.Route(), err)
+	}
+	out, cites := ground(check.Text, req.Passages)
 	return answer.Answer{Text: out, Citations: cites, Confidence: citedShare(out), Route: g.Route()}, nil
 }
 
@@ -119,8 +129,11 @@ func ground(text string, passages []answer.Passage) (string, []answer.Citation) 
 	citeOf := map[string]int{}
 	var b strings.Builder
 	last := 0
+	seen := map[int]bool{}
 	for _, m := range citeRE.FindAllStringSubmatchIndex(text, -1) {
-		seen := map[int]bool{}
+		if strings.TrimSpace(text[last:m[0]]) != "" || last == 0 {
+			seen = map[int]bool{} // adjacent groups ("[1][3]") are one
+		}
 		var nums []int
 		for _, ns := range numberRE.FindAllString(text[m[2]:m[3]], -1) {
 			n, err := strconv.Atoi(ns)

@@ -514,7 +514,7 @@ func runStep(ctx context.Context, rt Route, s step, log *slog.Logger, call func(
 	a.Err = err
 	if s.breaker != nil {
 		switch {
-		case err == nil, errors.Is(err, ErrUngrounded), errors.Is(err, ErrPromptLeak), errors.Is(err, ErrBadRewrite):
+		case err == nil, errors.Is(err, ErrUngrounded), errors.Is(err, ErrUnsupported), errors.Is(err, ErrPromptLeak), errors.Is(err, ErrBadRewrite):
 			// The provider answered; what it said is another matter.
 			s.breaker.Success()
 		case ctx.Err() != nil:

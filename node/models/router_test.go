@@ -280,8 +280,8 @@ func TestRouter_Refusal(t *testing.T) {
 }
 
 func TestRouter_Routes(t *testing.T) {
-	tenant := modelstest.NewServer(t, modelstest.Reply("Tenant [1]."))
-	def := modelstest.NewServer(t, modelstest.Reply("Default [1]."))
+	tenant := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 [1]."))
+	def := modelstest.NewServer(t, modelstest.Reply("U betaalt bij de aanvraag [1]."))
 	cfg := models.Config{
 		Providers: []models.Provider{provider("tenant", "nl", tenant), provider("default", "nl", def)},
 		Routes: []models.Route{
@@ -351,8 +351,9 @@ func TestOpenAIGenerator_Citations(t *testing.T) {
 	tests := []struct{ reply, want string }{
 		{"Een paspoort kost € 84,40 [1, 3].", "Een paspoort kost € 84,40 [1]."},
 		{"Een ID-kaart kost € 77,85 [bron 2].", "Een ID-kaart kost € 77,85 [1]."},
-		{"Beide [2][1].", "Beide [1][2]."},
-		{"Eén [2; 9]. Niets [12].", "Eén [1]. Niets."},
+		{"Een paspoort kost € 84,40 en een ID-kaart € 77,85 [2][1].", "Een paspoort kost € 84,40 en een ID-kaart € 77,85 [1][2]."},
+		// An invalid number goes; a claim left without a citation goes too.
+		{"Een ID-kaart kost € 77,85 [2; 9]. Neem een pasfoto mee [12].", "Een ID-kaart kost € 77,85 [1]."},
 	}
 	var hs []modelstest.Handler
 	for _, tt := range tests {
@@ -375,5 +376,32 @@ func TestOpenAIGenerator_Citations(t *testing.T) {
 	a, err := g.Generate(context.Background(), answer.Request{Question: "Wat kost een paspoort?"})
 	if err != nil || !a.Refused || srv.Count() != n {
 		t.Errorf("no passages: %+v, %v, %d requests", a, err, srv.Count()-n)
+	}
+}
+
+// A model answer its sources do not support is not shown: the chain falls
+// back to the extractive answerer, and the provider stays healthy (it
+// answered; what it said is another matter).
+func TestRouter_UnsupportedAnswerFallsBack(t *testing.T) {
+	srv := modelstest.NewServer(t, modelstest.Reply("Met spoed is uw paspoort binnen een uur klaar tegen een toeslag van € 50 [1]. Kinderen reizen gratis [2]."))
+	r, err := models.NewRouter(models.Config{
+		Providers: []models.Provider{provider("m", "nl", srv)},
+		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},
+		Breaker:   models.BreakerConfig{Failures: 1, Cooldown: time.Hour},
+	}, extractive(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		tr, err := r.Chain(models.TaskAnswer, "x").Run(context.Background(), request())
+		if err != nil || tr.Answer.Route != answer.RouteExtractive || strings.Contains(tr.Answer.Text, "spoed") {
+			t.Fatalf("answer %+v, %v; want the extractive one", tr.Answer, err)
+		}
+		if f := tr.Failed(); len(f) != 1 || !errors.Is(f[0].Err, models.ErrUnsupported) {
+			t.Fatalf("failed attempts %+v, want one ErrUnsupported", f)
+		}
+	}
+	if srv.Count() != 2 {
+		t.Errorf("model asked %d times, want 2: an unsupported answer must not open the breaker", srv.Count())
 	}
 }
