@@ -62,11 +62,14 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a := answer.Refusal(answer.Request{Lang: "nl", Referral: ref}, 0)
 		a.Route = "guard:" + string(v.Reason)
 		n.metrics.questions.WithLabelValues(tenant, "refused").Inc()
+		n.metrics.refusal(tenant, a)
 		return a, nil
 	case v.WantsHuman:
 		h := answer.NewHandoff(ref, "nl")
+		a := answer.Answer{Text: h.Message, Citations: []answer.Citation{}, Handoff: &h, Route: "guard:human"}
 		n.metrics.questions.WithLabelValues(tenant, "handoff").Inc()
-		return answer.Answer{Text: h.Message, Citations: []answer.Citation{}, Handoff: &h, Route: "guard:human"}, nil
+		n.metrics.refusal(tenant, a)
+		return a, nil
 	}
 	question = v.Scrubbed
 	scopes, err := n.scopesOf(tenant)
@@ -91,6 +94,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		return answer.Answer{}, err
 	}
 	n.metrics.observe("search", start)
+	results = n.modelRerank(ctx, tenant, query, results)
 	results, err = n.withIntro(results)
 	if err != nil {
 		return answer.Answer{}, err
@@ -138,6 +142,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
 	case a.Refused:
 		n.metrics.questions.WithLabelValues(tenant, "refused").Inc()
+		n.metrics.refusal(tenant, a)
 	default:
 		n.metrics.questions.WithLabelValues(tenant, "answered").Inc()
 	}

@@ -2,7 +2,11 @@ package node
 
 import (
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/models"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,6 +21,8 @@ type metrics struct {
 	ingested  *prometheus.CounterVec   // pages by scope and result
 	limited   prometheus.Counter       // requests refused by the rate limit
 	fallbacks *prometheus.CounterVec
+	refusals  *prometheus.CounterVec // by tenant and reason
+	attempts  *prometheus.CounterVec // model provider attempts by task, provider and outcome
 }
 
 func newMetrics(n *Node) *metrics {
@@ -64,9 +70,38 @@ func newMetrics(n *Node) *metrics {
 		Name: "assistent_fallbacks_total",
 		Help: "Questions sent to other gemeente nodes (federated fallback), by peer and outcome (answered, error).",
 	}, []string{"peer", "outcome"})
-	m.reg.MustRegister(m.questions, m.stage, m.ingested, m.limited, chunks, cacheAge, m.fallbacks,
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assistent_refusals_total",
+		Help: "Questions refused or handed to a person, by tenant and reason (guard:<rule>, policy:<rule>, low_confidence).",
+	}, []string{"tenant", "reason"})
+	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "assistent_model_attempts_total",
+		Help: "Model provider attempts by task, provider and outcome (ok, timeout, error, malformed, unsupported, breaker_open, skipped_policy, ...); every outcome but ok made the route fall back.",
+	}, []string{"task", "provider", "outcome"})
+	m.reg.MustRegister(m.questions, m.stage, m.ingested, m.limited, chunks, cacheAge, m.fallbacks, m.refusals, m.attempts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// attempt counts one model provider attempt; the extractive answerer is
+// not a provider and is left out.
+func (m *metrics) attempt(rt models.Route, a models.Attempt) {
+	if a.Provider == models.KindExtractive {
+		return
+	}
+	m.attempts.WithLabelValues(rt.Task, a.Provider, a.Outcome()).Inc()
+}
+
+// refusal counts a refused answer or a hand-off by its reason: the guard
+// or policy rule that decided it ("guard:human" for a request for a
+// person), or "low_confidence" when the sources did not answer well
+// enough.
+func (m *metrics) refusal(tenant string, a answer.Answer) {
+	reason := "low_confidence"
+	if strings.HasPrefix(a.Route, "guard:") || strings.HasPrefix(a.Route, "policy:") {
+		reason = a.Route
+	}
+	m.refusals.WithLabelValues(tenant, reason).Inc()
 }
 
 func (m *metrics) observe(stage string, since time.Time) {

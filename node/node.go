@@ -196,22 +196,29 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.catchUp(ctx); err != nil {
 		return err
 	}
+	n.answerer, err = answer.NewExtractive(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
+	if err != nil {
+		return err
+	}
+	n.router, err = models.NewRouter(n.cfg.Models, n.answerer, n.log, models.WithObserver(n.metrics.attempt))
+	if err != nil {
+		return err
+	}
+	query, err := n.routeEmbedder(ctx)
+	if err != nil {
+		return err
+	}
 	n.vectors = vector.New(n.embedder.Dim())
 	if err := n.loadVectors(ctx); err != nil {
 		return err
 	}
 	n.searcher, err = hybrid.New(n.cfg.Search, hybrid.Deps{
-		Lexical: n.lexical, Vector: n.vectors, Embedder: n.embedder,
+		Lexical: n.lexical, Vector: n.vectors, Embedder: query,
 		Chunks: n.store, Expander: retrieval.DefaultExpander(), Terms: n.analyzer.Terms,
+		OnEmbedError: func(err error) {
+			n.log.Warn("question not embedded; searching lexically", "embedder", n.embedder.Name(), "err", err)
+		},
 	})
-	if err != nil {
-		return err
-	}
-	n.answerer, err = answer.NewExtractive(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
-	if err != nil {
-		return err
-	}
-	n.router, err = models.NewRouter(n.cfg.Models, n.answerer, n.log)
 	return err
 }
 
@@ -310,8 +317,13 @@ func (n *Node) rebuildLexical(ctx context.Context, seq uint64) error {
 	return n.store.PruneChanges(seq)
 }
 
+// embedderID names an embedder and its dimension, as the store records it.
+func embedderID(e retrieval.Embedder) string { return fmt.Sprintf("%s/%d", e.Name(), e.Dim()) }
+
 // loadVectors fills the in-memory vector index from the store, embedding
-// chunks whose stored vector is missing or from another embedder.
+// chunks whose stored vector is missing or from another embedder. When the
+// store's vectors come from another model (the embed route changed), every
+// chunk is embedded again.
 func (n *Node) loadVectors(ctx context.Context) error {
 	var batch []retrieval.Chunk
 	flush := func() error {
@@ -322,57 +334,71 @@ func (n *Node) loadVectors(ctx context.Context) error {
 		batch = batch[:0]
 		return err
 	}
+	id := embedderID(n.embedder)
+	stored, err := n.store.Embedder()
+	if err != nil {
+		return err
+	}
+	// A store without a record predates it: its vectors are taken by
+	// their dimension, as then.
+	stale := stored != "" && stored != id
 	dim := n.embedder.Dim()
 	loaded := 0
-	err := n.store.ForEachVector(func(id, scope string, v []float32) error {
-		if len(v) != dim {
+	have := map[string]bool{}
+	if !stale {
+		err = n.store.ForEachVector(func(cid, scope string, v []float32) error {
+			if len(v) != dim {
+				return nil
+			}
+			loaded++
+			have[cid] = true
+			batch = append(batch, retrieval.Chunk{ID: cid, Scope: scope, Vector: v})
+			if len(batch) >= 1000 {
+				return flush()
+			}
 			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("load vectors: %w", err)
 		}
-		loaded++
-		batch = append(batch, retrieval.Chunk{ID: id, Scope: scope, Vector: v})
-		if len(batch) >= 1000 {
-			return flush()
+		if err := flush(); err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load vectors: %w", err)
-	}
-	if err := flush(); err != nil {
-		return err
 	}
 	total, err := n.store.ChunkCount()
-	if err != nil || total == loaded {
+	if err != nil {
 		return err
 	}
-	// Some chunks have no vector of this embedder (rare: an interrupted
-	// migration): find them and embed them now.
-	have := map[string]bool{}
-	err = n.store.ForEachVector(func(id, _ string, v []float32) error {
-		have[id] = len(v) == dim
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load vectors: %w", err)
-	}
-	var missing []retrieval.Chunk
-	err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
-		if !have[c.ID] {
-			missing = append(missing, c)
+	if total > loaded {
+		// Chunks without a vector of this embedder: after a change of the
+		// embed route, or an interrupted migration.
+		var missing []retrieval.Chunk
+		err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
+			if !have[c.ID] {
+				missing = append(missing, c)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("load vectors: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load vectors: %w", err)
+		start := time.Now()
+		n.log.Info("embedding chunks without a vector of this embedder", "chunks", len(missing), "embedder", id, "previous", stored)
+		if err := n.embedChunks(ctx, missing); err != nil {
+			return err
+		}
+		if err := n.store.PutVectors(missing); err != nil {
+			return err
+		}
+		if err := n.vectors.Index(ctx, missing); err != nil {
+			return err
+		}
+		n.log.Info("chunks embedded", "chunks", len(missing), "took", time.Since(start).Round(time.Millisecond))
 	}
-	n.log.Info("embedding chunks without a vector", "chunks", len(missing))
-	if err := n.embedChunks(ctx, missing); err != nil {
-		return err
+	if stored != id {
+		return n.store.SetEmbedder(id)
 	}
-	if err := n.store.PutVectors(missing); err != nil {
-		return err
-	}
-	return n.vectors.Index(ctx, missing)
+	return nil
 }
 
 func (n *Node) embedChunks(ctx context.Context, chunks []retrieval.Chunk) error {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,6 +33,13 @@ type fileConfig struct {
 	Demo      bool             `json:"demo"`
 	Providers []providerConfig `json:"providers"`
 	Routes    []routeConfig    `json:"routes"`
+	// Breaker tunes the circuit breaker of every model provider.
+	Breaker *breakerConfig `json:"breaker"`
+	// Templates override the built-in prompt templates, for every tenant
+	// (tenant "") or one; the body stands in a file next to the config.
+	Templates []templateConfig `json:"templates"`
+	// dir is the directory of the config file, for relative paths.
+	dir string
 	// Sources are websites the server crawls on their schedule; the
 	// config file replaces stored sources with the same tenant and id.
 	Sources []crawl.Source `json:"sources"`
@@ -270,12 +278,31 @@ func (c fileConfig) putSources(n *node.Node) error {
 
 type providerConfig struct {
 	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`   // "openai"
+	Kind      string   `json:"kind"`   // "openai", or a reranker: "tei", "cohere", "jina"
 	Region    string   `json:"region"` // "nl", "eu", ...
 	BaseURL   string   `json:"base_url"`
 	Model     string   `json:"model"`
 	APIKeyEnv string   `json:"api_key_env"`
 	Timeout   duration `json:"timeout"`
+	// MaxRetries is the number of retries after a 429, a 5xx or a
+	// transport error (with backoff); absent: the client's default, 0: none.
+	MaxRetries *int `json:"max_retries"`
+	// EmbedDim is, for a provider of the embed route, the dimension of its
+	// vectors; absent: learnt from the provider at start.
+	EmbedDim int `json:"embed_dim"`
+}
+
+type breakerConfig struct {
+	Failures int      `json:"failures"` // consecutive failures that open it (default 5)
+	Cooldown duration `json:"cooldown"` // how long it stays open (default "30s")
+}
+
+type templateConfig struct {
+	Tenant  string `json:"tenant"`  // "" for every tenant
+	Name    string `json:"name"`    // "answer" or "rewrite"
+	Version string `json:"version"` // carried by every prompt it renders, e.g. "meppel-3"
+	Lang    string `json:"lang"`    // "nl", "en", or "" for every language
+	File    string `json:"file"`    // the text/template body, relative to the config file
 }
 
 type routeConfig struct {
@@ -317,6 +344,7 @@ func loadConfig(path string, cfg *fileConfig) error {
 		}
 		return fmt.Errorf("config %s: %v", path, err)
 	}
+	cfg.dir = filepath.Dir(path)
 	return nil
 }
 
@@ -324,24 +352,78 @@ func loadConfig(path string, cfg *fileConfig) error {
 // configuration, reading API keys from the environment.
 func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 	out := models.DefaultConfig()
+	if c.Breaker != nil {
+		if c.Breaker.Failures < 0 || c.Breaker.Cooldown < 0 {
+			return out, errors.New("config: breaker: failures and cooldown must not be negative")
+		}
+		out.Breaker = models.BreakerConfig{Failures: c.Breaker.Failures, Cooldown: time.Duration(c.Breaker.Cooldown)}
+	}
+	for i, t := range c.Templates {
+		field := fmt.Sprintf("config: templates[%d]", i)
+		if strings.TrimSpace(t.File) == "" {
+			return out, fmt.Errorf("%s.file: must name the template file", field)
+		}
+		path := t.File
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(c.dir, path)
+		}
+		body, err := os.ReadFile(path)
+		if err != nil {
+			return out, fmt.Errorf("%s.file: %w", field, err)
+		}
+		out.Templates = append(out.Templates, models.TenantTemplate{Tenant: t.Tenant,
+			Template: models.Template{Name: t.Name, Version: t.Version, Lang: t.Lang, Body: string(body)}})
+	}
 	if len(c.Providers) == 0 && len(c.Routes) == 0 {
+		if err := out.Validate(); err != nil {
+			return out, fmt.Errorf("config: %w", err)
+		}
 		return out, nil
 	}
 	out.Providers = nil
 	for i, p := range c.Providers {
-		oc := models.DefaultOpenAIConfig()
-		oc.BaseURL, oc.Model = p.BaseURL, p.Model
-		if p.Timeout > 0 {
-			oc.Timeout = time.Duration(p.Timeout)
-			oc.FirstTokenTimeout = min(oc.FirstTokenTimeout, oc.Timeout)
-		}
+		field := fmt.Sprintf("config: providers[%d]", i)
+		key := ""
 		if p.APIKeyEnv != "" {
-			oc.APIKey = getenv(p.APIKeyEnv)
-			if oc.APIKey == "" {
-				return out, fmt.Errorf("config: providers[%d].api_key_env: environment variable %s is empty", i, p.APIKeyEnv)
+			if key = getenv(p.APIKeyEnv); key == "" {
+				return out, fmt.Errorf("%s.api_key_env: environment variable %s is empty", field, p.APIKeyEnv)
 			}
 		}
-		out.Providers = append(out.Providers, models.Provider{Name: p.Name, Kind: p.Kind, Region: p.Region, OpenAI: oc})
+		if p.MaxRetries != nil && *p.MaxRetries < 0 {
+			return out, fmt.Errorf("%s.max_retries: must not be negative", field)
+		}
+		mp := models.Provider{Name: p.Name, Kind: p.Kind, Region: p.Region}
+		switch p.Kind {
+		case models.KindTEI, models.KindCohere, models.KindJina:
+			rc := models.DefaultRerankConfig()
+			rc.BaseURL, rc.Model, rc.APIKey = p.BaseURL, p.Model, key
+			if p.Timeout > 0 {
+				rc.Timeout = time.Duration(p.Timeout)
+			}
+			if p.MaxRetries != nil {
+				rc.MaxRetries = *p.MaxRetries
+				if rc.MaxRetries == 0 {
+					rc.MaxRetries = -1 // the client reads 0 as its default
+				}
+			}
+			mp.Rerank = rc
+		default:
+			oc := models.DefaultOpenAIConfig()
+			oc.BaseURL, oc.Model, oc.APIKey = p.BaseURL, p.Model, key
+			if p.Timeout > 0 {
+				oc.Timeout = time.Duration(p.Timeout)
+				oc.FirstTokenTimeout = min(oc.FirstTokenTimeout, oc.Timeout)
+			}
+			if p.MaxRetries != nil {
+				oc.MaxRetries = *p.MaxRetries
+			}
+			if p.EmbedDim < 0 {
+				return out, fmt.Errorf("%s.embed_dim: must not be negative", field)
+			}
+			oc.EmbedDim = p.EmbedDim
+			mp.OpenAI = oc
+		}
+		out.Providers = append(out.Providers, mp)
 	}
 	if len(c.Routes) > 0 {
 		out.Routes = nil

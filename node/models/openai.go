@@ -67,6 +67,9 @@ type OpenAIConfig struct {
 	Temperature float64      // sent as is; 0 is greedy decoding
 	MaxTokens   int          // "max_tokens"; 0 leaves it to the server
 	HTTPClient  *http.Client // nil means a client without its own timeout
+	// EmbedDim is, for the embed task, the dimension of the model's
+	// vectors; 0 learns it from the first reply.
+	EmbedDim int
 }
 
 // DefaultOpenAIConfig returns the defaults: 30s per call, 10s to the first

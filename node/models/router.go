@@ -189,6 +189,11 @@ func (c Config) Validate() error {
 		if r.Timeout < 0 {
 			return fmt.Errorf("%s.timeout: must not be negative (route %s)", field, r.name())
 		}
+		if r.Task == TaskEmbed && r.Tenant != "" {
+			// One vector index serves every tenant of a node, and vectors
+			// of different models do not mix.
+			return fmt.Errorf("%s.tenant: the embed route serves the whole node; leave tenant empty (route %s)", field, r.name())
+		}
 	}
 	if c.Breaker.Failures < 0 {
 		return errors.New("models.breaker.failures: must not be negative")
@@ -255,6 +260,13 @@ func WithClock(now func() time.Time) Option {
 	return func(r *Router) { r.now = now }
 }
 
+// WithObserver sets a function called after every attempt of every route,
+// with the route it belongs to (for metrics); it must be quick and safe for
+// concurrent use.
+func WithObserver(observe func(Route, Attempt)) Option {
+	return func(r *Router) { r.observe = observe }
+}
+
 // Router hands out the provider chain for a task and tenant. It is safe
 // for concurrent use.
 type Router struct {
@@ -263,6 +275,7 @@ type Router struct {
 	templates map[string]*Templates // by tenant; "" for the others
 	log       *slog.Logger
 	now       func() time.Time
+	observe   func(Route, Attempt) // nil: nobody
 }
 
 // NewRouter returns a router for cfg whose "answer" chains end in
@@ -322,6 +335,14 @@ func NewRouter(cfg Config, extractive answer.Generator, log *slog.Logger, opts .
 	return r, nil
 }
 
+// Route returns the route for task and tenant: the tenant's own, else the
+// task's default; ok is false when neither exists.
+func (r *Router) Route(task, tenant string) (Route, bool) {
+	rt, ok := r.route(task, tenant)
+	rt.Providers = slices.Clone(rt.Providers)
+	return rt, ok
+}
+
 // route returns the route for task and tenant: the tenant's own, else the
 // task's default (Tenant ""); ok is false when neither exists.
 func (r *Router) route(task, tenant string) (Route, bool) {
@@ -369,7 +390,7 @@ func (r *Router) Chain(task, tenant string) *Chain {
 		rt = Route{Task: task, Tenant: tenant, Providers: []string{KindExtractive}}
 	}
 	tmpl := r.Templates(tenant)
-	c := &Chain{route: rt, log: r.log}
+	c := &Chain{route: rt, log: r.log, observe: r.observe}
 	for _, name := range rt.Providers {
 		s := r.steps[name]
 		if s.gen == nil {
@@ -406,6 +427,33 @@ type Trace struct {
 	Attempts []Attempt
 }
 
+// Outcome names how attempt a ended, for metrics: "ok", "skipped_policy",
+// "breaker_open", "timeout", "unsupported", "ungrounded", "prompt_leak",
+// "malformed", "canceled" or "error".
+func (a Attempt) Outcome() string {
+	switch err := a.Err; {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrRegionNotAllowed):
+		return "skipped_policy"
+	case errors.Is(err, ErrBreakerOpen):
+		return "breaker_open"
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, ErrUnsupported):
+		return "unsupported"
+	case errors.Is(err, ErrUngrounded):
+		return "ungrounded"
+	case errors.Is(err, ErrPromptLeak):
+		return "prompt_leak"
+	case errors.Is(err, ErrMalformedStream), errors.Is(err, ErrMalformedResponse), errors.Is(err, ErrMalformedRerank), errors.Is(err, ErrBadRewrite):
+		return "malformed"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "error"
+}
+
 // Failed returns the attempts that failed or were skipped.
 func (t Trace) Failed() []Attempt {
 	var out []Attempt
@@ -423,9 +471,10 @@ var _ answer.Generator = (*Chain)(nil)
 // order and falls back to the next on an error or timeout. It is safe for
 // concurrent use.
 type Chain struct {
-	route Route
-	steps []step
-	log   *slog.Logger
+	route   Route
+	steps   []step
+	log     *slog.Logger
+	observe func(Route, Attempt)
 }
 
 // Route returns the route the chain follows, with "extractive" appended.
@@ -451,7 +500,7 @@ func (c *Chain) Run(ctx context.Context, req answer.Request) (Trace, error) {
 			return t, fmt.Errorf("generate: %w", err)
 		}
 		var ans answer.Answer
-		a := runStep(ctx, c.route, s, c.log, func(ctx context.Context, a *Attempt) error {
+		a := runStep(ctx, c.route, s, c.log, c.observe, func(ctx context.Context, a *Attempt) error {
 			var err error
 			if s.oa != nil {
 				var p Rendered
@@ -487,9 +536,13 @@ func (c *Chain) Run(ctx context.Context, req answer.Request) (Trace, error) {
 
 // runStep runs call for step s of route rt: it skips s when the data
 // policy or the breaker forbids it, bounds it by the route's timeout,
-// records the outcome in the breaker and logs a failure.
-func runStep(ctx context.Context, rt Route, s step, log *slog.Logger, call func(context.Context, *Attempt) error) Attempt {
-	a := Attempt{Provider: s.name, Route: s.route}
+// records the outcome in the breaker, logs a failure and hands the
+// attempt to observe (when not nil).
+func runStep(ctx context.Context, rt Route, s step, log *slog.Logger, observe func(Route, Attempt), call func(context.Context, *Attempt) error) (a Attempt) {
+	a = Attempt{Provider: s.name, Route: s.route}
+	if observe != nil {
+		defer func() { observe(rt, a) }()
+	}
 	if !s.local && !rt.DataPolicy.Allows(s.region) {
 		a.Skipped = true
 		a.Err = fmt.Errorf("%w: region %q, allowed %v", ErrRegionNotAllowed, s.region, rt.DataPolicy.AllowedRegions)
@@ -558,7 +611,7 @@ func (r *Router) run(ctx context.Context, task, tenant string, call func(context
 			return attempts, fmt.Errorf("%s: %w", task, err)
 		}
 		s := r.steps[name]
-		a := runStep(ctx, rt, s, r.log, func(ctx context.Context, a *Attempt) error { return call(ctx, s, a) })
+		a := runStep(ctx, rt, s, r.log, r.observe, func(ctx context.Context, a *Attempt) error { return call(ctx, s, a) })
 		attempts = append(attempts, a)
 		if a.Err == nil {
 			return attempts, nil
@@ -651,7 +704,11 @@ func (r *Router) EmbedConfigs(tenant string) ([]embed.OpenAIConfig, bool) {
 			continue
 		}
 		c := embed.DefaultOpenAIConfig()
-		c.BaseURL, c.Model, c.APIKey, c.HTTPClient = s.openai.BaseURL, s.openai.Model, s.openai.APIKey, s.openai.HTTPClient
+		c.BaseURL, c.Model, c.APIKey, c.HTTPClient, c.Dim = s.openai.BaseURL, s.openai.Model, s.openai.APIKey, s.openai.HTTPClient, s.openai.EmbedDim
+		c.MaxRetries = s.openai.MaxRetries
+		if s.openai.Backoff > 0 {
+			c.Backoff = s.openai.Backoff
+		}
 		if s.openai.Timeout > 0 {
 			c.Timeout = s.openai.Timeout
 		}

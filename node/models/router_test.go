@@ -336,6 +336,7 @@ func TestConfig_Validate(t *testing.T) {
 		{models.Config{Routes: []models.Route{{Task: "answer", Providers: []string{"m"}}}}, `models.routes[0].providers: unknown provider "m"`},
 		{models.Config{Routes: []models.Route{{Task: "answer"}, {Task: "answer"}}}, "models.routes[1]"},
 		{models.Config{Routes: []models.Route{{Task: "answer", Timeout: -1}}}, "models.routes[0].timeout"},
+		{models.Config{Providers: []models.Provider{p}, Routes: []models.Route{{Task: "embed", Tenant: "meppel", Providers: []string{"m"}}}}, "models.routes[0].tenant: the embed route serves the whole node"},
 	}
 	for _, tt := range tests {
 		if err := tt.cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), tt.want) {

@@ -752,6 +752,29 @@ func (s *Store) ChunkCount() (int, error) {
 	return n, err
 }
 
+// keyEmbedder records the embedder (name and dimension) whose vectors the
+// store holds.
+var keyEmbedder = []byte("embedder")
+
+// Embedder returns the identity of the embedder whose vectors the store
+// holds ("lexical-256", "openai:bge-m3/1024"), or "" when none is recorded.
+func (s *Store) Embedder() (string, error) {
+	var out string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		out = string(tx.Bucket(bucketMeta).Get(keyEmbedder))
+		return nil
+	})
+	return out, err
+}
+
+// SetEmbedder records the identity of the embedder whose vectors the store
+// holds.
+func (s *Store) SetEmbedder(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyEmbedder, []byte(id))
+	})
+}
+
 // Bolt returns the underlying database, for packages that keep their own
 // buckets in the node's one file (the crawler's frontier and jobs). Their
 // bucket names must start with their package name and an underscore, so

@@ -80,6 +80,8 @@ type Searcher struct {
 	chunks   ChunkSource
 	expander *retrieval.Expander
 	terms    func(string) []string
+	// onEmbedError hears of questions the embedder failed on.
+	onEmbedError func(error)
 }
 
 // Deps are the parts a Searcher uses. Terms analyses text into index terms
@@ -91,6 +93,11 @@ type Deps struct {
 	Chunks   ChunkSource
 	Expander *retrieval.Expander
 	Terms    func(string) []string
+	// OnEmbedError, when set, hears of every question the embedder failed
+	// on; the search then goes on with the lexical list alone (in the
+	// hybrid modes), so a model server that is down costs recall, not the
+	// answer.
+	OnEmbedError func(error)
 }
 
 // New returns a Searcher. It fails when cfg is invalid or a required part
@@ -103,7 +110,7 @@ func New(cfg Config, d Deps) (*Searcher, error) {
 		return nil, errors.New("hybrid: Lexical, Chunks and Terms are required")
 	}
 	return &Searcher{cfg: cfg, lexical: d.Lexical, vector: d.Vector, embedder: d.Embedder,
-		chunks: d.Chunks, expander: d.Expander, terms: d.Terms}, nil
+		chunks: d.Chunks, expander: d.Expander, terms: d.Terms, onEmbedError: d.OnEmbedError}, nil
 }
 
 // Request is one search.
@@ -160,12 +167,21 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 			text += " " + q.Expansion
 		}
 		vs, err := s.embedder.Embed(ctx, []string{text})
-		if err != nil {
+		switch {
+		case err == nil && len(vs) == 1:
+			q.Vector = vs[0]
+			if vec, err = s.vector.Search(ctx, q); err != nil {
+				return nil, fmt.Errorf("vector search: %w", err)
+			}
+		case !useLexical || ctx.Err() != nil:
 			return nil, fmt.Errorf("embed query: %w", err)
-		}
-		q.Vector = vs[0]
-		if vec, err = s.vector.Search(ctx, q); err != nil {
-			return nil, fmt.Errorf("vector search: %w", err)
+		default:
+			if err == nil {
+				err = fmt.Errorf("embedder returned %d vectors for 1 text", len(vs))
+			}
+			if s.onEmbedError != nil {
+				s.onEmbedError(err)
+			}
 		}
 	}
 
