@@ -120,7 +120,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a, err = answer.NoInformation(req, unknown), nil
 		a.Route = "policy:unknown_specifics"
 	default:
-		a, err = n.router.Generator(models.TaskAnswer, tenant).Generate(ctx, req)
+		a, err = n.router.Load().Generator(models.TaskAnswer, tenant).Generate(ctx, req)
 		fb := n.cfg.Fallback
 		if err == nil && len(fb.Peers) > 0 && fb.Client != nil && (a.Refused || a.Confidence < fb.MinConfidence) {
 			// Not answered well from the gemeente's own sources: ask the

@@ -50,7 +50,7 @@ func (n *Node) Converse(ctx context.Context, tenant, conversation, question stri
 		// With a rewrite route a model turns the follow-up into one
 		// standalone question; both turns are scrubbed before they leave.
 		// Without one, or when it fails, the topic words carry over.
-		rw, err := n.router.Rewrite(ctx, tenant, []string{prev.Question}, n.scrub(question))
+		rw, err := n.router.Load().Rewrite(ctx, tenant, []string{prev.Question}, n.scrub(question))
 		switch {
 		case err == nil && strings.TrimSpace(rw) != "":
 			query = rw

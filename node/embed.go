@@ -23,11 +23,11 @@ const defaultQueryEmbedBudget = 500 * time.Millisecond
 // vectors of different models do not mix, so there is no fallback between
 // embedders; a question whose embedding fails is searched lexically.
 func (n *Node) routeEmbedder(ctx context.Context) (retrieval.Embedder, error) {
-	cfgs, ok := n.router.EmbedConfigs("")
+	cfgs, ok := n.router.Load().EmbedConfigs("")
 	if !ok {
 		return n.embedder, nil
 	}
-	rt, _ := n.router.Route(models.TaskEmbed, "")
+	rt, _ := n.router.Load().Route(models.TaskEmbed, "")
 	if len(cfgs) == 0 {
 		return nil, fmt.Errorf("embed route: its data policy (allowed regions %v) allows none of its providers %v", rt.DataPolicy.AllowedRegions, rt.Providers)
 	}

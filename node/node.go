@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/assistent-nl/assistent/internal/reqid"
@@ -112,8 +113,9 @@ type Node struct {
 	embedder   retrieval.Embedder
 	analyzer   *retrieval.Analyzer
 	searcher   *hybrid.Searcher
-	answerer   answer.Generator // the extractive answerer, the end of every chain
-	router     *models.Router
+	answerer   answer.Generator              // the extractive answerer, the end of every chain
+	router     atomic.Pointer[models.Router] // replaced whole by SetModels
+	modelsMu   sync.Mutex                    // serialises SetModels; guards cfg.Models
 	metrics    *metrics
 	// scrub removes personal data from text before it is stored or logged.
 	scrub   func(string) string
@@ -200,10 +202,11 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	n.router, err = models.NewRouter(n.cfg.Models, n.answerer, n.log, models.WithObserver(n.metrics.attempt))
+	r, err := models.NewRouter(n.cfg.Models, n.answerer, n.log, models.WithObserver(n.metrics.attempt))
 	if err != nil {
 		return err
 	}
+	n.router.Store(r)
 	query, err := n.routeEmbedder(ctx)
 	if err != nil {
 		return err

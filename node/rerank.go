@@ -19,7 +19,7 @@ const defaultRerankBudget = time.Second
 // error, garbage) keeps the built-in order: the answer never waits on the
 // reranker beyond its budget.
 func (n *Node) modelRerank(ctx context.Context, tenant, query string, results []hybrid.Result) []hybrid.Result {
-	rt, ok := n.router.Route(models.TaskRerank, tenant)
+	rt, ok := n.router.Load().Route(models.TaskRerank, tenant)
 	if !ok || len(results) < 2 {
 		return results
 	}
@@ -34,7 +34,7 @@ func (n *Node) modelRerank(ctx context.Context, tenant, query string, results []
 		docs[i] = r.Chunk.Title + "\n" + r.Chunk.Text
 	}
 	start := time.Now()
-	scores, err := n.router.Rerank(ctx, tenant, query, docs)
+	scores, err := n.router.Load().Rerank(ctx, tenant, query, docs)
 	n.metrics.observe("rerank", start)
 	if err != nil || len(scores) != len(results) {
 		n.log.WarnContext(ctx, "model rerank failed, keeping the built-in order", "tenant", tenant, "err", err)

@@ -106,6 +106,10 @@ type federationConfig struct {
 	// members there (HTTPS, mutual TLS), answering from Tenant's pages.
 	PeerAddr string `json:"peer_addr"`
 	Tenant   string `json:"tenant"`
+	// ProviderKeys names, for model providers the federation describes,
+	// the environment variable that holds this node's key (the registry
+	// holds no secrets).
+	ProviderKeys map[string]string `json:"provider_keys"`
 }
 
 // fallback returns the node's federated fallback, nil without peers.
@@ -202,7 +206,7 @@ func registerNode(ctx context.Context, f *federationConfig, cert tls.Certificate
 // watchFederation starts the registry watcher when the config asks for
 // one, and reports its status through the node. The caller closes the
 // returned watcher (nil when there is none).
-func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog.Logger) (*client.Watcher, error) {
+func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv func(string) string, log *slog.Logger) (*client.Watcher, error) {
 	f := c.Federation
 	if f == nil {
 		return nil, nil
@@ -220,15 +224,28 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog
 	// watcher's goroutine; a newer change of the same collection while one
 	// imports is picked up after it.
 	imports := make(chan struct{}, 1)
+	// Model providers, routes and templates that change are applied
+	// together, off the watcher's goroutine too.
+	modelChanges := make(chan struct{}, 1)
+	signal := func(ch chan struct{}) {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
 	wc.OnChange = func(ch client.Change) {
 		for _, o := range ch.Objects {
-			if o.Kind == registry.KindCollection && !o.Deleted {
-				select {
-				case imports <- struct{}{}:
-				default:
+			switch o.Kind {
+			case registry.KindCollection:
+				if !o.Deleted {
+					signal(imports)
 				}
-				return
+			case registry.KindProvider, registry.KindRoute, registry.KindTemplate:
+				signal(modelChanges)
 			}
+		}
+		if ch.Snapshot {
+			signal(modelChanges)
 		}
 	}
 	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(client.ClientTLS(cert, pool, nil)))
@@ -239,6 +256,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog
 		return nil, err
 	}
 	imports <- struct{}{} // collections cached before a restart
+	signal(modelChanges)  // and the models
 	go func() {
 		for {
 			select {
@@ -246,6 +264,8 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, log *slog
 				return
 			case <-imports:
 				importCollections(ctx, n, w, log)
+			case <-modelChanges:
+				c.applyFederationModels(n, w, getenv, log)
 			}
 		}
 	}()
@@ -303,6 +323,7 @@ type templateConfig struct {
 	Version string `json:"version"` // carried by every prompt it renders, e.g. "meppel-3"
 	Lang    string `json:"lang"`    // "nl", "en", or "" for every language
 	File    string `json:"file"`    // the text/template body, relative to the config file
+	body    string // the body itself, for templates from the federation
 }
 
 type routeConfig struct {
@@ -360,6 +381,11 @@ func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 	}
 	for i, t := range c.Templates {
 		field := fmt.Sprintf("config: templates[%d]", i)
+		if t.body != "" {
+			out.Templates = append(out.Templates, models.TenantTemplate{Tenant: t.Tenant,
+				Template: models.Template{Name: t.Name, Version: t.Version, Lang: t.Lang, Body: t.body}})
+			continue
+		}
 		if strings.TrimSpace(t.File) == "" {
 			return out, fmt.Errorf("%s.file: must name the template file", field)
 		}

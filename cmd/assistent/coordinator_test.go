@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // startMain runs the program in-process with args until stop is called
@@ -112,15 +115,22 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 
 	// A gemeente node watches the registry, and keeps serving from its
 	// copy when every coordination server is gone (fail static).
+	// Its own prompt template for Meppel stands over the federation's.
 	cfgPath := filepath.Join(dir, "node.json")
 	cfgJSON, _ := json.Marshal(map[string]any{"federation": map[string]any{"servers": []string{first, second, third}, "cert": gemeente,
-		"peer_addr": "127.0.0.1:0", "tenant": "meppel"}})
+		"peer_addr": "127.0.0.1:0", "tenant": "meppel"},
+		"templates": []map[string]string{{"tenant": "meppel", "name": "answer", "version": "meppel-1", "file": "meppel.tmpl"}}})
 	if err := os.WriteFile(cfgPath, cfgJSON, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "meppel.tmpl"), []byte(templateBody("MEPPELSJABLOON")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	nodeData := filepath.Join(dir, "node-data")
-	if res := run(t, "", "tenant", "set", "--data", nodeData, "--id", "meppel", "--name", "Gemeente Meppel"); res.code != 0 {
-		t.Fatal(res.stderr)
+	for _, id := range []string{"meppel", "staphorst"} {
+		if res := run(t, "", "tenant", "set", "--data", nodeData, "--id", id, "--name", "Gemeente "+id); res.code != 0 {
+			t.Fatal(res.stderr)
+		}
 	}
 	base, _, nodeLog := startMain(t, "serve", "--config", cfgPath, "--data", nodeData, "--addr", "127.0.0.1:0")
 	ready := func() map[string]any {
@@ -175,22 +185,28 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("publish: %s", res.stderr)
 	}
-	ask := func(q string) string {
+	type askResult struct{ url, route string }
+	askAs := func(tenant, q string) askResult {
 		t.Helper()
-		resp, err := http.Post(base+"api/v1/tenants/meppel/ask", "application/json", strings.NewReader(`{"question":"`+q+`"}`))
+		resp, err := http.Post(base+"api/v1/tenants/"+tenant+"/ask", "application/json", strings.NewReader(`{"question":"`+q+`"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		var a struct {
 			Answer    string
+			Route     string
 			Citations []struct{ URL string }
 		}
 		json.NewDecoder(resp.Body).Decode(&a)
 		if len(a.Citations) == 0 {
-			return ""
+			return askResult{route: a.Route}
 		}
-		return a.Citations[0].URL
+		return askResult{url: a.Citations[0].URL, route: a.Route}
+	}
+	ask := func(q string) string {
+		t.Helper()
+		return askAs("meppel", q).url
 	}
 	deadline = time.Now().Add(20 * time.Second)
 	for ask("wat regelt het kwartiermakersbesluit bij een reisdocument") != "https://www.nvvb.example/reisdocument" {
@@ -227,6 +243,55 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 		t.Errorf("after a forged version the node answers from %q", got)
 	}
 
+	// The operator distributes a model provider (no secrets), an answer
+	// route and a prompt template; the node applies them, under its own
+	// template for Meppel.
+	llm := modelstest.NewServer(t, modelstest.Reply("Het kwartiermakersbesluit regelt de levertijd van een reisdocument [1]."))
+	for _, put := range []struct{ kind, key, value string }{
+		{"provider", "fed-llm", fmt.Sprintf(`{"name":"fed-llm","kind":"openai","region":"nl","base_url":%q,"model":"fed-model"}`, llm.URL)},
+		{"template", "answer/nl", fmt.Sprintf(`{"name":"answer","version":3,"lang":"nl","body":%q}`, templateBody("FEDERATIESJABLOON"))},
+		{"route", "answer", `{"task":"answer","providers":["fed-llm"],"timeout":5000000000}`},
+	} {
+		if res := run(t, "", "federation", "put", "--server", third, "--cert", operator, "--kind", put.kind, "--key", put.key, "--value", put.value); res.code != 0 {
+			t.Fatalf("put %s: %s", put.kind, res.stderr)
+		}
+	}
+	const q = "wat regelt het kwartiermakersbesluit bij een reisdocument"
+	deadline = time.Now().Add(20 * time.Second)
+	for askAs("staphorst", q).route != "openai:fed-model" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not apply the federation's route:\n%s", nodeLog())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := askAs("meppel", q); got.route != "openai:fed-model" {
+		t.Errorf("meppel answered through %q", got.route)
+	}
+	var fedPrompt, ownPrompt bool
+	for _, r := range llm.Requests() {
+		fedPrompt = fedPrompt || strings.Contains(r.Content("system"), "FEDERATIESJABLOON")
+		ownPrompt = ownPrompt || strings.Contains(r.Content("system"), "MEPPELSJABLOON")
+	}
+	if !fedPrompt || !ownPrompt {
+		t.Errorf("prompts: the federation's template used %v, Meppel's own %v; want both", fedPrompt, ownPrompt)
+	}
+	// A route naming a provider nobody described is refused; the node
+	// keeps answering through what it has.
+	if res := run(t, "", "federation", "put", "--server", third, "--cert", operator, "--kind", "route", "--key", "rewrite",
+		"--value", `{"task":"rewrite","providers":["onbekend"]}`); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(nodeLog(), "model routes and templates refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not refuse the broken route:\n%s", nodeLog())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := askAs("staphorst", q); got.route != "openai:fed-model" {
+		t.Errorf("after a broken route the node answers through %q", got.route)
+	}
+
 	for _, stop := range stops {
 		stop()
 	}
@@ -235,4 +300,11 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	if age, ok := fed["cache_age_seconds"].(float64); !ok || age < 1 || fed["index"] == float64(0) {
 		t.Errorf("with the coordination servers gone: %v, want the cached index and a growing age", fed)
 	}
+}
+
+// templateBody is an answer template whose system message carries mark.
+func templateBody(mark string) string {
+	return `{{define "system"}}` + mark + ` voor {{.Gemeente}}. Weet je het niet, zeg {{.RefusalMarker}}.{{end}}
+{{define "user"}}{{.Passages}}
+{{.Question}}{{end}}`
 }

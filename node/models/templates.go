@@ -116,11 +116,24 @@ func Builtin() *Templates { return builtin() }
 func key(name, lang string) string { return name + "\x00" + lang }
 
 // With returns a new set with overrides replacing the templates of the
-// same name and language; t is unchanged. An override is parsed and
-// validated first (see Template); the first that fails gives an error
-// naming it and wrapping ErrInvalidTemplate.
+// same name and language; t is unchanged. An override for every language
+// (Lang "") replaces all of t's templates of its name, whatever their
+// language: a tenant's own template is not undercut by a language-specific
+// one it inherited. An override is parsed and validated first (see
+// Template); the first that fails gives an error naming it and wrapping
+// ErrInvalidTemplate.
 func (t *Templates) With(overrides ...Template) (*Templates, error) {
 	out := &Templates{byKey: maps.Clone(t.byKey)}
+	for _, o := range overrides {
+		if o.Lang != "" {
+			continue
+		}
+		for k, p := range t.byKey {
+			if p.Name == o.Name {
+				delete(out.byKey, k)
+			}
+		}
+	}
 	for i, o := range overrides {
 		p, err := compile(o, Builtin())
 		if err != nil {

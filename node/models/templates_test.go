@@ -268,3 +268,29 @@ func TestTemplates_PersonalCaseTopic(t *testing.T) {
 		t.Errorf("topic block missing or not escaped:\n%s", user)
 	}
 }
+
+// A template for every language replaces inherited templates of its name
+// in every language; one given together with it for a language stays.
+func TestTemplates_EveryLanguageOverrideReplacesInherited(t *testing.T) {
+	shared, err := models.Builtin().With(models.Template{Name: models.TemplateAnswer, Version: "fed-3", Lang: "nl", Body: goodBody})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := shared.With(override("meppel-1", goodBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tpl, _ := own.Lookup(models.TemplateAnswer, "nl"); tpl.Version != "meppel-1" {
+		t.Errorf("nl answer template %q, want the tenant's own meppel-1", tpl.Version)
+	}
+	both, err := shared.With(models.Template{Name: models.TemplateAnswer, Version: "meppel-en", Lang: "en", Body: goodBody}, override("meppel-1", goodBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en, _ := both.Lookup(models.TemplateAnswer, "en"); en.Version != "meppel-en" {
+		t.Errorf("en template %q, want meppel-en given with it", en.Version)
+	}
+	if rw, _ := own.Lookup(models.TemplateRewrite, "nl"); rw.Version == "" {
+		t.Error("other templates were dropped")
+	}
+}
