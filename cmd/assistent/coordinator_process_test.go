@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
-	"encoding/json"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
