@@ -40,6 +40,9 @@ type fileConfig struct {
 	Templates []templateConfig `json:"templates"`
 	// dir is the directory of the config file, for relative paths.
 	dir string
+	// member is the node's federation identity, loaded once by
+	// loadFederationMember; nil outside a federation.
+	member *member
 	// Sources are websites the server crawls on their schedule; the
 	// config file replaces stored sources with the same tenant and id.
 	Sources []crawl.Source `json:"sources"`
@@ -112,23 +115,54 @@ type federationConfig struct {
 	ProviderKeys map[string]string `json:"provider_keys"`
 }
 
+// member is a gemeente node's federation identity, loaded once and shared
+// by everything that speaks to the federation: its certificate, the CA
+// pool, the revocations the registry lists (kept current by the watcher)
+// and the connections of its peer listener (closed when revoked).
+type member struct {
+	cert  tls.Certificate
+	pool  *x509.CertPool
+	self  trust.Identity
+	rev   *trust.RevocationSet
+	conns *trust.Conns
+}
+
+// loadFederationMember loads the node's certificate when the config has a
+// federation block with one.
+func (c *fileConfig) loadFederationMember() error {
+	f := c.Federation
+	if f == nil || f.Cert == "" {
+		return nil
+	}
+	cert, pool, err := loadMember(f.Cert)
+	if err != nil {
+		return fmt.Errorf("config: federation.cert: %w", err)
+	}
+	self, err := trust.ParseIdentity(cert.Leaf)
+	if err != nil {
+		return fmt.Errorf("config: federation.cert: %w", err)
+	}
+	c.member = &member{cert: cert, pool: pool, self: self, rev: trust.NewRevocationSet(), conns: trust.NewConns()}
+	return nil
+}
+
 // fallback returns the node's federated fallback, nil without peers.
 func (c fileConfig) fallback() (*node.FallbackConfig, error) {
 	f := c.Federation
 	if f == nil || len(f.Peers) == 0 {
 		return nil, nil
 	}
-	cert, pool, err := loadMember(f.Cert)
-	if err != nil {
-		return nil, fmt.Errorf("config: federation.peers: %w", err)
+	if c.member == nil {
+		return nil, errors.New("config: federation.peers: needs federation.cert")
 	}
 	for i, p := range f.Peers {
 		if p.Org == "" || !strings.HasPrefix(p.URL, "https://") {
 			return nil, fmt.Errorf("config: federation.peers[%d]: want org, name and an https url", i)
 		}
 	}
+	m := c.member
 	return &node.FallbackConfig{Peers: f.Peers, Client: &http.Client{Transport: &http.Transport{
-		TLSClientConfig: trust.ClientTLS(cert, pool, nil, trust.FederationPolicy)}}}, nil
+		TLSClientConfig: trust.ClientTLS(m.cert, m.pool, m.rev, trust.FederationPolicy)}}}, nil
 }
 
 // servePeers serves the node's SearchService to the federation's members
@@ -138,25 +172,21 @@ func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logg
 	if f == nil || f.PeerAddr == "" {
 		return nil
 	}
-	cert, pool, err := loadMember(f.Cert)
-	if err != nil {
-		return fmt.Errorf("config: federation.peer_addr: %w", err)
-	}
-	self, err := trust.ParseIdentity(cert.Leaf)
-	if err != nil {
-		return err
+	m := c.member
+	if m == nil {
+		return errors.New("config: federation.peer_addr: needs federation.cert")
 	}
 	if err := validID(f.Tenant); err != nil {
 		return fmt.Errorf("config: federation.tenant: %w", err)
 	}
-	path, h := n.PeerSearchHandler(f.Tenant, self.Org, 5)
+	path, h := n.PeerSearchHandler(f.Tenant, m.self.Org, 5)
 	mux := http.NewServeMux()
 	mux.Handle(path, h)
 	ln, err := net.Listen("tcp", f.PeerAddr)
 	if err != nil {
 		return fmt.Errorf("config: federation.peer_addr: %w", err)
 	}
-	hs := &http.Server{Handler: mux, TLSConfig: trust.ServerTLS(cert, pool, nil, trust.FederationPolicy),
+	hs := &http.Server{Handler: mux, TLSConfig: trust.ServerTLS(m.cert, m.pool, m.rev, trust.FederationPolicy), ConnState: m.conns.Track,
 		ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
@@ -172,17 +202,18 @@ func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logg
 	// Register the node (its own record, which only it may write) so that
 	// the other members can find its search service.
 	if len(f.Servers) > 0 {
-		go registerNode(ctx, f, cert, pool, self, ln.Addr().String(), log)
+		go registerNode(ctx, f, m, ln.Addr().String(), log)
 	}
 	return nil
 }
 
 // registerNode writes the node's registry record, retrying until it is
 // applied or ctx ends.
-func registerNode(ctx context.Context, f *federationConfig, cert tls.Certificate, pool *x509.CertPool, self trust.Identity, apiAddr string, log *slog.Logger) {
+func registerNode(ctx context.Context, f *federationConfig, m *member, apiAddr string, log *slog.Logger) {
 	wc := client.DefaultWriterConfig()
 	wc.Servers = f.Servers
-	w, err := client.NewWriter(wc, client.NewHTTPClient(client.ClientTLS(cert, pool, nil)))
+	self := m.self
+	w, err := client.NewWriter(wc, client.NewHTTPClient(client.ClientTLS(m.cert, m.pool, m.rev)))
 	if err != nil {
 		log.Error("federation: register node", "err", err)
 		return
@@ -214,9 +245,9 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 	if len(f.Servers) == 0 || f.Cert == "" {
 		return nil, errors.New("config: federation needs servers and cert")
 	}
-	cert, pool, err := loadMember(f.Cert)
-	if err != nil {
-		return nil, fmt.Errorf("config: federation: %w", err)
+	m := c.member
+	if m == nil {
+		return nil, errors.New("config: federation needs cert")
 	}
 	wc := client.DefaultWatcherConfig()
 	wc.Servers, wc.Logger = f.Servers, log
@@ -227,6 +258,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 	// Model providers, routes and templates that change are applied
 	// together, off the watcher's goroutine too.
 	modelChanges := make(chan struct{}, 1)
+	revocations := make(chan struct{}, 1)
 	signal := func(ch chan struct{}) {
 		select {
 		case ch <- struct{}{}:
@@ -242,13 +274,16 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 				}
 			case registry.KindProvider, registry.KindRoute, registry.KindTemplate:
 				signal(modelChanges)
+			case registry.KindRevocation:
+				signal(revocations)
 			}
 		}
 		if ch.Snapshot {
 			signal(modelChanges)
+			signal(revocations)
 		}
 	}
-	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(client.ClientTLS(cert, pool, nil)))
+	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(client.ClientTLS(m.cert, m.pool, m.rev)))
 	if err != nil {
 		return nil, fmt.Errorf("config: federation: %w", err)
 	}
@@ -266,6 +301,13 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 				importCollections(ctx, n, w, log)
 			case <-modelChanges:
 				c.applyFederationModels(n, w, getenv, log)
+			case <-revocations:
+				objs, err := w.List(registry.KindRevocation)
+				if err != nil {
+					log.Error("federation: list revocations", "err", err)
+					continue
+				}
+				applyRevocations(objs, m.rev, []*trust.Conns{m.conns}, log)
 			}
 		}
 	}()

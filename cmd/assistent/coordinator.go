@@ -65,12 +65,15 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	}
 	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
+	// Revocations in the registry apply to every handshake: Raft, the API
+	// and this server's own dials.
+	rev := trust.NewRevocationSet()
 	// Raft: mutual TLS, servers only.
-	raftLn, err := tls.Listen("tcp", *raftAddr, trust.ServerTLS(cert, pool, nil, trust.RaftPolicy))
+	raftLn, err := tls.Listen("tcp", *raftAddr, trust.ServerTLS(cert, pool, rev, trust.RaftPolicy))
 	if err != nil {
 		return fmt.Errorf("coordinator: listen for Raft: %w", err)
 	}
-	dialCfg := client.ClientTLS(cert, pool, nil)
+	dialCfg := client.ClientTLS(cert, pool, rev)
 	dialer := &tls.Dialer{Config: dialCfg}
 	cfg := coordinator.DefaultConfig()
 	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.Logger = *id, *data, *bootstrap, log
@@ -121,8 +124,10 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	url := "https://" + apiLn.Addr().String()
 	fmt.Fprintf(m.Stdout, "coordinator %s: Raft on %s, API on %s\n", *id, raftLn.Addr(), url)
 	// Watch streams live long: no write timeout, only a header timeout.
+	conns := trust.NewConns()
+	go followRevocations(ctx, srv.Registry(), rev, conns, log)
 	hs := &http.Server{
-		Handler: mux, TLSConfig: api.ServerTLS(cert, pool, nil),
+		Handler: mux, TLSConfig: api.ServerTLS(cert, pool, rev), ConnState: conns.Track,
 		ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

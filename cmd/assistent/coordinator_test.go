@@ -71,11 +71,19 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 		return out
 	}
 	var stops []func()
+	var logs []func() string
 	server := func(id string, extra ...string) string {
-		url, stop, _ := startMain(t, append([]string{"coordinator", "--data", filepath.Join(dir, id, "data"), "--id", id, "--cert", issue("VNG", "server", id),
+		url, stop, log := startMain(t, append([]string{"coordinator", "--data", filepath.Join(dir, id, "data"), "--id", id, "--cert", issue("VNG", "server", id),
 			"--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0"}, extra...)...)
-		stops = append(stops, stop)
+		stops, logs = append(stops, stop), append(logs, log)
 		return url
+	}
+	stderrOfAll := func() string {
+		var b strings.Builder
+		for _, l := range logs {
+			b.WriteString(l())
+		}
+		return b.String()
 	}
 	first := server("coord-1", "--bootstrap", "--ca", ca)
 	second := server("coord-2", "--join", first, "--peer", "coord-1="+first)
@@ -290,6 +298,33 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	}
 	if got := askAs("staphorst", q); got.route != "openai:fed-model" {
 		t.Errorf("after a broken route the node answers through %q", got.route)
+	}
+
+	// The operator revokes the gemeente node: its certificate no longer
+	// opens a connection, and the stream it held is closed.
+	if res := run(t, "", "federation", "revoke", "--server", second, "--cert", operator, "--org", "GM0119", "--node", "meppel-1", "--reason", "laptop gestolen"); res.code != 0 {
+		t.Fatalf("revoke: %s", res.stderr)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		res := run(t, "", "federation", "get", "--server", first, "--cert", gemeente, "--kind", "setting")
+		if res.code != 0 && strings.Contains(res.stderr, "bad certificate") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a revoked node still reads the registry: exit %d %s", res.code, res.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	deadline = time.Now().Add(15 * time.Second)
+	for fed := ready(); fed["last_error"] == nil || fed["last_error"] == ""; fed = ready() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoked node's watch stream stayed open: %v", fed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(stderrOfAll(), "closed connections of revoked certificates") {
+		t.Error("no coordinator logged closing the revoked node's connection")
 	}
 
 	for _, stop := range stops {

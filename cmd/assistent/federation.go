@@ -31,6 +31,7 @@ const federationSynopsis = `federation init --dir DIR --name NAME
        assistent federation put --server URL --cert DIR --kind KIND --key KEY --value JSON
        assistent federation get --server URL --cert DIR --kind KIND [--key KEY]
        assistent federation nodes --server URL --cert DIR
+       assistent federation revoke --server URL --cert DIR (--org ORG --node ID | --serial HEX) [--reason TEXT]
        assistent federation publish --server URL --cert DIR --key FILE --org ORG --collection NAME --jsonl FILE [--version N] [--valid 720h]
        assistent federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]
        assistent federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR
@@ -65,6 +66,8 @@ func (m *Main) runFederation(ctx context.Context, args []string) error {
 		return m.federationGet(ctx, append([]string{"--kind", "node"}, args[1:]...))
 	case "publish":
 		return m.federationPublish(ctx, args[1:])
+	case "revoke":
+		return m.federationRevoke(ctx, args[1:])
 	}
 	return usagef("federation: unknown subcommand %q", args[0])
 }
@@ -317,14 +320,14 @@ func registryWriter(servers stringList, certDir string) (func(context.Context, r
 func (m *Main) federationPut(ctx context.Context, op string, args []string) error {
 	fs := m.flagSet("federation "+op, "federation "+op+" --server URL --cert DIR --kind KIND --key KEY [--value JSON]")
 	servers, certDir := registryFlags(fs)
-	kind := fs.String("kind", "", "org, node, collection, template, route, provider or setting")
+	kind := fs.String("kind", "", "org, node, collection, template, route, provider, setting or revocation")
 	key := fs.String("key", "", "the object's key")
 	value := fs.String("value", "", "the object as JSON (put)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if !registry.Kind(*kind).Valid() || *key == "" {
-		return usagef("federation %s: --kind (org, node, collection, template, route, provider, setting) and --key are required", op)
+		return usagef("federation %s: --kind (org, node, collection, template, route, provider, setting, revocation) and --key are required", op)
 	}
 	cmd := registry.Delete(registry.Kind(*kind), *key)
 	if op == "put" {
@@ -349,17 +352,55 @@ func (m *Main) federationPut(ctx context.Context, op string, args []string) erro
 	return writeIndented(m.Stdout, res)
 }
 
+// federationRevoke withdraws trust from a node (every certificate it has
+// or will get) or from one certificate, through the registry: servers and
+// nodes refuse it at the next handshake and close its connections.
+func (m *Main) federationRevoke(ctx context.Context, args []string) error {
+	fs := m.flagSet("federation revoke", "federation revoke --server URL --cert DIR (--org ORG --node ID | --serial HEX) [--reason TEXT]")
+	servers, certDir := registryFlags(fs)
+	org := fs.String("org", "", "organisation of the node to revoke, e.g. GM0119")
+	nodeID := fs.String("node", "", "node id to revoke (every certificate of it)")
+	serial := fs.String("serial", "", "serial number of one certificate, in hex (openssl x509 -serial)")
+	reason := fs.String("reason", "", "why, for the record")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	r := registry.Revocation{Serial: strings.ToLower(strings.TrimPrefix(strings.TrimSpace(*serial), "0x")), Org: *org, Node: *nodeID, Reason: *reason}
+	// openssl prints serials in upper case, possibly with leading zeros.
+	if r.Serial != "" {
+		r.Serial = strings.TrimLeft(r.Serial, "0")
+	}
+	if (r.Serial == "") == (r.Org == "" && r.Node == "") {
+		return usagef("federation revoke: give --org and --node, or --serial")
+	}
+	cmd, err := registry.Put(r)
+	if err != nil {
+		return usagef("federation revoke: %v", err)
+	}
+	apply, err := registryWriter(*servers, *certDir)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := apply(ctx, cmd)
+	if err != nil {
+		return fmt.Errorf("federation revoke: %w", err)
+	}
+	return writeIndented(m.Stdout, res)
+}
+
 // federationGet reads one object, or all of a kind, from a server.
 func (m *Main) federationGet(ctx context.Context, args []string) error {
 	fs := m.flagSet("federation get", "federation get --server URL --cert DIR --kind KIND [--key KEY]")
 	servers, certDir := registryFlags(fs)
-	kind := fs.String("kind", "", "org, node, collection, template, route, provider or setting")
+	kind := fs.String("kind", "", "org, node, collection, template, route, provider, setting or revocation")
 	key := fs.String("key", "", "the object's key; empty lists the kind")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if !registry.Kind(*kind).Valid() {
-		return usagef("federation get: --kind must be one of org, node, collection, template, route, provider, setting")
+		return usagef("federation get: --kind must be one of org, node, collection, template, route, provider, setting, revocation")
 	}
 	hc, err := registryClient(*servers, *certDir)
 	if err != nil {

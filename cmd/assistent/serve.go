@@ -51,6 +51,9 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.loadFederationMember(); err != nil {
+		return err
+	}
 	fallback, err := cfg.fallback()
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ func deny(format string, args ...any) error {
 // operatorKinds are the kinds the operator publishes.
 var operatorKinds = map[registry.Kind]bool{
 	registry.KindOrg: true, registry.KindTemplate: true, registry.KindRoute: true,
-	registry.KindProvider: true, registry.KindSetting: true,
+	registry.KindProvider: true, registry.KindSetting: true, registry.KindRevocation: true,
 }
 
 // authorize decides from the actor's role and the command alone whether the
@@ -33,7 +33,7 @@ func authorize(actor trust.Identity, cmd registry.Command) error {
 		if !blob && operatorKinds[cmd.Kind] {
 			return nil
 		}
-		return deny("%s: role operator may write orgs, templates, routes, providers and settings, not %s", actor, what(cmd))
+		return deny("%s: role operator may write orgs, templates, routes, providers, settings and revocations, not %s", actor, what(cmd))
 	case trust.RolePublisher:
 		if blob {
 			return nil

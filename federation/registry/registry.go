@@ -34,11 +34,12 @@ const (
 	KindRoute      Kind = "route"
 	KindProvider   Kind = "provider"
 	KindSetting    Kind = "setting"
+	KindRevocation Kind = "revocation"
 )
 
 // Kinds lists every kind in a fixed order; snapshots list objects in this order.
 func Kinds() []Kind {
-	return []Kind{KindOrg, KindNode, KindCollection, KindTemplate, KindRoute, KindProvider, KindSetting}
+	return []Kind{KindOrg, KindNode, KindCollection, KindTemplate, KindRoute, KindProvider, KindSetting, KindRevocation}
 }
 
 // Valid reports whether k is one of the registry's kinds.
@@ -359,6 +360,44 @@ func (s Setting) Validate() error {
 	return nil
 }
 
+// Revocation withdraws the federation's trust: from one certificate (by
+// serial number), or from every certificate of a node, past and future.
+// Servers and nodes refuse a revoked certificate at the next handshake and
+// close connections that hold one.
+type Revocation struct {
+	Serial string `json:"serial,omitempty"` // the certificate's serial number, lower-case hex
+	Org    string `json:"org,omitempty"`    // with Node: the node's organisation
+	Node   string `json:"node,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// RegistryKind returns KindRevocation.
+func (Revocation) RegistryKind() Kind { return KindRevocation }
+
+// Key returns "serial/HEX" or "node/ORG/NODE".
+func (r Revocation) Key() string {
+	if r.Serial != "" {
+		return "serial/" + r.Serial
+	}
+	return "node/" + r.Org + "/" + r.Node
+}
+
+// Validate checks that the revocation names one certificate or one node;
+// the error wraps ErrInvalid.
+func (r Revocation) Validate() error {
+	switch {
+	case r.Serial != "" && (r.Org != "" || r.Node != ""):
+		return fieldErr("revocation", "give a serial or an org and node, not both")
+	case r.Serial != "":
+		if strings.Trim(r.Serial, "0123456789abcdef") != "" || len(r.Serial) > 40 {
+			return fieldErr("revocation.serial", "must be the serial number in lower-case hex")
+		}
+	case r.Org == "" || r.Node == "" || strings.Contains(r.Org, "/") || strings.Contains(r.Node, "/"):
+		return fieldErr("revocation", "give a serial, or an org and a node (without '/')")
+	}
+	return checkKey(r.Key())
+}
+
 // validateValue decodes raw as the kind's type, refusing unknown fields, and
 // checks that it is valid and stored under its own key.
 func validateValue(kind Kind, key string, raw json.RawMessage) error {
@@ -378,6 +417,8 @@ func validateValue(kind Kind, key string, raw json.RawMessage) error {
 		v = &Provider{}
 	case KindSetting:
 		v = &Setting{}
+	case KindRevocation:
+		v = &Revocation{}
 	default:
 		return fieldErr("kind", fmt.Sprintf("unknown kind %q", kind))
 	}

@@ -49,6 +49,12 @@ func TestValue_Validate(t *testing.T) {
 		{"provider userinfo", registry.Provider{Name: "p", Kind: "openai", BaseURL: "https://user:pw@x.example/v1"}, false},
 		{"provider long token", registry.Provider{Name: "p", Kind: "openai", Region: longToken}, false},
 		{"setting ok", registry.Setting{Name: "referral.phone", Value: "14 0522"}, true},
+		{"revocation of a node", registry.Revocation{Org: "GM0119", Node: "meppel-1", Reason: "laptop gestolen"}, true},
+		{"revocation of a serial", registry.Revocation{Serial: "1f3a9c"}, true},
+		{"revocation of both", registry.Revocation{Serial: "1f3a9c", Org: "GM0119", Node: "meppel-1"}, false},
+		{"revocation of nothing", registry.Revocation{Reason: "?"}, false},
+		{"revocation serial not hex", registry.Revocation{Serial: "1F3A9C"}, false},
+		{"revocation org only", registry.Revocation{Org: "GM0119"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

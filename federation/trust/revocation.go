@@ -59,3 +59,27 @@ func (s *RevocationSet) IsRevoked(cert *x509.Certificate, id Identity) bool {
 	}
 	return false
 }
+
+// ReplaceWith makes s hold exactly what o holds (o is not changed), for a
+// set rebuilt from the registry; it applies to the next handshake.
+func (s *RevocationSet) ReplaceWith(o *RevocationSet) {
+	o.mu.RLock()
+	serials, nodes := make(map[string]struct{}, len(o.serials)), make(map[nodeKey]struct{}, len(o.nodes))
+	for k := range o.serials {
+		serials[k] = struct{}{}
+	}
+	for k := range o.nodes {
+		nodes[k] = struct{}{}
+	}
+	o.mu.RUnlock()
+	s.mu.Lock()
+	s.serials, s.nodes = serials, nodes
+	s.mu.Unlock()
+}
+
+// Len returns the number of revoked serials and nodes.
+func (s *RevocationSet) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.serials) + len(s.nodes)
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/assistent-nl/assistent/federation/client"
+	"github.com/assistent-nl/assistent/federation/registry"
+	"github.com/assistent-nl/assistent/federation/trust"
+)
+
+// applyRevocations makes rev hold the revocations in objs and closes the
+// tracked connections (conns may be nil) of certificates revoked now.
+func applyRevocations(objs []registry.Object, rev *trust.RevocationSet, conns []*trust.Conns, log *slog.Logger) {
+	set, err := client.Revocations(objs)
+	if err != nil {
+		// The registry validated every record; keep what we have.
+		log.Error("federation: revocations unreadable; keeping the previous set", "err", err)
+		return
+	}
+	rev.ReplaceWith(set)
+	closed := 0
+	for _, c := range conns {
+		if c != nil {
+			closed += c.CloseRevoked(rev)
+		}
+	}
+	if closed > 0 {
+		log.Warn("federation: closed connections of revoked certificates", "connections", closed)
+	}
+}
+
+// followRevocations keeps rev equal to the revocations in a coordination
+// server's own registry until ctx ends.
+func followRevocations(ctx context.Context, fsm *registry.FSM, rev *trust.RevocationSet, conns *trust.Conns, log *slog.Logger) {
+	refresh := func() {
+		objs, err := fsm.List(registry.KindRevocation)
+		if err != nil {
+			log.Error("federation: list revocations", "err", err)
+			return
+		}
+		applyRevocations(objs, rev, []*trust.Conns{conns}, log)
+	}
+	refresh()
+	w := fsm.Watch(fsm.Index())
+	for {
+		b, err := w.Next(ctx)
+		if err != nil {
+			return
+		}
+		for _, o := range b.Objects {
+			if b.Snapshot || o.Kind == registry.KindRevocation {
+				refresh()
+				break
+			}
+		}
+	}
+}
