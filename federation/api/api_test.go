@@ -442,3 +442,50 @@ func TestWatch_AheadOfServer(t *testing.T) {
 		}
 	}
 }
+
+// With cluster ids the server no longer guesses: a caller from another
+// cluster gets a snapshot at once, a caller of this cluster that is ahead
+// (this server lags) never does — the stream ends Unavailable after the
+// grace, and the caller tries another server.
+func TestWatch_ClusterID(t *testing.T) {
+	c := apitest.StartCluster(t, 1, apitest.Options{ResyncGrace: 300 * time.Millisecond})
+	s := c.Servers[0]
+	own := s.Coord.ClusterID()
+	if len(own) != 32 {
+		t.Fatalf("cluster id %q", own)
+	}
+	node := rpc(t, c, s, c.Cert(t, "GM0119", trust.RoleNode, "meppel-1"))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	idx := s.Coord.Registry().Index()
+
+	st, err := node.Watch(ctx, connect.NewRequest(&federationv1.WatchRequest{FromIndex: idx + 1000, ClusterId: "00000000000000000000000000000000"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *federationv1.WatchResponse
+	for st.Receive() {
+		if m := st.Msg(); !m.Heartbeat {
+			first = m
+			break
+		}
+	}
+	st.Close()
+	if first == nil || !first.Snapshot || first.ClusterId != own {
+		t.Errorf("caller from another cluster: first batch %+v, want a snapshot of cluster %s", first, own)
+	}
+
+	st, err = node.Watch(ctx, connect.NewRequest(&federationv1.WatchRequest{FromIndex: idx + 1000, ClusterId: own}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for st.Receive() {
+		if m := st.Msg(); !m.Heartbeat {
+			t.Fatalf("caller of this cluster ahead of the server got %+v, want heartbeats only", m)
+		}
+	}
+	if connect.CodeOf(st.Err()) != connect.CodeUnavailable {
+		t.Errorf("stream ended with %v, want Unavailable", st.Err())
+	}
+	st.Close()
+}

@@ -46,15 +46,16 @@
 // # Watch
 //
 // Watch starts with a snapshot when the caller asks from index 0, is behind
-// the server's change history, or is ahead of the server. Ahead means either a
+// the server's change history, or comes from another cluster: every message
+// carries the registry's cluster id, and the caller sends the id its cache
+// came from. A caller of the same cluster that is ahead of the server meets a
 // follower that lags (during a failover the commit index reaches followers
-// only after the election) or a rebuilt cluster whose index is lower. The
-// server cannot tell them apart, so it waits up to Options.ResyncGrace,
-// sending heartbeats, and only then sends the snapshot that makes the node
-// replace its cache. Sending it too early would move a node's cache back in
-// time and replay changes (a test caught exactly that with a short grace). A
-// cluster id persisted in the registry would remove the guesswork; there is
-// none yet. Batches larger than about 1 MiB
+// only after the election): the server waits up to Options.ResyncGrace,
+// sending heartbeats, and then ends the stream Unavailable, so the caller
+// tries another server; a snapshot would move its cache back in time. A
+// caller without a cluster id (a cache from before ids) is ahead of a server
+// either because the server lags or because the cluster was rebuilt; after
+// the grace it gets the snapshot. Batches larger than about 1 MiB
 // are split into parts (more = true on all but the last). Heartbeats every
 // Options.Heartbeat let clients detect dead streams.
 package api

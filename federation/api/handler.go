@@ -444,15 +444,25 @@ func (h *handler) Watch(ctx context.Context, req *connect.Request[federationv1.W
 	if _, err := requireIdentity(ctx); err != nil {
 		return err
 	}
-	from, err := h.catchUp(ctx, req.Msg.FromIndex, stream)
-	if err != nil || ctx.Err() != nil {
-		return err
+	from := req.Msg.FromIndex
+	own, theirs := h.fsm.ClusterID(), req.Msg.GetClusterId()
+	switch {
+	case from > 0 && own != "" && theirs != "" && own != theirs:
+		// The caller's cache comes from another cluster (this one was
+		// rebuilt, or the caller moved): replace it whole.
+		h.log.Info("watcher comes from another cluster; sending a snapshot", "from", from, "cluster", own, "caller_cluster", theirs)
+		from = 0
+	default:
+		var err error
+		if from, err = h.catchUp(ctx, from, own != "" && own == theirs, stream); err != nil || ctx.Err() != nil {
+			return err
+		}
 	}
 	// An immediate heartbeat tells the caller it is connected. A heartbeat's
 	// index is the one up to which this stream has sent every change; it
 	// moves on without a batch when commands changed no object (blobs).
 	w := h.fsm.Watch(from)
-	if err := stream.Send(&federationv1.WatchResponse{Heartbeat: true, Index: w.Index()}); err != nil {
+	if err := stream.Send(&federationv1.WatchResponse{Heartbeat: true, Index: w.Index(), ClusterId: h.fsm.ClusterID()}); err != nil {
 		return err
 	}
 	for {
@@ -464,14 +474,14 @@ func (h *handler) Watch(ctx context.Context, req *connect.Request[federationv1.W
 				return nil
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
-				if err := stream.Send(&federationv1.WatchResponse{Heartbeat: true, Index: w.Index()}); err != nil {
+				if err := stream.Send(&federationv1.WatchResponse{Heartbeat: true, Index: w.Index(), ClusterId: h.fsm.ClusterID()}); err != nil {
 					return err
 				}
 				continue
 			}
 			return toConnect(err)
 		}
-		if err := sendBatch(stream, b); err != nil {
+		if err := sendBatch(stream, b, h.fsm.ClusterID()); err != nil {
 			return err
 		}
 	}
@@ -480,15 +490,22 @@ func (h *handler) Watch(ctx context.Context, req *connect.Request[federationv1.W
 // catchUp handles a caller that is ahead of this server. A follower that
 // lags (typically during a failover, when the commit index reaches it only
 // after the election) catches up within ResyncGrace; meanwhile heartbeats keep
-// the stream alive. A server that does not is taken to belong to a rebuilt
-// cluster, and the caller gets a snapshot (from index 0). Sending a snapshot
-// to a caller that is merely ahead would move its cache back in time, so the
-// grace is generous.
-func (h *handler) catchUp(ctx context.Context, from uint64, stream *connect.ServerStream[federationv1.WatchResponse]) (uint64, error) {
+// the stream alive. When the caller's cache is known to come from this
+// cluster (sameCluster), a server that does not catch up in time only lags:
+// the stream ends with Unavailable and the caller tries another server. When
+// it is not known (a cache from before cluster ids), a server that does not
+// catch up is taken to belong to a rebuilt cluster, and the caller gets a
+// snapshot (from index 0); sending a snapshot to a caller that is merely
+// ahead would move its cache back in time, so the grace is generous.
+func (h *handler) catchUp(ctx context.Context, from uint64, sameCluster bool, stream *connect.ServerStream[federationv1.WatchResponse]) (uint64, error) {
 	deadline := time.Now().Add(h.opts.ResyncGrace)
 	for h.fsm.Index() < from {
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
+			if sameCluster {
+				return from, connect.NewError(connect.CodeUnavailable,
+					fmt.Errorf("this server is at index %d, behind the caller's %d; try another server", h.fsm.Index(), from))
+			}
 			h.log.Info("watcher is ahead of this server; sending a snapshot", "from", from, "index", h.fsm.Index())
 			return 0, nil
 		}
@@ -504,7 +521,7 @@ func (h *handler) catchUp(ctx context.Context, from uint64, stream *connect.Serv
 			return from, toConnect(err)
 		}
 		// The heartbeat's index is below the caller's, so it records nothing.
-		if err := stream.Send(&federationv1.WatchResponse{Heartbeat: true, Index: h.fsm.Index()}); err != nil {
+		if err := stream.Send(&federationv1.WatchResponse{Heartbeat: true, Index: h.fsm.Index(), ClusterId: h.fsm.ClusterID()}); err != nil {
 			return from, err
 		}
 	}
@@ -512,8 +529,8 @@ func (h *handler) catchUp(ctx context.Context, from uint64, stream *connect.Serv
 }
 
 // sendBatch sends b in parts of about maxPartBytes.
-func sendBatch(stream *connect.ServerStream[federationv1.WatchResponse], b registry.Batch) error {
-	msg := &federationv1.WatchResponse{Snapshot: b.Snapshot, Index: b.Index}
+func sendBatch(stream *connect.ServerStream[federationv1.WatchResponse], b registry.Batch, cluster string) error {
+	msg := &federationv1.WatchResponse{Snapshot: b.Snapshot, Index: b.Index, ClusterId: cluster}
 	size := 0
 	for _, o := range b.Objects {
 		n := len(o.Value) + len(o.Key) + 64
@@ -522,7 +539,7 @@ func sendBatch(stream *connect.ServerStream[federationv1.WatchResponse], b regis
 			if err := stream.Send(msg); err != nil {
 				return err
 			}
-			msg = &federationv1.WatchResponse{Snapshot: b.Snapshot, Index: b.Index}
+			msg = &federationv1.WatchResponse{Snapshot: b.Snapshot, Index: b.Index, ClusterId: cluster}
 			size = 0
 		}
 		msg.Objects = append(msg.Objects, objectToProto(o))

@@ -23,8 +23,9 @@ var (
 	bucketMeta    = []byte("federation_meta")    // keyIndex, keySynced
 	bucketObjects = []byte("federation_objects") // one nested bucket per kind: key -> Object JSON
 
-	keyIndex  = []byte("index")  // u64: registry index the cache reflects
-	keySynced = []byte("synced") // u64 unix ns: when the last batch was applied
+	keyIndex   = []byte("index")   // u64: registry index the cache reflects
+	keyCluster = []byte("cluster") // id of the cluster the cache came from
+	keySynced  = []byte("synced")  // u64 unix ns: when the last batch was applied
 )
 
 // WatcherConfig configures a Watcher.
@@ -73,6 +74,9 @@ type Change struct {
 	Snapshot bool
 	Index    uint64
 	Objects  []registry.Object
+	// ClusterID is the id of the cluster the batch came from ("" if the
+	// server did not say).
+	ClusterID string
 }
 
 // Status describes the Watcher for /readyz and metrics.
@@ -106,6 +110,10 @@ type Watcher struct {
 	log  *slog.Logger
 
 	index atomic.Uint64
+	// cluster is the id of the cluster the cache came from ("" unknown);
+	// resync makes the next stream ask for a snapshot.
+	cluster atomic.Pointer[string]
+	resync  atomic.Bool
 
 	mu          sync.Mutex
 	server      string
@@ -152,6 +160,8 @@ func NewWatcher(cfg WatcherConfig, db *bolt.DB, hc connect.HTTPClient) (*Watcher
 			return err
 		}
 		w.index.Store(getU64(meta, keyIndex))
+		id := string(meta.Get(keyCluster))
+		w.cluster.Store(&id)
 		if ns := getU64(meta, keySynced); ns > 0 {
 			w.synced = time.Unix(0, int64(ns))
 		}
@@ -298,7 +308,11 @@ func (w *Watcher) stream(ctx context.Context, i int) (got bool, err error) {
 	defer cancel(nil)
 	idle := time.AfterFunc(w.cfg.IdleTimeout, func() { cancel(errIdle) })
 	defer idle.Stop()
-	st, err := w.srvs.clients[i].Watch(ctx, connect.NewRequest(&federationv1.WatchRequest{FromIndex: w.Index()}))
+	from := w.Index()
+	if w.resync.Load() {
+		from = 0
+	}
+	st, err := w.srvs.clients[i].Watch(ctx, connect.NewRequest(&federationv1.WatchRequest{FromIndex: from, ClusterId: w.ClusterID()}))
 	if err != nil {
 		return false, err
 	}
@@ -309,9 +323,21 @@ func (w *Watcher) stream(ctx context.Context, i int) (got bool, err error) {
 		m := st.Msg()
 		w.contact(w.srvs.urls[i])
 		got = true
+		foreign := m.GetClusterId() != "" && w.ClusterID() != "" && m.GetClusterId() != w.ClusterID()
+		switch {
+		case foreign && m.Heartbeat:
+			// Its indexes mean nothing for this cache; the snapshot the
+			// server owes follows.
+			continue
+		case foreign && !m.Snapshot:
+			// A server of another cluster that sends changes, not a
+			// snapshot: ask for a whole new copy.
+			w.resync.Store(true)
+			return got, fmt.Errorf("server %s belongs to cluster %s, the cache to %s; resyncing", w.srvs.urls[i], m.GetClusterId(), w.ClusterID())
+		}
 		if m.Heartbeat {
 			if len(pending) == 0 && m.Index > w.Index() {
-				if err := w.advance(m.Index); err != nil {
+				if err := w.advance(m.Index, m.GetClusterId()); err != nil {
 					return got, err
 				}
 			}
@@ -323,7 +349,7 @@ func (w *Watcher) stream(ctx context.Context, i int) (got bool, err error) {
 		if m.More {
 			continue
 		}
-		if err := w.apply(Change{Snapshot: m.Snapshot, Index: m.Index, Objects: pending}); err != nil {
+		if err := w.apply(Change{Snapshot: m.Snapshot, Index: m.Index, Objects: pending, ClusterID: m.GetClusterId()}); err != nil {
 			return got, err
 		}
 		pending = nil
@@ -387,12 +413,23 @@ func (w *Watcher) apply(c Change) error {
 		if err := meta.Put(keyIndex, binary.BigEndian.AppendUint64(nil, c.Index)); err != nil {
 			return err
 		}
+		if c.ClusterID != "" {
+			if err := meta.Put(keyCluster, []byte(c.ClusterID)); err != nil {
+				return err
+			}
+		}
 		return meta.Put(keySynced, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano())))
 	})
 	if err != nil {
 		return fmt.Errorf("apply registry batch at %d to the cache: %w", c.Index, err)
 	}
 	w.index.Store(c.Index)
+	if c.ClusterID != "" {
+		w.cluster.Store(&c.ClusterID)
+	}
+	if c.Snapshot {
+		w.resync.Store(false)
+	}
 	w.mu.Lock()
 	w.synced = now
 	if c.Snapshot {
@@ -409,15 +446,33 @@ func (w *Watcher) apply(c Change) error {
 
 // advance records that the cache is current up to index although no object
 // changed (the commands in between stored blobs).
-func (w *Watcher) advance(index uint64) error {
+func (w *Watcher) advance(index uint64, cluster string) error {
 	err := w.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyIndex, binary.BigEndian.AppendUint64(nil, index))
+		meta := tx.Bucket(bucketMeta)
+		if cluster != "" {
+			if err := meta.Put(keyCluster, []byte(cluster)); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keyIndex, binary.BigEndian.AppendUint64(nil, index))
 	})
 	if err != nil {
 		return fmt.Errorf("record registry index %d in the cache: %w", index, err)
 	}
 	w.index.Store(index)
+	if cluster != "" {
+		w.cluster.Store(&cluster)
+	}
 	return nil
+}
+
+// ClusterID returns the id of the cluster the cache came from, "" when it
+// is not known yet.
+func (w *Watcher) ClusterID() string {
+	if p := w.cluster.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func getU64(b *bolt.Bucket, k []byte) uint64 {

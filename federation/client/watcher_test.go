@@ -281,6 +281,9 @@ func TestWatcher_ResyncsWithRebuiltCluster(t *testing.T) {
 	if st := w.Status(); st.Snapshots != 1 {
 		t.Fatalf("status = %+v, want one snapshot", st)
 	}
+	if w.ClusterID() != fresh.Leader().Coord.ClusterID() || w.ClusterID() == old.Leader().Coord.ClusterID() {
+		t.Errorf("cache cluster %q, want the rebuilt cluster's %q", w.ClusterID(), fresh.Leader().Coord.ClusterID())
+	}
 }
 
 func TestWatcher_FailStatic(t *testing.T) {

@@ -64,7 +64,14 @@ func startCluster(tb testing.TB, n int, mod func(*coordinator.Config)) *cluster 
 		c.cfgs = append(c.cfgs, cfg)
 		c.servers = append(c.servers, s)
 		if i == 0 {
-			c.leader()
+			// The first leader gives the registry its cluster id; tests
+			// that count log indexes start after it.
+			l := c.leader()
+			for deadline := time.Now().Add(10 * time.Second); l.ClusterID() == ""; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					tb.Fatal("no cluster id after 10 s")
+				}
+			}
 			continue
 		}
 		ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)

@@ -32,6 +32,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	stop      chan struct{} // closed when the server shuts down
 }
 
 // Member is one server in the Raft configuration.
@@ -54,7 +55,7 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("server", cfg.ID)
-	s = &Server{cfg: cfg, log: log}
+	s = &Server{cfg: cfg, log: log, stop: make(chan struct{})}
 	// The cleanups hold their own reference: a failed Open returns a nil s.
 	self := s
 	var cleanup []func()
@@ -151,8 +152,36 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 		}
 		log.Info("coordinator joined", "addr", s.addr)
 	}
+	go s.initCluster()
 	return s, nil
 }
+
+// initCluster gives a new registry its cluster id: the first leader that
+// finds none applies one. Watchers compare it to tell a rebuilt cluster
+// (full resync) from a server that lags (wait).
+func (s *Server) initCluster() {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for s.fsm.ClusterID() == "" {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		if !s.IsLeader() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := s.Apply(ctx, registry.InitCluster(registry.NewClusterID())); err != nil {
+			s.log.Debug("cluster id not applied yet", "err", err)
+		}
+		cancel()
+	}
+}
+
+// ClusterID returns the registry's cluster id; "" until the first leader
+// gave it one.
+func (s *Server) ClusterID() string { return s.fsm.ClusterID() }
 
 // ID returns the server's Raft ID.
 func (s *Server) ID() string { return s.cfg.ID }
@@ -318,6 +347,7 @@ func (s *Server) Close() error {
 
 func (s *Server) shutdown(transfer bool) error {
 	s.closeOnce.Do(func() {
+		close(s.stop)
 		if transfer && s.IsLeader() && s.otherVoters() {
 			fut := s.raft.LeadershipTransfer()
 			done := make(chan error, 1)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrInvalid is returned (wrapped) for commands and values that may not be stored.
@@ -52,7 +53,20 @@ const (
 	// OpPutBlobManifest stores a large blob as the list of its chunks, which
 	// must have been stored before.
 	OpPutBlobManifest Op = "put_blob_manifest"
+	// OpInitCluster gives the registry its cluster id (SHA256 holds it), once:
+	// a later one changes nothing. A new cluster gets a new id, so a
+	// watcher can tell a rebuilt cluster from a server that lags.
+	OpInitCluster Op = "init_cluster"
 )
+
+// InitCluster returns the command that gives a new registry the cluster id
+// id (32 lower-case hex digits, see NewClusterID).
+func InitCluster(id string) Command {
+	return Command{Op: OpInitCluster, IdempotencyKey: NewIdempotencyKey(), SHA256: id}
+}
+
+// NewClusterID returns a fresh random cluster id.
+func NewClusterID() string { return NewIdempotencyKey() }
 
 // Command is one change to the registry. Every command carries an idempotency
 // key: applying a command whose key was applied recently returns the original
@@ -177,6 +191,11 @@ func (c Command) Validate() error {
 		}
 		if len(c.Blob) > ChunkSize {
 			return fieldErr("blob", fmt.Sprintf("larger than %d bytes; use PutBlob, which splits it", ChunkSize))
+		}
+		return nil
+	case OpInitCluster:
+		if len(c.SHA256) != 32 || strings.Trim(c.SHA256, "0123456789abcdef") != "" {
+			return fieldErr("cluster_id", "must be 32 lower-case hex digits")
 		}
 		return nil
 	case OpPutBlobManifest:

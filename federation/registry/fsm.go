@@ -53,6 +53,7 @@ var (
 
 	keyApplied = []byte("applied") // last applied log index
 	keyFloor   = []byte("floor")   // highest index whose change record was pruned
+	keyCluster = []byte("cluster") // the cluster id, set once by OpInitCluster
 )
 
 type blobManifest struct {
@@ -156,6 +157,16 @@ func (f *FSM) Close() error {
 		return fmt.Errorf("close registry: %w", err)
 	}
 	return nil
+}
+
+// ClusterID returns the registry's cluster id, or "" before OpInitCluster.
+func (f *FSM) ClusterID() string {
+	var id string
+	f.view(func(tx *bolt.Tx, _ uint64) error {
+		id = string(tx.Bucket(bucketMeta).Get(keyCluster))
+		return nil
+	})
+	return id
 }
 
 // Index returns the log index of the last applied command (0 if none).
@@ -303,6 +314,14 @@ func (f *FSM) exec(tx *bolt.Tx, idx uint64, c Command) (Result, error) {
 		b := tx.Bucket(bucketBlobs)
 		if b.Get([]byte(c.SHA256)) == nil {
 			if err := b.Put([]byte(c.SHA256), c.Blob); err != nil {
+				return Result{}, err
+			}
+		}
+		return Result{Index: idx, Status: StatusOK}, nil
+	case OpInitCluster:
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyCluster) == nil {
+			if err := meta.Put(keyCluster, []byte(c.SHA256)); err != nil {
 				return Result{}, err
 			}
 		}

@@ -139,7 +139,14 @@ func StartCluster(tb testing.TB, n int, opts Options) *Cluster {
 		s := &Server{ID: id, Coord: coord, URL: urls[id], http: hs, raft: sev, alive: true}
 		c.Servers = append(c.Servers, s)
 		if i == 0 {
-			c.Leader()
+			// The first leader gives the registry its cluster id; tests
+			// that count indexes start after it.
+			l := c.Leader()
+			for deadline := time.Now().Add(10 * time.Second); l.Coord.ClusterID() == ""; time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					tb.Fatal("no cluster id within 10s")
+				}
+			}
 			continue
 		}
 		ctx, cancel := context.WithTimeout(tb.Context(), 10*time.Second)

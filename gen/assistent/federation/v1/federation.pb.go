@@ -523,7 +523,12 @@ type WatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// FromIndex is the last index the caller has applied; 0 asks for a
 	// snapshot.
-	FromIndex     uint64 `protobuf:"varint,1,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	FromIndex uint64 `protobuf:"varint,1,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	// ClusterID is the cluster the caller's cache came from ("" when it does
+	// not know). A server of another cluster sends a snapshot at once; a
+	// server of the same cluster that lags never does (it would move the
+	// cache back in time).
+	ClusterId     string `protobuf:"bytes,2,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -565,6 +570,13 @@ func (x *WatchRequest) GetFromIndex() uint64 {
 	return 0
 }
 
+func (x *WatchRequest) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
+}
+
 // WatchResponse is one message of a watch stream.
 type WatchResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -581,7 +593,9 @@ type WatchResponse struct {
 	// More says that further parts of the same batch follow.
 	More bool `protobuf:"varint,4,opt,name=more,proto3" json:"more,omitempty"`
 	// Heartbeat marks a message that only says the stream is alive.
-	Heartbeat     bool `protobuf:"varint,5,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
+	Heartbeat bool `protobuf:"varint,5,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
+	// ClusterID is the server's cluster id ("" before the cluster has one).
+	ClusterId     string `protobuf:"bytes,6,opt,name=cluster_id,json=clusterId,proto3" json:"cluster_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -649,6 +663,13 @@ func (x *WatchResponse) GetHeartbeat() bool {
 		return x.Heartbeat
 	}
 	return false
+}
+
+func (x *WatchResponse) GetClusterId() string {
+	if x != nil {
+		return x.ClusterId
+	}
+	return ""
 }
 
 // GetBlobRequest asks for a blob.
@@ -902,16 +923,20 @@ const file_assistent_federation_v1_federation_proto_rawDesc = "" +
 	"\await_ms\x18\x03 \x01(\rR\x06waitMs\"_\n" +
 	"\fListResponse\x129\n" +
 	"\aobjects\x18\x01 \x03(\v2\x1f.assistent.federation.v1.ObjectR\aobjects\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index\"-\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\"L\n" +
 	"\fWatchRequest\x12\x1d\n" +
 	"\n" +
-	"from_index\x18\x01 \x01(\x04R\tfromIndex\"\xae\x01\n" +
+	"from_index\x18\x01 \x01(\x04R\tfromIndex\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x02 \x01(\tR\tclusterId\"\xcd\x01\n" +
 	"\rWatchResponse\x12\x1a\n" +
 	"\bsnapshot\x18\x01 \x01(\bR\bsnapshot\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\x129\n" +
 	"\aobjects\x18\x03 \x03(\v2\x1f.assistent.federation.v1.ObjectR\aobjects\x12\x12\n" +
 	"\x04more\x18\x04 \x01(\bR\x04more\x12\x1c\n" +
-	"\theartbeat\x18\x05 \x01(\bR\theartbeat\"(\n" +
+	"\theartbeat\x18\x05 \x01(\bR\theartbeat\x12\x1d\n" +
+	"\n" +
+	"cluster_id\x18\x06 \x01(\tR\tclusterId\"(\n" +
 	"\x0eGetBlobRequest\x12\x16\n" +
 	"\x06sha256\x18\x01 \x01(\tR\x06sha256\"9\n" +
 	"\x0fGetBlobResponse\x12\x12\n" +
