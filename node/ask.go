@@ -100,11 +100,12 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		return answer.Answer{}, err
 	}
 	req := answer.Request{
-		Question: question,
-		Focus:    focus,
-		Lang:     "nl",
-		Passages: passages(results, n.cfg.AnswerK),
-		Referral: ref,
+		Question:     question,
+		Focus:        focus,
+		PersonalCase: intent == answer.Verdict,
+		Lang:         "nl",
+		Passages:     passages(results, n.cfg.AnswerK),
+		Referral:     ref,
 	}
 	gen := time.Now()
 	var a answer.Answer

@@ -222,7 +222,7 @@ func obey(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request,
 		if t := promptTopic.FindStringSubmatch(user); t != nil {
 			focus = html.UnescapeString(t[1])
 		}
-		a, err := ex.Generate(r.Context(), answer.Request{Question: html.UnescapeString(q[1]), Focus: focus, Passages: passages})
+		a, err := ex.Generate(r.Context(), answer.Request{Question: html.UnescapeString(q[1]), Focus: focus, PersonalCase: focus != "", Passages: passages})
 		if err == nil && !a.Refused {
 			// The answerer numbers its own citations; the prompt numbers
 			// the sources.

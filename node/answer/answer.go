@@ -65,10 +65,13 @@ type Request struct {
 	// Focus is the question reduced to its topic (CaseTopic) when it tells
 	// a personal case; the extractive answerer scores on it. Empty: the
 	// question itself.
-	Focus    string
-	Lang     string // "nl" (default) or "en"
-	Passages []Passage
-	Referral Referral
+	Focus string
+	// PersonalCase marks a question on the resident's own case (policy
+	// intent Verdict): the answer gives the rule, never a verdict.
+	PersonalCase bool
+	Lang         string // "nl" (default) or "en"
+	Passages     []Passage
+	Referral     Referral
 }
 
 // Generator composes an answer from passages.

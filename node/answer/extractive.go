@@ -212,12 +212,19 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	chosen := e.choose(cands, best)
 	chosen = e.complete(chosen, cands, best, req.Question, passages)
 	var lead string
-	if premiseQuestion.MatchString(normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)) {
+	switch {
+	case premiseQuestion.MatchString(normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)):
 		// "Klopt het dat de heffing is afgeschaft?" and no source says so:
 		// say that, then what the sources do say, opening with the page's
 		// lead.
 		lead = textsFor(req.Lang).Unconfirmed
-		chosen = withLead(chosen, cands, passages, best, e.cfg.MaxSentences, e.cfg.MaxChars)
+		chosen = withLead(chosen, cands, passages, best, premiseLead, e.cfg.MaxSentences, e.cfg.MaxChars)
+	case req.PersonalCase:
+		// A question on the resident's own case is answered with the rule:
+		// the sentences that match the case best, and as much of the
+		// opening paragraph of their page (the rule's context and
+		// exceptions) as fits, one sentence more than usual.
+		chosen = addLead(chosen, cands, passages, best, caseLead, e.cfg.MaxSentences+1, e.cfg.MaxChars)
 	}
 	readingOrder(chosen, passages)
 	a := e.compose(req, passages, chosen, conf)
@@ -262,7 +269,7 @@ func related(term string, set map[string]bool) bool {
 
 // withLead adds the opening of the best document (the first sentences of
 // its introduction passage, Ord 0, up to leadChars) when not chosen yet.
-func withLead(chosen, cands []candidate, passages []Passage, best candidate, maxSentences, budget int) []candidate {
+func withLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
 	top := passages[best.passage]
 	var lead []candidate
 	n := 0
@@ -297,8 +304,47 @@ func withLead(chosen, cands []candidate, passages []Passage, best candidate, max
 	return append(lead, out[:keep]...)
 }
 
-// leadChars is how much of a page's opening counts as its lead.
-const leadChars = 120
+// addLead adds to chosen the units of the best page's opening (up to
+// leadChars) that are not chosen yet, while the answer stays within
+// maxSentences units and budget characters.
+func addLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
+	top := passages[best.passage]
+	size := 0
+	for _, c := range chosen {
+		size += len(c.text)
+	}
+	n := 0
+	for pos := 0; n < leadChars && len(chosen) < maxSentences; pos++ {
+		i := slices.IndexFunc(cands, func(c candidate) bool {
+			p := passages[c.passage]
+			return p.URL == top.URL && p.DocID == top.DocID && p.Ord == 0 && c.pos == pos
+		})
+		if i < 0 {
+			break
+		}
+		c := cands[i]
+		n += len(c.text)
+		pos = c.last
+		if slices.ContainsFunc(chosen, func(o candidate) bool { return o.passage == c.passage && o.pos <= c.pos && c.pos <= o.last }) {
+			continue
+		}
+		if size+len(c.text) > budget {
+			break
+		}
+		chosen = append(chosen, c)
+		size += len(c.text)
+	}
+	return chosen
+}
+
+// premiseLead is how much of a page's opening leads an answer to a
+// premise question; caseLead how much leads one on a personal case, where
+// the opening paragraph states the rule and its exceptions ("Soms is een
+// melding genoeg").
+const (
+	premiseLead = 120
+	caseLead    = 320
+)
 
 // answerTypes are the kinds of fact a question word asks for, each with
 // the cue that a sentence states one.

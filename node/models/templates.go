@@ -228,16 +228,21 @@ func (t *Templates) Answer(req answer.Request) Rendered {
 		N:             len(req.Passages),
 		Passages:      sourceBlocks(req.Passages),
 		Question:      "<vraag>" + escapeText(strings.TrimSpace(req.Question)) + "</vraag>",
-		Topic:         topicBlock(req.Focus),
+		Topic:         topicBlock(req),
 	})
 }
 
-// topicBlock renders the topic of a question on a personal case, or "".
-func topicBlock(focus string) string {
-	if strings.TrimSpace(focus) == "" {
+// topicBlock renders the topic of a question on the resident's own case
+// (its Focus, else the question itself), or "" for other questions.
+func topicBlock(req answer.Request) string {
+	topic := strings.TrimSpace(req.Focus)
+	if topic == "" && req.PersonalCase {
+		topic = strings.TrimSpace(req.Question)
+	}
+	if topic == "" {
 		return ""
 	}
-	return "<onderwerp>" + escapeText(strings.TrimSpace(focus)) + "</onderwerp>"
+	return "<onderwerp>" + escapeText(topic) + "</onderwerp>"
 }
 
 // Rewrite renders the rewrite prompt for the previous questions (oldest

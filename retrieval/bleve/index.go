@@ -167,6 +167,7 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 			"nl_municipal_compound",
 			nl.StopName,
 			nl.SnowballStemmerName,
+			VerbTName,
 		},
 	}); err != nil {
 		return nil, fmt.Errorf("analyzer: %w", err)
