@@ -77,36 +77,13 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		return answer.Answer{}, err
 	}
 	intent, reason := answer.Classify(question)
-	focus := ""
-	if intent == answer.Verdict {
-		// A personal case is found and scored on its topic, not its story.
-		if t := answer.CaseTopic(question); t != question {
-			focus = t
-		}
-	}
-	query := question
-	if focus != "" {
-		query = focus
-	}
-	results, err := n.search(ctx, scopes, query, n.cfg.AnswerK*2, hybrid.ModeRerank)
+	req, err := n.retrieve(ctx, tenant, scopes, question, intent)
 	if err != nil {
 		n.metrics.questions.WithLabelValues(tenant, "error").Inc()
 		return answer.Answer{}, err
 	}
 	n.metrics.observe("search", start)
-	results = n.modelRerank(ctx, tenant, query, results)
-	results, err = n.withIntro(results)
-	if err != nil {
-		return answer.Answer{}, err
-	}
-	req := answer.Request{
-		Question:     question,
-		Focus:        focus,
-		PersonalCase: intent == answer.Verdict,
-		Lang:         "nl",
-		Passages:     passages(results, n.cfg.AnswerK),
-		Referral:     ref,
-	}
+	req.Referral = ref
 	gen := time.Now()
 	var a answer.Answer
 	unknown := answer.UnknownSpecifics(question, req.Passages, ref.Name)
@@ -148,6 +125,39 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		n.metrics.questions.WithLabelValues(tenant, "answered").Inc()
 	}
 	return a, err
+}
+
+// retrieve finds the passages for a scrubbed question of tenant, as the
+// answerer gets them: a personal case searched by its topic, the hybrid
+// search, the tenant's model reranker, the best page's introduction beside
+// it. The request it returns has no referral yet.
+func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, question string, intent answer.Intent) (answer.Request, error) {
+	focus := ""
+	if intent == answer.Verdict {
+		// A personal case is found and scored on its topic, not its story.
+		if t := answer.CaseTopic(question); t != question {
+			focus = t
+		}
+	}
+	query := question
+	if focus != "" {
+		query = focus
+	}
+	results, err := n.search(ctx, scopes, query, n.cfg.AnswerK*2, hybrid.ModeRerank)
+	if err != nil {
+		return answer.Request{}, err
+	}
+	results = n.modelRerank(ctx, tenant, query, results)
+	if results, err = n.withIntro(results); err != nil {
+		return answer.Request{}, err
+	}
+	return answer.Request{
+		Question:     question,
+		Focus:        focus,
+		PersonalCase: intent == answer.Verdict,
+		Lang:         "nl",
+		Passages:     passages(results, n.cfg.AnswerK),
+	}, nil
 }
 
 // passages keeps at most k results, at most two per document besides the

@@ -24,13 +24,17 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "confidence" {
 		return m.runEvalConfidence(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "answers" {
+		return m.runEvalAnswers(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "retrieval" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			fmt.Fprintln(m.Stderr, "Usage: assistent eval retrieval --data DIR --tenant ID --set FILE [--mode MODE] [--json]")
 			fmt.Fprintln(m.Stderr, "       assistent eval confidence --data DIR --tenant ID --set FILE [--json]")
+			fmt.Fprintln(m.Stderr, "       assistent eval answers --data DIR --tenant ID --set FILE [--config FILE] [--json]")
 			return nil
 		}
-		return usagef("eval: want 'eval retrieval --set FILE ...' or 'eval confidence --set FILE ...'")
+		return usagef("eval: want 'eval retrieval --set FILE ...', 'eval confidence --set FILE ...' or 'eval answers --set FILE ...'")
 	}
 	fs := m.flagSet("eval retrieval", "eval retrieval --data DIR --tenant ID --set FILE [--mode bm25|vector|hybrid|rerank] [--json]")
 	data := fs.String("data", "data", "node data directory")
