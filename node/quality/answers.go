@@ -1,7 +1,6 @@
 package quality
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/node/answer"
-	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/retrieval"
 )
@@ -36,27 +34,16 @@ type AnswerCase struct {
 // "relevant" is an error naming name and the line; an empty set is an
 // error too.
 func ReadAnswerCases(r io.Reader, name string) ([]AnswerCase, error) {
-	var out []AnswerCase
-	for line, err := range ingest.Lines(r) {
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line.N, err)
-		}
-		if len(bytes.TrimSpace(line.Data)) == 0 {
-			continue
-		}
-		var c AnswerCase
-		if err := ingest.DecodeStrict(line.Data, &c); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line.N, err)
-		}
+	out, err := readSet(r, name, func(c AnswerCase) error {
 		if strings.TrimSpace(c.Question) == "" || strings.TrimSpace(c.Reference) == "" || len(c.Relevant) == 0 {
-			return nil, fmt.Errorf("%s:%d: needs \"question\", \"reference_answer\" and \"relevant\"", name, line.N)
+			return errors.New(`needs "question", "reference_answer" and "relevant"`)
 		}
-		out = append(out, c)
+		return nil
+	})
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("%s: the answer set is empty", name)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: the answer set is empty", name)
-	}
-	return out, nil
+	return out, err
 }
 
 // stripCitations removes "[n]" markers, which are not words of the answer.

@@ -1,7 +1,7 @@
 package quality
 
 import (
-	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -47,29 +47,17 @@ func (p Probe) Dimension() string {
 
 // ReadProbes reads a probe file; a bad line is an error naming the line.
 func ReadProbes(r io.Reader, name string) ([]Probe, error) {
-	var out []Probe
-	for line, err := range ingest.Lines(r) {
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line.N, err)
-		}
-		if len(bytes.TrimSpace(line.Data)) == 0 {
-			continue
-		}
-		var p Probe
-		if err := ingest.DecodeStrict(line.Data, &p); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line.N, err)
-		}
+	return readSet(r, name, func(p Probe) error {
 		if p.ID == "" || p.Text == "" || p.Expect.Mode == "" {
-			return nil, fmt.Errorf("%s:%d: a probe needs id, text and expect.mode", name, line.N)
+			return errors.New("a probe needs id, text and expect.mode")
 		}
 		for _, re := range append(append([]string{}, p.Expect.MustNotMatch...), p.Expect.MustMatchAny...) {
 			if _, err := regexp.Compile("(?i)" + re); err != nil {
-				return nil, fmt.Errorf("%s:%d: probe %s: %w", name, line.N, p.ID, err)
+				return fmt.Errorf("probe %s: %w", p.ID, err)
 			}
 		}
-		out = append(out, p)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // The answer families of the grading rule, exactly as the probes README

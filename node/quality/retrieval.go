@@ -3,16 +3,14 @@
 package quality
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/assistent-nl/assistent/node/ingest"
 )
 
 // Query is one line of a query set (the queries.jsonl format): a question
@@ -26,24 +24,12 @@ type Query struct {
 // ReadQueries reads a query set. A line that is not a valid query is an
 // error naming name and the line.
 func ReadQueries(r io.Reader, name string) ([]Query, error) {
-	var out []Query
-	for line, err := range ingest.Lines(r) {
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line.N, err)
-		}
-		if len(bytes.TrimSpace(line.Data)) == 0 {
-			continue
-		}
-		var q Query
-		if err := ingest.DecodeStrict(line.Data, &q); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line.N, err)
-		}
+	return readSet(r, name, func(q Query) error {
 		if q.Question == "" || len(q.Relevant) == 0 {
-			return nil, fmt.Errorf("%s:%d: needs \"question\" and \"relevant\"", name, line.N)
+			return errors.New(`needs "question" and "relevant"`)
 		}
-		out = append(out, q)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // Metrics are retrieval quality and latency over a query set. Relevance is
