@@ -219,7 +219,7 @@ func TestCoordinator_SeparateProcesses(t *testing.T) {
 	for _, p := range rest {
 		var missing []string
 		for end := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			res := run(t, "", "federation", "get", "--server", p.url, "--cert", operator, "--kind", "setting")
+			res := run(t, "", "federation", "get", "--server", p.url, "--cert", operator, "--kind", "setting", "--consistent")
 			missing = missing[:0]
 			for i := 0; i <= 10; i++ {
 				if !strings.Contains(res.stdout, fmt.Sprintf(`"s%03d"`, i)) {

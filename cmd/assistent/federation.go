@@ -29,7 +29,7 @@ import (
 
 const federationSynopsis = `federation init --dir DIR --name NAME
        assistent federation put --server URL --cert DIR --kind KIND --key KEY --value JSON
-       assistent federation get --server URL --cert DIR --kind KIND [--key KEY]
+       assistent federation get --server URL --cert DIR --kind KIND [--key KEY] [--consistent]
        assistent federation nodes --server URL --cert DIR
        assistent federation revoke --server URL --cert DIR (--org ORG --node ID | --serial HEX) [--reason TEXT]
        assistent federation publish --server URL --cert DIR --key FILE --org ORG --collection NAME --jsonl FILE [--version N] [--valid 720h]
@@ -392,10 +392,11 @@ func (m *Main) federationRevoke(ctx context.Context, args []string) error {
 
 // federationGet reads one object, or all of a kind, from a server.
 func (m *Main) federationGet(ctx context.Context, args []string) error {
-	fs := m.flagSet("federation get", "federation get --server URL --cert DIR --kind KIND [--key KEY]")
+	fs := m.flagSet("federation get", "federation get --server URL --cert DIR --kind KIND [--key KEY] [--consistent]")
 	servers, certDir := registryFlags(fs)
 	kind := fs.String("kind", "", "org, node, collection, template, route, provider, setting or revocation")
 	key := fs.String("key", "", "the object's key; empty lists the kind")
+	consistent := fs.Bool("consistent", false, "read through the leader after a Raft barrier: sees every write acknowledged before")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -411,7 +412,7 @@ func (m *Main) federationGet(ctx context.Context, args []string) error {
 	defer cancel()
 	var objs []*federationv1.Object
 	if *key != "" {
-		resp, err := c.Get(ctx, connect.NewRequest(&federationv1.GetRequest{Kind: *kind, Key: *key}))
+		resp, err := c.Get(ctx, connect.NewRequest(&federationv1.GetRequest{Kind: *kind, Key: *key, Consistent: *consistent}))
 		if err != nil {
 			return fmt.Errorf("federation get: %w", err)
 		}
@@ -420,7 +421,7 @@ func (m *Main) federationGet(ctx context.Context, args []string) error {
 		}
 		objs = append(objs, resp.Msg.GetObject())
 	} else {
-		resp, err := c.List(ctx, connect.NewRequest(&federationv1.ListRequest{Kind: *kind}))
+		resp, err := c.List(ctx, connect.NewRequest(&federationv1.ListRequest{Kind: *kind, Consistent: *consistent}))
 		if err != nil {
 			return fmt.Errorf("federation get: %w", err)
 		}

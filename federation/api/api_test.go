@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -488,4 +489,38 @@ func TestWatch_ClusterID(t *testing.T) {
 		t.Errorf("stream ended with %v, want Unavailable", st.Err())
 	}
 	st.Close()
+}
+
+// A consistent read sees every write acknowledged before it, whichever
+// server it is sent to: a follower forwards it to the leader, which reads
+// after a Raft barrier. A forwarded read is never forwarded again.
+func TestGet_Consistent(t *testing.T) {
+	c := apitest.StartCluster(t, 3, apitest.Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	ops := c.Cert(t, "VNG", trust.RoleOperator, "ops-1")
+	leader, follower := rpc(t, c, c.Leader(), ops), rpc(t, c, c.Follower(), ops)
+	for i := range 20 {
+		v := fmt.Sprintf("%d", i)
+		res, err := apply(ctx, leader, mustPut(t, registry.Setting{Name: "teller", Value: v}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := follower.Get(ctx, connect.NewRequest(&federationv1.GetRequest{Kind: "setting", Key: "teller", Consistent: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := got.Msg.GetObject(); o == nil || o.ModifyIndex != res.Index || !strings.Contains(string(o.Value), `"`+v+`"`) {
+			t.Fatalf("consistent read after write %d (index %d) got %+v", i, res.Index, o)
+		}
+		list, err := follower.List(ctx, connect.NewRequest(&federationv1.ListRequest{Kind: "setting", Consistent: true}))
+		if err != nil || list.Msg.Index < res.Index {
+			t.Fatalf("consistent list after write %d (index %d) at %v: %v", i, res.Index, list.Msg.GetIndex(), err)
+		}
+	}
+	req := connect.NewRequest(&federationv1.GetRequest{Kind: "setting", Key: "teller", Consistent: true})
+	req.Header().Set("Assistent-Forwarded-Read", "1")
+	if _, err := follower.Get(ctx, req); connect.CodeOf(err) != connect.CodeUnavailable {
+		t.Errorf("a forwarded read at a follower: %v, want Unavailable", err)
+	}
 }

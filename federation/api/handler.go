@@ -349,7 +349,8 @@ func toConnect(err error) error {
 		return connect.NewError(connect.CodeDeadlineExceeded, err)
 	case errors.Is(err, context.Canceled):
 		return connect.NewError(connect.CodeCanceled, err)
-	case errors.Is(err, registry.ErrClosed), errors.Is(err, coordinator.ErrClosed):
+	case errors.Is(err, registry.ErrClosed), errors.Is(err, coordinator.ErrClosed),
+		errors.Is(err, coordinator.ErrNotLeader), errors.Is(err, coordinator.ErrUnknownOutcome):
 		return connect.NewError(connect.CodeUnavailable, err)
 	}
 	return connect.NewError(connect.CodeInternal, err)
@@ -363,6 +364,15 @@ func (h *handler) Get(ctx context.Context, req *connect.Request[federationv1.Get
 	kind := registry.Kind(req.Msg.Kind)
 	if !kind.Valid() {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown kind %q", req.Msg.Kind))
+	}
+	if req.Msg.Consistent {
+		c, err := h.consistentRead(ctx, req.Header())
+		if err != nil {
+			return nil, toConnect(err)
+		}
+		if c != nil {
+			return c.Get(ctx, forwardedRead(req.Msg))
+		}
 	}
 	if err := h.wait(ctx, req.Msg.MinIndex, req.Msg.WaitMs); err != nil {
 		return nil, toConnect(err)
@@ -398,6 +408,15 @@ func (h *handler) List(ctx context.Context, req *connect.Request[federationv1.Li
 	if !kind.Valid() {
 		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown kind %q", req.Msg.Kind))
 	}
+	if req.Msg.Consistent {
+		c, err := h.consistentRead(ctx, req.Header())
+		if err != nil {
+			return nil, toConnect(err)
+		}
+		if c != nil {
+			return c.List(ctx, forwardedRead(req.Msg))
+		}
+	}
 	if err := h.wait(ctx, req.Msg.MinIndex, req.Msg.WaitMs); err != nil {
 		return nil, toConnect(err)
 	}
@@ -417,6 +436,41 @@ func (h *handler) List(ctx context.Context, req *connect.Request[federationv1.Li
 		out.Objects = append(out.Objects, objectToProto(o))
 	}
 	return connect.NewResponse(out), nil
+}
+
+// forwardedReadHeader marks a consistent read a follower forwarded to the
+// leader; it is not forwarded again (leadership moved meanwhile), so reads
+// cannot bounce between servers.
+const forwardedReadHeader = "Assistent-Forwarded-Read"
+
+// consistentRead prepares a linearizable read. On the leader it passes a
+// Raft barrier and returns a nil client: read the local registry. On a
+// follower it returns a client for the leader, to which the caller sends
+// the read. A forwarded read that reaches a server that no longer leads
+// fails with Unavailable, and the caller retries.
+func (h *handler) consistentRead(ctx context.Context, hdr http.Header) (federationv1connect.RegistryServiceClient, error) {
+	if h.srv.IsLeader() {
+		return nil, h.srv.Barrier(ctx)
+	}
+	if hdr.Get(forwardedReadHeader) != "" {
+		return nil, connect.NewError(connect.CodeUnavailable, errors.New("this server no longer leads; retry the consistent read"))
+	}
+	id, _ := h.srv.Leader()
+	url, ok := h.resolve(id)
+	switch {
+	case id == "" || !ok:
+		return nil, connect.NewError(connect.CodeUnavailable, fmt.Errorf("%w; retry the consistent read", errNoLeader))
+	case h.opts.Client == nil:
+		return nil, connect.NewError(connect.CodeUnavailable, errors.New("this server cannot forward reads (no client configured); send consistent reads to the leader"))
+	}
+	return federationv1connect.NewRegistryServiceClient(h.opts.Client, url), nil
+}
+
+// forwardedRead wraps msg in a request marked as forwarded.
+func forwardedRead[T any](msg *T) *connect.Request[T] {
+	r := connect.NewRequest(msg)
+	r.Header().Set(forwardedReadHeader, "1")
+	return r
 }
 
 // wait blocks until the registry index exceeds minIndex, or the wait (capped

@@ -265,6 +265,18 @@ func (s *Server) Apply(ctx context.Context, cmd registry.Command) (registry.Resu
 	return res, res.Err()
 }
 
+// Barrier returns once this server, as leader, has applied every entry
+// committed before the call: a read of its registry after Barrier is
+// linearizable (the barrier goes through the quorum like a write, so a
+// leader cut off from the majority cannot pass it). On a follower it fails
+// with a *NotLeaderError.
+func (s *Server) Barrier(ctx context.Context) error {
+	if !s.IsLeader() {
+		return s.notLeader()
+	}
+	return s.wait(ctx, s.raft.Barrier(s.enqueueTimeout(ctx)))
+}
+
 // wait waits for a Raft future and maps Raft's errors to this package's.
 func (s *Server) wait(ctx context.Context, fut raft.Future) error {
 	done := make(chan error, 1)

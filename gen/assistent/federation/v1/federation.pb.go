@@ -280,7 +280,12 @@ type GetRequest struct {
 	MinIndex uint64 `protobuf:"varint,3,opt,name=min_index,json=minIndex,proto3" json:"min_index,omitempty"`
 	// WaitMs bounds the blocking wait; 0 means the server's maximum (5 min),
 	// larger values are capped at it.
-	WaitMs        uint32 `protobuf:"varint,4,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	WaitMs uint32 `protobuf:"varint,4,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	// Consistent makes the read linearizable: it is answered by the leader
+	// after a Raft barrier (a follower forwards it), so it sees every write
+	// acknowledged before it was sent. Without it any server answers from
+	// its own copy, which may lag.
+	Consistent    bool `protobuf:"varint,5,opt,name=consistent,proto3" json:"consistent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -341,6 +346,13 @@ func (x *GetRequest) GetWaitMs() uint32 {
 		return x.WaitMs
 	}
 	return 0
+}
+
+func (x *GetRequest) GetConsistent() bool {
+	if x != nil {
+		return x.Consistent
+	}
+	return false
 }
 
 // GetResponse is the object, if it exists, and the index it was read at.
@@ -407,7 +419,9 @@ type ListRequest struct {
 	// MinIndex makes the read block until the registry index exceeds it.
 	MinIndex uint64 `protobuf:"varint,2,opt,name=min_index,json=minIndex,proto3" json:"min_index,omitempty"`
 	// WaitMs bounds the blocking wait; see GetRequest.wait_ms.
-	WaitMs        uint32 `protobuf:"varint,3,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	WaitMs uint32 `protobuf:"varint,3,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	// Consistent: see GetRequest.consistent.
+	Consistent    bool `protobuf:"varint,4,opt,name=consistent,proto3" json:"consistent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -461,6 +475,13 @@ func (x *ListRequest) GetWaitMs() uint32 {
 		return x.WaitMs
 	}
 	return 0
+}
+
+func (x *ListRequest) GetConsistent() bool {
+	if x != nil {
+		return x.Consistent
+	}
+	return false
 }
 
 // ListResponse holds the objects of a kind, ordered by key.
@@ -907,20 +928,26 @@ const file_assistent_federation_v1_federation_proto_rawDesc = "" +
 	"\x06status\x18\x02 \x01(\tR\x06status\x12!\n" +
 	"\fmodify_index\x18\x03 \x01(\x04R\vmodifyIndex\x12\x16\n" +
 	"\x06detail\x18\x04 \x01(\tR\x06detail\x12\x1c\n" +
-	"\tduplicate\x18\x05 \x01(\bR\tduplicate\"h\n" +
+	"\tduplicate\x18\x05 \x01(\bR\tduplicate\"\x88\x01\n" +
 	"\n" +
 	"GetRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +
 	"\tmin_index\x18\x03 \x01(\x04R\bminIndex\x12\x17\n" +
-	"\await_ms\x18\x04 \x01(\rR\x06waitMs\"\\\n" +
+	"\await_ms\x18\x04 \x01(\rR\x06waitMs\x12\x1e\n" +
+	"\n" +
+	"consistent\x18\x05 \x01(\bR\n" +
+	"consistent\"\\\n" +
 	"\vGetResponse\x127\n" +
 	"\x06object\x18\x01 \x01(\v2\x1f.assistent.federation.v1.ObjectR\x06object\x12\x14\n" +
-	"\x05index\x18\x02 \x01(\x04R\x05index\"W\n" +
+	"\x05index\x18\x02 \x01(\x04R\x05index\"w\n" +
 	"\vListRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x1b\n" +
 	"\tmin_index\x18\x02 \x01(\x04R\bminIndex\x12\x17\n" +
-	"\await_ms\x18\x03 \x01(\rR\x06waitMs\"_\n" +
+	"\await_ms\x18\x03 \x01(\rR\x06waitMs\x12\x1e\n" +
+	"\n" +
+	"consistent\x18\x04 \x01(\bR\n" +
+	"consistent\"_\n" +
 	"\fListResponse\x129\n" +
 	"\aobjects\x18\x01 \x03(\v2\x1f.assistent.federation.v1.ObjectR\aobjects\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x04R\x05index\"L\n" +
