@@ -113,6 +113,51 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &got); err != nil || len(got) != 1 || !strings.Contains(string(got[0].Value), "goedemorgen") {
 		t.Fatalf("get: %v %s", err, res.stdout)
 	}
+	// A new member joins with a one-time token, pinning the CA by the
+	// fingerprint the operator gave with it; the token works once.
+	res = run(t, "", "federation", "token", "--dir", ca, "--org", "GM0193", "--role", "node", "--node", "zwolle-1")
+	token := strings.TrimSpace(res.stdout)
+	_, pin, _ := strings.Cut(res.stderr, "--ca-sha256 ")
+	pin, _, _ = strings.Cut(pin, " ")
+	if res.code != 0 || token == "" || len(pin) != 64 {
+		t.Fatalf("token: %d %q %q", res.code, res.stdout, res.stderr)
+	}
+	zwolle := filepath.Join(dir, "zwolle-1")
+	wrong := strings.Repeat("0", 64)
+	if res := run(t, "", "federation", "join", "--server", first, "--token", token, "--ca-sha256", wrong, "--node", "zwolle-1", "--out", zwolle); res.code == 0 || !strings.Contains(res.stderr, "not joining") {
+		t.Errorf("join with the wrong CA fingerprint: exit %d %s", res.code, res.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(zwolle, "node.key")); err == nil {
+		t.Error("a refused join wrote a key")
+	}
+	// That attempt spent the token (the server could not know the pin was
+	// wrong): the operator makes a new one.
+	res = run(t, "", "federation", "token", "--dir", ca, "--org", "GM0193", "--role", "node", "--node", "zwolle-1")
+	token = strings.TrimSpace(res.stdout)
+	if res := run(t, "", "federation", "join", "--server", first, "--token", token, "--ca-sha256", pin, "--node", "zwolle-1", "--out", zwolle); res.code != 0 || !strings.Contains(res.stdout, "joined as spiffe://") {
+		t.Fatalf("join: exit %d %s %s", res.code, res.stdout, res.stderr)
+	}
+	if res := run(t, "", "federation", "join", "--server", first, "--token", token, "--ca-sha256", pin, "--node", "zwolle-1", "--out", filepath.Join(dir, "again")); res.code == 0 || !strings.Contains(res.stderr, "token refused") {
+		t.Errorf("a used token: exit %d %s", res.code, res.stderr)
+	}
+	if res := run(t, "", "federation", "get", "--server", second, "--cert", zwolle, "--kind", "setting", "--key", "greeting"); res.code != 0 {
+		t.Errorf("the joined member cannot read: %s", res.stderr)
+	}
+	// It renews its certificate with the one it has: a new key, the same
+	// identity.
+	before, _ := os.ReadFile(filepath.Join(zwolle, "node.crt"))
+	if res := run(t, "", "federation", "renew", "--server", first, "--cert", zwolle); res.code != 0 || !strings.Contains(res.stdout, "renewed spiffe://") {
+		t.Fatalf("renew: exit %d %s %s", res.code, res.stdout, res.stderr)
+	}
+	after, _ := os.ReadFile(filepath.Join(zwolle, "node.crt"))
+	old, _ := os.ReadFile(filepath.Join(zwolle, "node.crt.old"))
+	if string(after) == string(before) || string(old) != string(before) {
+		t.Error("renew did not replace the certificate (keeping the old one as node.crt.old)")
+	}
+	if res := run(t, "", "federation", "get", "--server", third, "--cert", zwolle, "--kind", "setting", "--key", "greeting"); res.code != 0 {
+		t.Errorf("the renewed member cannot read: %s", res.stderr)
+	}
+
 	// A gemeente node may not change settings.
 	gemeente := issue("GM0119", "node", "meppel-1")
 	res = run(t, "", "federation", "put", "--server", first, "--cert", gemeente, "--kind", "setting", "--key", "greeting",

@@ -34,6 +34,8 @@ const federationSynopsis = `federation init --dir DIR --name NAME
        assistent federation revoke --server URL --cert DIR (--org ORG --node ID | --serial HEX) [--reason TEXT]
        assistent federation publish --server URL --cert DIR --key FILE --org ORG --collection NAME --jsonl FILE [--version N] [--valid 720h]
        assistent federation token --dir DIR --org ORG --role ROLE [--node ID] [--ttl 24h]
+       assistent federation join --server URL --token TOKEN --ca-sha256 HEX --node ID [--host H]... --out DIR
+       assistent federation renew --server URL --cert DIR [--host H]...
        assistent federation issue --dir DIR --org ORG --role ROLE --node ID [--host H]... --out DIR
        assistent federation keygen --out FILE`
 
@@ -68,6 +70,10 @@ func (m *Main) runFederation(ctx context.Context, args []string) error {
 		return m.federationPublish(ctx, args[1:])
 	case "revoke":
 		return m.federationRevoke(ctx, args[1:])
+	case "join":
+		return m.federationJoin(ctx, args[1:])
+	case "renew":
+		return m.federationRenew(ctx, args[1:])
 	}
 	return usagef("federation: unknown subcommand %q", args[0])
 }
@@ -162,6 +168,7 @@ func (m *Main) federationToken(args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, token)
 	fmt.Fprintf(m.Stderr, "assistent: one-time token for %s/%s, valid %s; it is shown only once\n", id.Org, id.Role, *ttl)
+	fmt.Fprintf(m.Stderr, "assistent: the member joins with: assistent federation join --server URL --token TOKEN --ca-sha256 %s --node ID --out DIR\n", trust.Fingerprint(ca.Certificate()))
 	return nil
 }
 

@@ -37,6 +37,9 @@ func StaticResolver(urls map[string]string) Resolver {
 type Issuer interface {
 	// Redeem exchanges a token and a PEM CSR for a PEM certificate.
 	Redeem(token string, csrPEM []byte) ([]byte, error)
+	// Renew issues a new certificate for id (a caller's verified identity)
+	// and the key of a PEM CSR.
+	Renew(id trust.Identity, csrPEM []byte) ([]byte, error)
 	// CertPEM returns the CA certificate in PEM.
 	CertPEM() []byte
 }
@@ -643,6 +646,29 @@ func (h *handler) Join(_ context.Context, req *connect.Request[federationv1.Join
 	case err != nil:
 		return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("issue certificate: %w", err))
 	}
+	return connect.NewResponse(&federationv1.JoinResponse{CertPem: cert, CaPem: h.opts.Issuer.CertPEM()}), nil
+}
+
+// Renew implements RegistryServiceHandler.
+func (h *handler) Renew(ctx context.Context, req *connect.Request[federationv1.RenewRequest]) (*connect.Response[federationv1.JoinResponse], error) {
+	id, err := requireIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if h.opts.Issuer == nil {
+		return nil, connect.NewError(connect.CodeUnimplemented, errors.New("this server does not issue certificates; ask the operator which server does"))
+	}
+	if !h.joins.Allow() {
+		return nil, connect.NewError(connect.CodeResourceExhausted, errors.New("too many certificate requests; try again in a few seconds"))
+	}
+	cert, err := h.opts.Issuer.Renew(id, req.Msg.CsrPem)
+	switch {
+	case errors.Is(err, trust.ErrBadCSR), errors.Is(err, trust.ErrInvalidIdentity):
+		return nil, connect.NewError(connect.CodeInvalidArgument, err)
+	case err != nil:
+		return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("issue certificate: %w", err))
+	}
+	h.log.Info("certificate renewed", "member", id.String())
 	return connect.NewResponse(&federationv1.JoinResponse{CertPem: cert, CaPem: h.opts.Issuer.CertPEM()}), nil
 }
 

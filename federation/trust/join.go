@@ -108,6 +108,50 @@ func (ca *CA) Redeem(token string, csrPEM []byte) ([]byte, error) {
 	return CertificatePEM(cert), nil
 }
 
+// Renew issues a new certificate for a member that already holds one, for
+// the key in csrPEM: the same organisation, role and node as id (the
+// identity of its current, verified certificate), the CSR's DNS/IP names,
+// valid for LeafTTL. The CSR's common name, when set, must be id's node. A
+// revoked member never gets here: its handshake fails.
+func (ca *CA) Renew(id Identity, csrPEM []byte) ([]byte, error) {
+	if err := id.Validate(); err != nil {
+		return nil, fmt.Errorf("renew: %w", err)
+	}
+	csr, err := parseCSR(csrPEM)
+	if err != nil {
+		return nil, fmt.Errorf("renew: %w", err)
+	}
+	if cn := csr.Subject.CommonName; cn != "" && cn != id.Node {
+		return nil, fmt.Errorf("renew: csr asks for node %q, the certificate is for %q: %w", cn, id.Node, ErrBadCSR)
+	}
+	hosts := make([]string, 0, len(csr.DNSNames)+len(csr.IPAddresses))
+	for _, h := range csr.DNSNames {
+		if net.ParseIP(h) != nil || !validDNSName(h) {
+			return nil, fmt.Errorf("renew: dns name %q: %w", h, ErrBadCSR)
+		}
+		hosts = append(hosts, h)
+	}
+	for _, ip := range csr.IPAddresses {
+		hosts = append(hosts, ip.String())
+	}
+	ttl := ca.LeafTTL
+	if ttl <= 0 {
+		ttl = DefaultLeafTTL
+	}
+	cert, err := ca.Issue(csr.PublicKey, id, ttl, hosts...)
+	if err != nil {
+		return nil, fmt.Errorf("renew: %w", err)
+	}
+	return CertificatePEM(cert), nil
+}
+
+// Fingerprint returns the lower-case hex sha256 of a certificate's DER
+// encoding, as a joining member pins the federation CA with it.
+func Fingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
 func parseCSR(data []byte) (*x509.CertificateRequest, error) {
 	der, err := pemBlock(data, pemCSR)
 	if err != nil {

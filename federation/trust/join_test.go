@@ -354,3 +354,64 @@ func TestTokenStore_ConsumeAtomic(t *testing.T) {
 		})
 	}
 }
+
+// Two stores on one file stand for two processes (the operator's
+// 'federation token' and the issuing coordinator): a token one adds, the
+// other redeems, once; the other's additions are never overwritten.
+func TestFileTokenStore_SharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	operator, err := trust.OpenFileTokenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := trust.OpenFileTokenStore(path) // opened before the token exists
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := newCA(t)
+	ca.Tokens = operator
+	tok, err := ca.NewJoinToken(trust.Identity{Org: "GM0119", Role: trust.RoleNode}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := *ca
+	issuer.Tokens = server
+	req, _ := csr(t, "meppel-1")
+	if _, err := issuer.Redeem(tok, req); err != nil {
+		t.Fatalf("the other process cannot redeem a new token: %v", err)
+	}
+	later, err := ca.NewJoinToken(trust.Identity{Org: "GM0119", Role: trust.RoleNode}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Redeem(tok, req); !errors.Is(err, trust.ErrTokenUsed) {
+		t.Errorf("a token redeemed by the other process: %v, want ErrTokenUsed", err)
+	}
+	req2, _ := csr(t, "meppel-2")
+	if _, err := issuer.Redeem(later, req2); err != nil {
+		t.Errorf("a token added after the other's write: %v", err)
+	}
+}
+
+// Renewal keeps the identity of the certificate the member holds and
+// refuses a CSR for another node.
+func TestCA_Renew(t *testing.T) {
+	ca := newCA(t)
+	id := trust.Identity{Org: "GM0119", Role: trust.RoleNode, Node: "meppel-1"}
+	req, _ := csr(t, "meppel-1")
+	pemCert, err := ca.Renew(id, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := trust.ParseCertificatePEM(pemCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := trust.ParseIdentity(cert); err != nil || got != id {
+		t.Errorf("renewed identity %v, %v; want %v", got, err, id)
+	}
+	other, _ := csr(t, "zwolle-1")
+	if _, err := ca.Renew(id, other); !errors.Is(err, trust.ErrBadCSR) {
+		t.Errorf("renewal for another node: %v, want ErrBadCSR", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -113,9 +114,11 @@ func (s *MemoryTokenStore) Consume(hash string, now time.Time, check func(TokenR
 }
 
 // FileTokenStore is a TokenStore backed by one JSON file, rewritten atomically
-// (temporary file, fsync, rename, fsync of the directory) on every change. It
-// is safe for concurrent use within one process; only one process may own the
-// file.
+// (temporary file, fsync, rename, fsync of the directory) on every change.
+// Every change reads the file again under an exclusive lock (flock on
+// path + ".lock"), so several processes may share it: the operator's
+// 'federation token' adds tokens that the issuing coordinator, running,
+// redeems.
 type FileTokenStore struct {
 	path string
 	mu   sync.Mutex
@@ -130,10 +133,19 @@ type tokenFile struct {
 // OpenFileTokenStore opens the store at path, creating an empty one in memory
 // if the file does not exist yet (it is written on the first change).
 func OpenFileTokenStore(path string) (*FileTokenStore, error) {
-	s := &FileTokenStore{path: path, m: tokenMap{}}
+	m, err := readTokenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &FileTokenStore{path: path, m: m}, nil
+}
+
+// readTokenFile reads the records in path; a missing file holds none.
+func readTokenFile(path string) (tokenMap, error) {
+	m := tokenMap{}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return s, nil
+		return m, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open token store: %w", err)
@@ -146,41 +158,56 @@ func OpenFileTokenStore(path string) (*FileTokenStore, error) {
 		return nil, fmt.Errorf("open token store %s: unknown version %d", path, f.Version)
 	}
 	for _, r := range f.Tokens {
-		s.m[r.Hash] = r
+		m[r.Hash] = r
 	}
-	return s, nil
+	return m, nil
 }
 
 // Add implements TokenStore; the record is on disk when Add returns nil.
 func (s *FileTokenStore) Add(rec TokenRecord, now time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := s.copy()
-	if err := next.add(rec, now); err != nil {
-		return err
-	}
-	if err := s.write(next); err != nil {
-		return fmt.Errorf("add token: %w", err)
-	}
-	s.m = next
-	return nil
+	return s.update(func(m tokenMap) error { return m.add(rec, now) })
 }
 
 // Consume implements TokenStore; the use is on disk when Consume returns a
 // record, and a failed write leaves the token unused.
 func (s *FileTokenStore) Consume(hash string, now time.Time, check func(TokenRecord) error) (TokenRecord, error) {
+	var rec TokenRecord
+	err := s.update(func(m tokenMap) error {
+		var err error
+		rec, err = m.consume(hash, now, check)
+		return err
+	})
+	return rec, err
+}
+
+// update applies change to the file's current records under the lock and
+// writes the result; a change that fails writes nothing.
+func (s *FileTokenStore) update(change func(tokenMap) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := s.copy()
-	rec, err := next.consume(hash, now, check)
+	lock, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return TokenRecord{}, err
+		return fmt.Errorf("token store lock: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("token store lock: %w", err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	cur, err := readTokenFile(s.path)
+	if err != nil {
+		return err
+	}
+	s.m = cur
+	next := s.copy()
+	if err := change(next); err != nil {
+		return err
 	}
 	if err := s.write(next); err != nil {
-		return TokenRecord{}, fmt.Errorf("consume token: %w", err)
+		return fmt.Errorf("token store: %w", err)
 	}
 	s.m = next
-	return rec, nil
+	return nil
 }
 
 func (s *FileTokenStore) copy() tokenMap {

@@ -850,6 +850,53 @@ func (x *JoinRequest) GetCsrPem() []byte {
 	return nil
 }
 
+// RenewRequest asks for a new certificate for the key of csr_pem.
+type RenewRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CsrPem is a PEM certificate signing request for the new key; its common
+	// name, when set, is the caller's node id.
+	CsrPem        []byte `protobuf:"bytes,1,opt,name=csr_pem,json=csrPem,proto3" json:"csr_pem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewRequest) Reset() {
+	*x = RenewRequest{}
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewRequest) ProtoMessage() {}
+
+func (x *RenewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewRequest.ProtoReflect.Descriptor instead.
+func (*RenewRequest) Descriptor() ([]byte, []int) {
+	return file_assistent_federation_v1_federation_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RenewRequest) GetCsrPem() []byte {
+	if x != nil {
+		return x.CsrPem
+	}
+	return nil
+}
+
 // JoinResponse carries the issued certificate.
 type JoinResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -864,7 +911,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_assistent_federation_v1_federation_proto_msgTypes[12]
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +923,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_assistent_federation_v1_federation_proto_msgTypes[12]
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +936,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_assistent_federation_v1_federation_proto_rawDescGZIP(), []int{12}
+	return file_assistent_federation_v1_federation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JoinResponse) GetCertPem() []byte {
@@ -971,17 +1018,20 @@ const file_assistent_federation_v1_federation_proto_rawDesc = "" +
 	"\x04size\x18\x02 \x01(\x03R\x04size\"<\n" +
 	"\vJoinRequest\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
-	"\acsr_pem\x18\x02 \x01(\fR\x06csrPem\"@\n" +
+	"\acsr_pem\x18\x02 \x01(\fR\x06csrPem\"'\n" +
+	"\fRenewRequest\x12\x17\n" +
+	"\acsr_pem\x18\x01 \x01(\fR\x06csrPem\"@\n" +
 	"\fJoinResponse\x12\x19\n" +
 	"\bcert_pem\x18\x01 \x01(\fR\acertPem\x12\x15\n" +
-	"\x06ca_pem\x18\x02 \x01(\fR\x05caPem2\x9f\x04\n" +
+	"\x06ca_pem\x18\x02 \x01(\fR\x05caPem2\xf6\x04\n" +
 	"\x0fRegistryService\x12V\n" +
 	"\x05Apply\x12%.assistent.federation.v1.ApplyRequest\x1a&.assistent.federation.v1.ApplyResponse\x12P\n" +
 	"\x03Get\x12#.assistent.federation.v1.GetRequest\x1a$.assistent.federation.v1.GetResponse\x12S\n" +
 	"\x04List\x12$.assistent.federation.v1.ListRequest\x1a%.assistent.federation.v1.ListResponse\x12X\n" +
 	"\x05Watch\x12%.assistent.federation.v1.WatchRequest\x1a&.assistent.federation.v1.WatchResponse0\x01\x12^\n" +
 	"\aGetBlob\x12'.assistent.federation.v1.GetBlobRequest\x1a(.assistent.federation.v1.GetBlobResponse0\x01\x12S\n" +
-	"\x04Join\x12$.assistent.federation.v1.JoinRequest\x1a%.assistent.federation.v1.JoinResponseB\xf8\x01\n" +
+	"\x04Join\x12$.assistent.federation.v1.JoinRequest\x1a%.assistent.federation.v1.JoinResponse\x12U\n" +
+	"\x05Renew\x12%.assistent.federation.v1.RenewRequest\x1a%.assistent.federation.v1.JoinResponseB\xf8\x01\n" +
 	"\x1bcom.assistent.federation.v1B\x0fFederationProtoP\x01ZJgithub.com/assistent-nl/assistent/gen/assistent/federation/v1;federationv1\xa2\x02\x03AFX\xaa\x02\x17Assistent.Federation.V1\xca\x02\x17Assistent\\Federation\\V1\xe2\x02#Assistent\\Federation\\V1\\GPBMetadata\xea\x02\x19Assistent::Federation::V1b\x06proto3"
 
 var (
@@ -996,7 +1046,7 @@ func file_assistent_federation_v1_federation_proto_rawDescGZIP() []byte {
 	return file_assistent_federation_v1_federation_proto_rawDescData
 }
 
-var file_assistent_federation_v1_federation_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_assistent_federation_v1_federation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_assistent_federation_v1_federation_proto_goTypes = []any{
 	(*Object)(nil),          // 0: assistent.federation.v1.Object
 	(*ApplyRequest)(nil),    // 1: assistent.federation.v1.ApplyRequest
@@ -1010,7 +1060,8 @@ var file_assistent_federation_v1_federation_proto_goTypes = []any{
 	(*GetBlobRequest)(nil),  // 9: assistent.federation.v1.GetBlobRequest
 	(*GetBlobResponse)(nil), // 10: assistent.federation.v1.GetBlobResponse
 	(*JoinRequest)(nil),     // 11: assistent.federation.v1.JoinRequest
-	(*JoinResponse)(nil),    // 12: assistent.federation.v1.JoinResponse
+	(*RenewRequest)(nil),    // 12: assistent.federation.v1.RenewRequest
+	(*JoinResponse)(nil),    // 13: assistent.federation.v1.JoinResponse
 }
 var file_assistent_federation_v1_federation_proto_depIdxs = []int32{
 	0,  // 0: assistent.federation.v1.GetResponse.object:type_name -> assistent.federation.v1.Object
@@ -1022,14 +1073,16 @@ var file_assistent_federation_v1_federation_proto_depIdxs = []int32{
 	7,  // 6: assistent.federation.v1.RegistryService.Watch:input_type -> assistent.federation.v1.WatchRequest
 	9,  // 7: assistent.federation.v1.RegistryService.GetBlob:input_type -> assistent.federation.v1.GetBlobRequest
 	11, // 8: assistent.federation.v1.RegistryService.Join:input_type -> assistent.federation.v1.JoinRequest
-	2,  // 9: assistent.federation.v1.RegistryService.Apply:output_type -> assistent.federation.v1.ApplyResponse
-	4,  // 10: assistent.federation.v1.RegistryService.Get:output_type -> assistent.federation.v1.GetResponse
-	6,  // 11: assistent.federation.v1.RegistryService.List:output_type -> assistent.federation.v1.ListResponse
-	8,  // 12: assistent.federation.v1.RegistryService.Watch:output_type -> assistent.federation.v1.WatchResponse
-	10, // 13: assistent.federation.v1.RegistryService.GetBlob:output_type -> assistent.federation.v1.GetBlobResponse
-	12, // 14: assistent.federation.v1.RegistryService.Join:output_type -> assistent.federation.v1.JoinResponse
-	9,  // [9:15] is the sub-list for method output_type
-	3,  // [3:9] is the sub-list for method input_type
+	12, // 9: assistent.federation.v1.RegistryService.Renew:input_type -> assistent.federation.v1.RenewRequest
+	2,  // 10: assistent.federation.v1.RegistryService.Apply:output_type -> assistent.federation.v1.ApplyResponse
+	4,  // 11: assistent.federation.v1.RegistryService.Get:output_type -> assistent.federation.v1.GetResponse
+	6,  // 12: assistent.federation.v1.RegistryService.List:output_type -> assistent.federation.v1.ListResponse
+	8,  // 13: assistent.federation.v1.RegistryService.Watch:output_type -> assistent.federation.v1.WatchResponse
+	10, // 14: assistent.federation.v1.RegistryService.GetBlob:output_type -> assistent.federation.v1.GetBlobResponse
+	13, // 15: assistent.federation.v1.RegistryService.Join:output_type -> assistent.federation.v1.JoinResponse
+	13, // 16: assistent.federation.v1.RegistryService.Renew:output_type -> assistent.federation.v1.JoinResponse
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -1046,7 +1099,7 @@ func file_assistent_federation_v1_federation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_assistent_federation_v1_federation_proto_rawDesc), len(file_assistent_federation_v1_federation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

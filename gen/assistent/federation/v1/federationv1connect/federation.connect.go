@@ -50,6 +50,8 @@ const (
 	RegistryServiceGetBlobProcedure = "/assistent.federation.v1.RegistryService/GetBlob"
 	// RegistryServiceJoinProcedure is the fully-qualified name of the RegistryService's Join RPC.
 	RegistryServiceJoinProcedure = "/assistent.federation.v1.RegistryService/Join"
+	// RegistryServiceRenewProcedure is the fully-qualified name of the RegistryService's Renew RPC.
+	RegistryServiceRenewProcedure = "/assistent.federation.v1.RegistryService/Renew"
 )
 
 // RegistryServiceClient is a client for the assistent.federation.v1.RegistryService service.
@@ -81,6 +83,10 @@ type RegistryServiceClient interface {
 	// Join redeems a one-time join token for a certificate. It is the only call
 	// that works without a client certificate.
 	Join(context.Context, *connect.Request[v1.JoinRequest]) (*connect.Response[v1.JoinResponse], error)
+	// Renew issues a new certificate, for a new key, to a member with a valid
+	// certificate: the same organisation, role and node. A revoked member
+	// cannot call it (its handshake fails).
+	Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error)
 }
 
 // NewRegistryServiceClient constructs a client for the assistent.federation.v1.RegistryService
@@ -130,6 +136,12 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(registryServiceMethods.ByName("Join")),
 			connect.WithClientOptions(opts...),
 		),
+		renew: connect.NewClient[v1.RenewRequest, v1.JoinResponse](
+			httpClient,
+			baseURL+RegistryServiceRenewProcedure,
+			connect.WithSchema(registryServiceMethods.ByName("Renew")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -141,6 +153,7 @@ type registryServiceClient struct {
 	watch   *connect.Client[v1.WatchRequest, v1.WatchResponse]
 	getBlob *connect.Client[v1.GetBlobRequest, v1.GetBlobResponse]
 	join    *connect.Client[v1.JoinRequest, v1.JoinResponse]
+	renew   *connect.Client[v1.RenewRequest, v1.JoinResponse]
 }
 
 // Apply calls assistent.federation.v1.RegistryService.Apply.
@@ -173,6 +186,11 @@ func (c *registryServiceClient) Join(ctx context.Context, req *connect.Request[v
 	return c.join.CallUnary(ctx, req)
 }
 
+// Renew calls assistent.federation.v1.RegistryService.Renew.
+func (c *registryServiceClient) Renew(ctx context.Context, req *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error) {
+	return c.renew.CallUnary(ctx, req)
+}
+
 // RegistryServiceHandler is an implementation of the assistent.federation.v1.RegistryService
 // service.
 type RegistryServiceHandler interface {
@@ -203,6 +221,10 @@ type RegistryServiceHandler interface {
 	// Join redeems a one-time join token for a certificate. It is the only call
 	// that works without a client certificate.
 	Join(context.Context, *connect.Request[v1.JoinRequest]) (*connect.Response[v1.JoinResponse], error)
+	// Renew issues a new certificate, for a new key, to a member with a valid
+	// certificate: the same organisation, role and node. A revoked member
+	// cannot call it (its handshake fails).
+	Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error)
 }
 
 // NewRegistryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -248,6 +270,12 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 		connect.WithSchema(registryServiceMethods.ByName("Join")),
 		connect.WithHandlerOptions(opts...),
 	)
+	registryServiceRenewHandler := connect.NewUnaryHandler(
+		RegistryServiceRenewProcedure,
+		svc.Renew,
+		connect.WithSchema(registryServiceMethods.ByName("Renew")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/assistent.federation.v1.RegistryService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case RegistryServiceApplyProcedure:
@@ -262,6 +290,8 @@ func NewRegistryServiceHandler(svc RegistryServiceHandler, opts ...connect.Handl
 			registryServiceGetBlobHandler.ServeHTTP(w, r)
 		case RegistryServiceJoinProcedure:
 			registryServiceJoinHandler.ServeHTTP(w, r)
+		case RegistryServiceRenewProcedure:
+			registryServiceRenewHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -293,4 +323,8 @@ func (UnimplementedRegistryServiceHandler) GetBlob(context.Context, *connect.Req
 
 func (UnimplementedRegistryServiceHandler) Join(context.Context, *connect.Request[v1.JoinRequest]) (*connect.Response[v1.JoinResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("assistent.federation.v1.RegistryService.Join is not implemented"))
+}
+
+func (UnimplementedRegistryServiceHandler) Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("assistent.federation.v1.RegistryService.Renew is not implemented"))
 }
