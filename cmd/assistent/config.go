@@ -108,7 +108,11 @@ type federationConfig struct {
 	// PeerAddr, when set, serves this node's SearchService to the other
 	// members there (HTTPS, mutual TLS), answering from Tenant's pages.
 	PeerAddr string `json:"peer_addr"`
-	Tenant   string `json:"tenant"`
+	// PeerAdvertise is the host:port other members reach the peer
+	// listener at, registered in the federation; default: peer_addr's
+	// actual address, which must then name a host (not 0.0.0.0 or ::).
+	PeerAdvertise string `json:"peer_advertise"`
+	Tenant        string `json:"tenant"`
 	// ProviderKeys names, for model providers the federation describes,
 	// the environment variable that holds this node's key (the registry
 	// holds no secrets).
@@ -186,6 +190,11 @@ func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logg
 	if err != nil {
 		return fmt.Errorf("config: federation.peer_addr: %w", err)
 	}
+	advertised, err := advertiseAddr(f.PeerAdvertise, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	hs := &http.Server{Handler: mux, TLSConfig: trust.ServerTLS(m.cert, m.pool, m.rev, trust.FederationPolicy), ConnState: m.conns.Track,
 		ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -198,13 +207,33 @@ func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logg
 			log.Error("peer search listener", "err", err)
 		}
 	}()
-	log.Info("serving peer search", "addr", ln.Addr().String(), "tenant", f.Tenant)
+	log.Info("serving peer search", "addr", ln.Addr().String(), "advertised", advertised, "tenant", f.Tenant)
 	// Register the node (its own record, which only it may write) so that
 	// the other members can find its search service.
 	if len(f.Servers) > 0 {
-		go registerNode(ctx, f, m, ln.Addr().String(), log)
+		go registerNode(ctx, f, m, advertised, log)
 	}
 	return nil
+}
+
+// advertiseAddr is the address other members reach a listener at: the
+// configured one, else the listener's own when it names a host.
+func advertiseAddr(configured string, listen net.Addr) (string, error) {
+	if configured != "" {
+		host, port, err := net.SplitHostPort(configured)
+		if err != nil || host == "" || port == "" || port == "0" {
+			return "", fmt.Errorf("config: federation.peer_advertise %q: want host:port", configured)
+		}
+		return configured, nil
+	}
+	host, _, err := net.SplitHostPort(listen.String())
+	if err != nil {
+		return "", err
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return "", fmt.Errorf("config: federation.peer_addr listens on every interface (%s); set federation.peer_advertise to the host:port other members reach", listen)
+	}
+	return listen.String(), nil
 }
 
 // registerNode writes the node's registry record, retrying until it is
