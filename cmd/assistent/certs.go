@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
+	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/trust"
 )
 
@@ -133,8 +135,8 @@ func publicKeyEqual(a, b crypto.PublicKey) bool {
 // federationRenew replaces a member's certificate before it expires: a new
 // key, a CSR for the same node, and the certificate the federation issues
 // for it over the member's current mutual-TLS identity. The new files
-// replace the old ones in place (the old ones are kept as *.old); a running
-// node picks them up at its next start.
+// replace the old ones in place (the old ones are kept as *.old). A node
+// that serves does this by itself when a third of the lifetime is left.
 func (m *Main) federationRenew(ctx context.Context, args []string) error {
 	fs := m.flagSet("federation renew", "federation renew --server URL --cert DIR [--host H]...")
 	servers, certDir := registryFlags(fs)
@@ -143,13 +145,33 @@ func (m *Main) federationRenew(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cur, _, err := loadMember(*certDir)
+	hc, err := registryClient(*servers, *certDir)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	pair, err := renewCertificate(ctx, *servers, hc, *certDir, hosts)
+	if err != nil {
+		return fmt.Errorf("federation renew: %w", err)
+	}
+	id, _ := trust.ParseIdentity(pair.Leaf)
+	fmt.Fprintf(m.Stdout, "renewed %s in %s, valid until %s\n", id, *certDir, pair.Leaf.NotAfter.Format(time.DateOnly))
+	return nil
+}
+
+// renewCertificate gets a new certificate for the member in dir from the
+// first of servers that issues certificates, over hc (which presents the
+// current one), checks it (same CA, same identity, the new key), replaces
+// the files and returns the new pair. hosts empty keeps the current names.
+func renewCertificate(ctx context.Context, servers []string, hc connect.HTTPClient, dir string, hosts []string) (tls.Certificate, error) {
+	cur, own, err := loadMemberCA(dir)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
 	id, err := trust.ParseIdentity(cur.Leaf)
 	if err != nil {
-		return err
+		return tls.Certificate{}, err
 	}
 	if len(hosts) == 0 {
 		hosts = append(hosts, cur.Leaf.DNSNames...)
@@ -159,55 +181,92 @@ func (m *Main) federationRenew(ctx context.Context, args []string) error {
 	}
 	key, err := trust.GenerateKey()
 	if err != nil {
-		return err
+		return tls.Certificate{}, err
 	}
 	csr, err := trust.NewCSR(key, id.Node, hosts...)
 	if err != nil {
-		return err
+		return tls.Certificate{}, err
 	}
-	hc, err := registryClient(*servers, *certDir)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	var resp *connect.Response[federationv1.JoinResponse]
-	for _, s := range *servers {
+	for _, s := range servers {
 		resp, err = federationv1connect.NewRegistryServiceClient(hc, s).Renew(ctx, connect.NewRequest(&federationv1.RenewRequest{CsrPem: csr}))
 		if err == nil || connect.CodeOf(err) != connect.CodeUnimplemented {
 			break
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("federation renew: %w", err)
+		return tls.Certificate{}, err
 	}
 	ca, err := trust.ParseCertificatePEM(resp.Msg.CaPem)
 	if err != nil {
-		return fmt.Errorf("federation renew: %w", err)
-	}
-	caPEM, err := os.ReadFile(filepath.Join(*certDir, "ca.crt"))
-	if err != nil {
-		return err
-	}
-	own, err := trust.ParseCertificatePEM(caPEM)
-	if err != nil {
-		return fmt.Errorf("federation renew: %s: %w", filepath.Join(*certDir, "ca.crt"), err)
+		return tls.Certificate{}, err
 	}
 	if !ca.Equal(own) {
-		return errors.New("federation renew: the server answered with another CA than this member's; not replacing anything")
+		return tls.Certificate{}, errors.New("the server answered with another CA than this member's; nothing replaced")
 	}
 	cert, err := trust.ParseCertificatePEM(resp.Msg.CertPem)
 	if err != nil {
-		return fmt.Errorf("federation renew: %w", err)
+		return tls.Certificate{}, err
 	}
 	if got, err := trust.ParseIdentity(cert); err != nil || got != id || !publicKeyEqual(cert.PublicKey, key.Public()) {
-		return fmt.Errorf("federation renew: the issued certificate is not %s for the new key", id)
+		return tls.Certificate{}, fmt.Errorf("the issued certificate is not %s for the new key; nothing replaced", id)
 	}
-	if err := replaceKeyPair(*certDir, cert, key); err != nil {
-		return err
+	if err := replaceKeyPair(dir, cert, key); err != nil {
+		return tls.Certificate{}, err
 	}
-	fmt.Fprintf(m.Stdout, "renewed %s in %s, valid until %s\n", id, *certDir, cert.NotAfter.Format(time.DateOnly))
-	return nil
+	return tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}, nil
+}
+
+// loadMemberCA loads the member's key pair and its CA certificate from dir.
+func loadMemberCA(dir string) (tls.Certificate, *x509.Certificate, error) {
+	cur, _, err := loadMember(dir)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	ca, err := trust.ParseCertificatePEM(caPEM)
+	if err != nil {
+		return tls.Certificate{}, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "ca.crt"), err)
+	}
+	return cur, ca, nil
+}
+
+// renewWhenDue keeps a serving node's certificate fresh: when a third of
+// its lifetime is left it asks the servers for a new one, writes it to the
+// certificate directory and presents it from the next handshake on. A
+// failure is logged and tried again ten minutes later.
+func (m *member) renewWhenDue(ctx context.Context, servers []string, log *slog.Logger) {
+	hc := client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev)))
+	for {
+		leaf := m.certificate().Leaf
+		due := leaf.NotAfter.Add(-leaf.NotAfter.Sub(leaf.NotBefore) / 3)
+		wait := time.Until(due)
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(min(wait, time.Hour)):
+			}
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		pair, err := renewCertificate(rctx, servers, hc, m.dir, nil)
+		cancel()
+		if err != nil {
+			log.Warn("federation: certificate renewal failed; trying again in 10 minutes", "expires", leaf.NotAfter, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(10 * time.Minute):
+			}
+			continue
+		}
+		m.cert.Store(&pair)
+		log.Info("federation: certificate renewed", "valid_until", pair.Leaf.NotAfter)
+	}
 }
 
 // replaceKeyPair puts a renewed key and certificate in dir: each is written

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/assistent-nl/assistent/federation/client"
@@ -124,11 +125,30 @@ type federationConfig struct {
 // pool, the revocations the registry lists (kept current by the watcher)
 // and the connections of its peer listener (closed when revoked).
 type member struct {
-	cert  tls.Certificate
+	dir   string
 	pool  *x509.CertPool
 	self  trust.Identity
 	rev   *trust.RevocationSet
 	conns *trust.Conns
+	cert  atomic.Pointer[tls.Certificate] // replaced when renewed
+}
+
+// certificate returns the member's current certificate.
+func (m *member) certificate() *tls.Certificate { return m.cert.Load() }
+
+// serverTLS and clientTLS are the member's TLS configurations; they present
+// the current certificate, so a renewal applies to the next handshake.
+func (m *member) serverTLS(policy func(trust.Identity) error) *tls.Config {
+	cfg := trust.ServerTLS(*m.certificate(), m.pool, m.rev, policy)
+	cfg.Certificates = nil
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return m.certificate(), nil }
+	return cfg
+}
+
+func (m *member) clientTLS(cfg *tls.Config) *tls.Config {
+	cfg.Certificates = nil
+	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return m.certificate(), nil }
+	return cfg
 }
 
 // loadFederationMember loads the node's certificate when the config has a
@@ -146,7 +166,8 @@ func (c *fileConfig) loadFederationMember() error {
 	if err != nil {
 		return fmt.Errorf("config: federation.cert: %w", err)
 	}
-	c.member = &member{cert: cert, pool: pool, self: self, rev: trust.NewRevocationSet(), conns: trust.NewConns()}
+	c.member = &member{dir: f.Cert, pool: pool, self: self, rev: trust.NewRevocationSet(), conns: trust.NewConns()}
+	c.member.cert.Store(&cert)
 	return nil
 }
 
@@ -166,7 +187,7 @@ func (c fileConfig) fallback() (*node.FallbackConfig, error) {
 	}
 	m := c.member
 	return &node.FallbackConfig{Peers: f.Peers, Client: &http.Client{Transport: &http.Transport{
-		TLSClientConfig: trust.ClientTLS(m.cert, m.pool, m.rev, trust.FederationPolicy)}}}, nil
+		TLSClientConfig: m.clientTLS(trust.ClientTLS(*m.certificate(), m.pool, m.rev, trust.FederationPolicy))}}}, nil
 }
 
 // servePeers serves the node's SearchService to the federation's members
@@ -195,7 +216,7 @@ func (c fileConfig) servePeers(ctx context.Context, n *node.Node, log *slog.Logg
 		ln.Close()
 		return err
 	}
-	hs := &http.Server{Handler: mux, TLSConfig: trust.ServerTLS(m.cert, m.pool, m.rev, trust.FederationPolicy), ConnState: m.conns.Track,
+	hs := &http.Server{Handler: mux, TLSConfig: m.serverTLS(trust.FederationPolicy), ConnState: m.conns.Track,
 		ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
@@ -242,7 +263,7 @@ func registerNode(ctx context.Context, f *federationConfig, m *member, apiAddr s
 	wc := client.DefaultWriterConfig()
 	wc.Servers = f.Servers
 	self := m.self
-	w, err := client.NewWriter(wc, client.NewHTTPClient(client.ClientTLS(m.cert, m.pool, m.rev)))
+	w, err := client.NewWriter(wc, client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev))))
 	if err != nil {
 		log.Error("federation: register node", "err", err)
 		return
@@ -312,7 +333,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 			signal(revocations)
 		}
 	}
-	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(client.ClientTLS(m.cert, m.pool, m.rev)))
+	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev))))
 	if err != nil {
 		return nil, fmt.Errorf("config: federation: %w", err)
 	}
@@ -340,6 +361,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 			}
 		}
 	}()
+	go m.renewWhenDue(ctx, f.Servers, log)
 	n.AttachFederation(func() node.FederationStatus {
 		st := w.Status()
 		return node.FederationStatus{Index: st.Index, Server: st.Server, Synced: !st.Synced.IsZero(),

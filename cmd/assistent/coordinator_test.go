@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/federation/trust"
 	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
@@ -157,6 +158,36 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	if res := run(t, "", "federation", "get", "--server", third, "--cert", zwolle, "--kind", "setting", "--key", "greeting"); res.code != 0 {
 		t.Errorf("the renewed member cannot read: %s", res.stderr)
 	}
+
+	// A serving node renews its certificate by itself when a third of its
+	// lifetime is left, and writes it next to the old one.
+	kampen := filepath.Join(dir, "kampen-1")
+	if res := run(t, "", "federation", "issue", "--dir", ca, "--org", "GM0166", "--role", "node", "--node", "kampen-1", "--ttl", "20s", "--out", kampen); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	kampenCfg := filepath.Join(dir, "kampen.json")
+	kj, _ := json.Marshal(map[string]any{"federation": map[string]any{"servers": []string{first, second, third}, "cert": kampen}})
+	if err := os.WriteFile(kampenCfg, kj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kampenData := filepath.Join(dir, "kampen-data")
+	if res := run(t, "", "tenant", "set", "--data", kampenData, "--id", "kampen", "--name", "Gemeente Kampen"); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	_, stopKampen, kampenLog := startMain(t, "serve", "--config", kampenCfg, "--data", kampenData, "--addr", "127.0.0.1:0")
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(kampenLog(), "certificate renewed"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not renew its 20 s certificate:\n%s", kampenLog())
+		}
+	}
+	renewed, err := os.ReadFile(filepath.Join(kampen, "node.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := trust.ParseCertificatePEM(renewed); err != nil || time.Until(c.NotAfter) < 24*time.Hour {
+		t.Errorf("the renewed certificate on disk: %v, %v", c, err)
+	}
+	stopKampen()
 
 	// A gemeente node may not change settings.
 	gemeente := issue("GM0119", "node", "meppel-1")
