@@ -16,10 +16,10 @@ import (
 
 	"connectrpc.com/connect"
 
-	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
-	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
 	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/trust"
+	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
+	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
 )
 
 // federationJoin redeems a one-time join token for a certificate. The
