@@ -27,6 +27,7 @@ type sourceFlags struct {
 	rate                       float64
 	maxPages, maxDepth         int
 	contactURL                 string
+	maxRemoveShare             float64
 }
 
 func (sf *sourceFlags) register(fs *flag.FlagSet, withSchedule bool) {
@@ -45,6 +46,7 @@ func (sf *sourceFlags) register(fs *flag.FlagSet, withSchedule bool) {
 	fs.IntVar(&sf.maxPages, "max-pages", crawl.DefaultMaxPages, "stop after this many pages")
 	fs.IntVar(&sf.maxDepth, "max-depth", crawl.DefaultMaxDepth, "follow links at most this deep from a start URL")
 	fs.StringVar(&sf.contactURL, "contact-url", "", "contact URL in the crawler's User-Agent (default the project's)")
+	fs.Float64Var(&sf.maxRemoveShare, "max-remove-share", crawl.DefaultMaxRemoveShare, "largest share of the indexed pages one run may remove; 1 allows a run that really drops many pages")
 	if withSchedule {
 		fs.StringVar(&sf.schedule, "schedule", "", "when the server crawls it, in cron syntax, e.g. \"0 3 * * *\" (every night at 3:00) or @daily")
 	}
@@ -71,7 +73,7 @@ func (sf *sourceFlags) source(cmd string) (crawl.Source, error) {
 		ID: sf.id, Tenant: sf.tenant, StartURLs: sf.urls, Sitemaps: sf.sitemaps,
 		AllowHosts: sf.allowHosts, AllowPrivate: sf.allowPrivate, Include: sf.include, Exclude: sf.exclude,
 		MaxPages: sf.maxPages, MaxDepth: sf.maxDepth, Rate: sf.rate, NoRateLimit: sf.rate == 0,
-		ContactURL: sf.contactURL, Schedule: sf.schedule, Langs: sf.langs,
+		ContactURL: sf.contactURL, Schedule: sf.schedule, Langs: sf.langs, MaxRemoveShare: sf.maxRemoveShare,
 	}
 	src.Rules.ContentSelectors = sf.content
 	src.Rules.DropSelectors = sf.drop

@@ -643,3 +643,59 @@ func TestCrawler_Langs(t *testing.T) {
 		t.Error("bad language code accepted")
 	}
 }
+
+// A run that would remove more than max_remove_share of the indexed pages
+// (here: a new menu that links to 5 of 40 pages) removes nothing and says
+// why; the same run with the share raised removes them.
+func TestCrawler_MassRemovalHeld(t *testing.T) {
+	var shrunk atomic.Bool
+	srv, _ := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := 40
+		if shrunk.Load() {
+			n = 5
+		}
+		if r.URL.Path == "/" {
+			var links []string
+			for i := range n {
+				links = append(links, fmt.Sprintf("/p%d", i))
+			}
+			serve(w, r, "", "", "text/html", page("Home", "Welkom.", links...))
+			return
+		}
+		var i int
+		if _, err := fmt.Sscanf(r.URL.Path, "/p%d", &i); err != nil || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		serve(w, r, "", "", "text/html", page(fmt.Sprintf("Pagina %d", i), fmt.Sprintf("Inhoud van pagina %d.", i)))
+	}))
+	sink := newMemSink()
+	c := newCrawler(t, openDB(t), sink, crawl.Options{})
+	src := crawl.Source{ID: "site", Tenant: "t", StartURLs: []string{srv.URL + "/"}, AllowPrivate: []string{"127.0.0.1"},
+		NoRateLimit: true, Retries: -1, RemoveAfter: 1}
+	if _, err := c.Run(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sink.ids()); n != 41 {
+		t.Fatalf("first run put %d documents, want 41", n)
+	}
+	sink.take()
+	shrunk.Store(true)
+	for run := 2; run <= 3; run++ {
+		job, err := c.Run(context.Background(), src)
+		if err == nil || job.Status != crawl.StatusFailed || !strings.Contains(job.Error, "removal held") || !strings.Contains(job.Error, "35 of 41") {
+			t.Fatalf("run %d: %v, %+v; want it held", run, err, job)
+		}
+		if _, removes := sink.take(); len(removes) != 0 {
+			t.Fatalf("run %d removed %v", run, removes)
+		}
+	}
+	src.MaxRemoveShare = 1
+	job, err := c.Run(context.Background(), src)
+	if err != nil || job.Counters.Removed != 35 {
+		t.Fatalf("with max_remove_share 1: %v, removed %d, want 35", err, job.Counters.Removed)
+	}
+	if n := len(sink.ids()); n != 6 {
+		t.Errorf("sink holds %d documents, want 6", n)
+	}
+}

@@ -747,10 +747,12 @@ func (r *run) finalize() (Job, error) {
 	type change struct {
 		url    string
 		rec    *urlRecord // nil: delete
+		orig   urlRecord  // the record before this run, for a held removal
 		remove []string
 	}
 	var changes []change
 	live := map[string]bool{}
+	indexed := 0
 	err := r.c.db.View(func(tx *bolt.Tx) error {
 		f := openFrontier(tx, r.id)
 		if f == nil {
@@ -766,7 +768,10 @@ func (r *run) finalize() (Job, error) {
 				return err
 			}
 			seen := f.seen.Get(seenKey(false, u.URL)) != nil
-			ch := change{url: u.URL, rec: &u}
+			if u.Indexed {
+				indexed++
+			}
+			ch := change{url: u.URL, rec: &u, orig: u}
 			if seen {
 				u.LastSeenRun, u.MissingRuns = r.id, 0
 			} else if countMissing {
@@ -804,6 +809,20 @@ func (r *run) finalize() (Job, error) {
 				ids = append(ids, id)
 			}
 		}
+	}
+	if limit := max(massRemovalFloor, int(r.src.MaxRemoveShare*float64(indexed))); r.src.MaxRemoveShare < 1 && len(ids) > limit {
+		// Too much at once: more likely a broken or moved site than that
+		// many pages withdrawn. Remove nothing and keep every URL record as
+		// it was (its missing count too), so the next run decides again.
+		failMsg = fmt.Sprintf("removal held: this run would remove %d of %d indexed pages (more than %.0f%%); nothing removed. "+
+			"If the site really dropped them, run the source once with max_remove_share 1", len(ids), indexed, r.src.MaxRemoveShare*100)
+		complete = false
+		r.log.Warn("crawl: mass removal held", "tenant", r.src.Tenant, "source", r.src.ID, "would_remove", len(ids), "indexed", indexed)
+		for i := range changes {
+			orig := changes[i].orig
+			changes[i].rec = &orig
+		}
+		ids = nil
 	}
 	for start := 0; start < len(ids); start += removeBatch {
 		end := min(start+removeBatch, len(ids))

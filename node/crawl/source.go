@@ -27,6 +27,13 @@ const (
 	DefaultRemoveAfter = 3
 	DefaultMaxDepth    = 20
 	DefaultMaxPages    = 100_000
+	// DefaultMaxRemoveShare is the largest share of a source's indexed
+	// pages one run may remove; more is held as a likely fault of the site
+	// (a new CMS, a broken menu) rather than news.
+	DefaultMaxRemoveShare = 0.3
+	// massRemovalFloor is the number of removals always allowed, so a small
+	// site can lose a few pages.
+	massRemovalFloor = 10
 	// DefaultContactURL is named in the default User-Agent when a Source
 	// sets no ContactURL.
 	DefaultContactURL = "https://github.com/assistent-nl/assistent"
@@ -89,6 +96,12 @@ type Source struct {
 	// missing from the site and its sitemaps before its document is removed
 	// (0: DefaultRemoveAfter).
 	RemoveAfter int `json:"remove_after,omitempty"`
+	// MaxRemoveShare is the largest share (0..1) of the source's indexed
+	// pages one run may remove; a run that would remove more (and more than
+	// 10 pages) removes nothing and ends failed with the numbers, until the
+	// site is fixed or an operator runs it once with a higher share.
+	// 0: DefaultMaxRemoveShare; 1: no limit.
+	MaxRemoveShare float64 `json:"max_remove_share,omitempty"`
 	// Langs are the languages to index, e.g. ["nl"]; a page that declares
 	// another language (<html lang>) is followed but not indexed. Empty:
 	// every language.
@@ -164,6 +177,9 @@ func (s Source) Validate() error {
 	if s.RemoveAfter < 0 {
 		bad("remove_after", "must not be negative, got %d", s.RemoveAfter)
 	}
+	if s.MaxRemoveShare < 0 || s.MaxRemoveShare > 1 {
+		bad("max_remove_share", "must be between 0 and 1, got %v", s.MaxRemoveShare)
+	}
 	if s.ContactURL != "" {
 		if u, err := url.Parse(s.ContactURL); err != nil || u.Scheme == "" {
 			bad("contact_url", "must be an absolute URL, got %q", s.ContactURL)
@@ -204,6 +220,9 @@ func (s Source) withDefaults() Source {
 	}
 	if s.RemoveAfter == 0 {
 		s.RemoveAfter = DefaultRemoveAfter
+	}
+	if s.MaxRemoveShare == 0 {
+		s.MaxRemoveShare = DefaultMaxRemoveShare
 	}
 	if s.UserAgent == "" {
 		contact := s.ContactURL
