@@ -58,7 +58,7 @@ Commands:
   ingest   add content to a node's data directory
   search   search a tenant's content, one query a line on stdin
   ask      answer one question
-  eval     measure retrieval quality on a query set
+  eval     measure retrieval, refusal calibration and answer quality on an evaluation set
   tenant   manage tenants (tenant set, tenant token)
   crawl    crawl a tenant's website once, in the foreground
   source   manage the websites the server crawls on a schedule (source add|list|remove)
