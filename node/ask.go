@@ -100,7 +100,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	default:
 		a, err = n.router.Load().Generator(models.TaskAnswer, tenant).Generate(ctx, req)
 		fb := n.cfg.Fallback
-		if err == nil && len(fb.Peers) > 0 && fb.Client != nil && (a.Refused || a.Confidence < fb.MinConfidence) {
+		if err == nil && fb.Enabled() && (a.Refused || a.Confidence < fb.MinConfidence) {
 			// Not answered well from the gemeente's own sources: ask the
 			// peers, within the deadline; the question is scrubbed already.
 			if fa, ok := n.fallback(ctx, req); ok && (a.Refused || fa.Confidence > a.Confidence) {

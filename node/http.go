@@ -54,6 +54,7 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/feedback", n.cors(nil))
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/sources/{source}/crawl", n.limit(n.handleCrawlTrigger))
 	mux.HandleFunc("GET /api/v1/tenants/{tenant}/jobs/{job}", n.limit(n.handleCrawlJob))
+	mux.HandleFunc("GET /api/v1/tenants/{tenant}/federation", n.limit(n.FederationStatusHandler()))
 	wh := widget.Handler()
 	mux.Handle("GET /widget.js", wh)
 	mux.Handle("GET /widget/{file}", wh)

@@ -68,7 +68,7 @@ func newMetrics(n *Node) *metrics {
 	})
 	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "assistent_fallbacks_total",
-		Help: "Questions sent to other gemeente nodes (federated fallback), by peer and outcome (answered, error).",
+		Help: "Questions sent to other gemeente nodes (federated fallback), by peer and outcome (answered, refused, unused, error, timeout, skipped-breaker, late).",
 	}, []string{"peer", "outcome"})
 	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "assistent_refusals_total",

@@ -89,6 +89,9 @@ func (c Config) Validate() error {
 	if err := c.Models.Validate(); err != nil {
 		return err
 	}
+	if err := c.Fallback.Validate(); err != nil {
+		return err
+	}
 	if err := c.Chat.Validate(); err != nil {
 		return err
 	}

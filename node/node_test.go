@@ -330,7 +330,8 @@ func TestHTTP_OpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every REST route the node serves is described.
-	for path, method := range map[string]string{"/tenants": "get", "/tenants/{tenant}/ask": "post", "/tenants/{tenant}/feedback": "post", "/tenants/{tenant}/chat": "get"} {
+	for path, method := range map[string]string{"/tenants": "get", "/tenants/{tenant}/ask": "post", "/tenants/{tenant}/feedback": "post", "/tenants/{tenant}/chat": "get",
+		"/tenants/{tenant}/sources/{source}/crawl": "post", "/tenants/{tenant}/jobs/{job}": "get", "/tenants/{tenant}/federation": "get"} {
 		if _, ok := doc.Paths[path][method]; !ok {
 			t.Errorf("openapi.json lacks %s %s", method, path)
 		}

@@ -118,6 +118,11 @@ type federationConfig struct {
 	// the environment variable that holds this node's key (the registry
 	// holds no secrets).
 	ProviderKeys map[string]string `json:"provider_keys"`
+	// Fallback is the federated fallback policy: off, national-only, peers
+	// or nearest (default: peers when peers are listed, else national-only).
+	Fallback string `json:"fallback"`
+	// Gossip, when set, makes the node a member of the federation's gossip.
+	Gossip *gossipConfig `json:"gossip"`
 }
 
 // member is a gemeente node's federation identity, loaded once and shared

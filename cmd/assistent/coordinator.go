@@ -17,10 +17,11 @@ import (
 	"github.com/assistent-nl/assistent/federation/api"
 	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/coordinator"
+	"github.com/assistent-nl/assistent/federation/gossip"
 	"github.com/assistent-nl/assistent/federation/trust"
 )
 
-const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT --api-addr HOST:PORT (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR]"
+const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT --api-addr HOST:PORT (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR] [--gossip-addr IP:PORT --gossip-key FILE [--gossip-advertise IP:PORT] [--gossip-seed HOST:PORT]...]"
 
 // runCoordinator runs one coordination server of the federation: a Raft
 // member holding the registry, serving RegistryService on its API address
@@ -35,11 +36,22 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	apiAddr := fs.String("api-addr", "127.0.0.1:8301", "address of the registry API (HTTPS, mutual TLS)")
 	bootstrap := fs.Bool("bootstrap", false, "found a new cluster with this server as its first member")
 	caDir := fs.String("ca", "", "federation CA directory: lets this server issue certificates for join tokens")
-	var join, peers stringList
+	gossipAddr := fs.String("gossip-addr", "", "IP:PORT for the federation's gossip (UDP and TCP), e.g. 0.0.0.0:7946; empty: no gossip")
+	gossipAdvertise := fs.String("gossip-advertise", "", "IP:PORT other members dial for gossip, when not --gossip-addr")
+	gossipKey := fs.String("gossip-key", "", "file with the 32-byte gossip key (raw or base64)")
+	gossipTiming := fs.String("gossip-timing", "lan", "gossip timing: lan, or local for servers on one host (tests, demos)")
+	var join, peers, gossipSeeds stringList
 	fs.Var(&join, "join", "API URL of a server of the cluster to join, e.g. https://coord-1:8301 (repeatable)")
 	fs.Var(&peers, "peer", "ID=URL of another server's API, for forwarding writes to the leader (repeatable)")
+	fs.Var(&gossipSeeds, "gossip-seed", "gossip address HOST:PORT of another coordination server (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if (*gossipAddr == "") != (*gossipKey == "") {
+		return usagef("coordinator: --gossip-addr and --gossip-key go together")
+	}
+	if *gossipTiming != "lan" && *gossipTiming != "local" {
+		return usagef("coordinator: --gossip-timing %q: want lan or local", *gossipTiming)
 	}
 	if *id == "" || *certDir == "" {
 		return usagef("coordinator: --id and --cert are required")
@@ -123,6 +135,28 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	}
 	url := "https://" + apiLn.Addr().String()
 	fmt.Fprintf(m.Stdout, "coordinator %s: Raft on %s, API on %s\n", *id, raftLn.Addr(), url)
+	if *gossipAddr != "" {
+		// Coordination servers are the seeds of the federation's gossip:
+		// nodes join through them, and they join each other.
+		key, err := readGossipKey(*gossipKey)
+		if err != nil {
+			apiLn.Close()
+			return fmt.Errorf("coordinator: --gossip-key: %w", err)
+		}
+		timing := gossip.LANTiming()
+		if *gossipTiming == "local" {
+			timing = gossip.LocalTiming()
+		}
+		gm, err := startGossip(*gossipAddr, *gossipAdvertise, gossipSeeds, key, nil,
+			memberSpec{self: self, apiAddr: apiLn.Addr().String(), timing: timing}, log)
+		if err != nil {
+			apiLn.Close()
+			return fmt.Errorf("coordinator: %w", err)
+		}
+		defer gm.Close()
+		gm.join(ctx)
+		fmt.Fprintf(m.Stdout, "coordinator %s: gossip on %s\n", *id, gm.m.Addr())
+	}
 	// Watch streams live long: no write timeout, only a header timeout.
 	conns := trust.NewConns()
 	go followRevocations(ctx, srv.Registry(), rev, conns, log)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/assistent-nl/assistent/federation/trust"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -58,10 +59,20 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var rev trust.Revocations
+	if cfg.member != nil {
+		rev = cfg.member.rev
+	}
+	fed, err := startNodeFederation(cfg.Federation, rev, cfg.dir, log)
+	if err != nil {
+		return err
+	}
+	defer fed.Close()
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}
+		fed.apply(c)
 	})
 	if err != nil {
 		return err
@@ -70,6 +81,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err := cfg.servePeers(ctx, n, log); err != nil {
 		return err
 	}
+	fed.join(ctx)
 	var static fs.FS
 	if cfg.Demo {
 		loaded, err := n.LoadDemo(ctx)

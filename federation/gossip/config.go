@@ -57,8 +57,8 @@ type Config struct {
 	// Logger receives memberlist's logs at matching levels; nil discards.
 	Logger *slog.Logger
 
-	// wrapTransport lets tests wrap the network transport (see
-	// export_test.go); nil uses memberlist's own.
+	// wrapTransport wraps the network transport (WithSendDelay); nil uses
+	// memberlist's own.
 	wrapTransport func(memberlist.NodeAwareTransport) memberlist.NodeAwareTransport
 }
 

@@ -36,8 +36,13 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return bytes.Clone(d.m.metaBytes)
 }
 
-// NotifyMsg ignores user messages; the federation sends none over gossip.
-func (d *delegate) NotifyMsg([]byte) {}
+// NotifyMsg takes the one user message members send: the leaving notice
+// (see Member.Leave). Anything else is ignored.
+func (d *delegate) NotifyMsg(b []byte) {
+	if name, ok := decodeLeaving(b); ok {
+		d.m.noteLeaving(name)
+	}
+}
 
 // GetBroadcasts has no user broadcasts to add.
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
@@ -93,6 +98,7 @@ func (m *Member) nodeEvent(t EventType, n *memberlist.Node) {
 		}
 		p = &Peer{Name: n.Name, RTT: rtt}
 		m.peers[n.Name] = p
+		delete(m.leaving, n.Name) // a notice from before it came back
 	}
 	p.Addr = n.Address()
 	if err == nil {
@@ -100,8 +106,11 @@ func (m *Member) nodeEvent(t EventType, n *memberlist.Node) {
 		p.Collections, p.Topics = md.Collections, md.Topics
 	}
 	state := StateAlive
+	if t == EventFail && m.leavingNoticedLocked(n.Name, now) {
+		md.Leaving = true // it said so itself, directly, before it left
+	}
 	switch {
-	case err == nil && md.Leaving:
+	case md.Leaving:
 		// Announced by Leave: an update with the flag, then the leave itself.
 		if t != EventFail {
 			p.LastSeen = now

@@ -34,9 +34,12 @@
 // Join, update, leave and failure come from memberlist's event delegate.
 // Memberlist's delegate does not say whether a member that went away left or
 // failed, so Leave first publishes a leaving flag in the member's metadata
-// and waits until that update has been broadcast, then announces the leave;
-// a member that saw the flag reports EventLeave and StateLeft, one that did
-// not (a rare race of gossip paths) reports EventFail. A
+// and waits until that update has been broadcast, then sends every member a
+// leaving notice directly (one UDP packet each: gossip alone reached some
+// members only after the leave message, in a few percent of leaves), then
+// announces the leave; a member that saw the flag or the notice reports
+// EventLeave and StateLeft, one that saw neither (lost packets) reports
+// EventFail. A
 // peer is Suspect only from the point of view of a member whose own probe of it
 // failed (memberlist has no hook for suspicions learnt through gossip; the
 // package recognises memberlist's "Suspect ... has failed" log line); it is

@@ -1,31 +1,4 @@
 package gossip
 
-import (
-	"bytes"
-	"time"
-
-	"github.com/hashicorp/memberlist"
-)
-
-// WithSendDelay makes the member built from cfg send every UDP packet (pings,
-// acks, gossip) delay late, to give it a larger round-trip time.
-func WithSendDelay(cfg *Config, delay time.Duration) {
-	cfg.wrapTransport = func(t memberlist.NodeAwareTransport) memberlist.NodeAwareTransport {
-		return &delayTransport{NodeAwareTransport: t, delay: delay}
-	}
-}
-
-type delayTransport struct {
-	memberlist.NodeAwareTransport
-	delay time.Duration
-}
-
-func (t *delayTransport) WriteToAddress(b []byte, addr memberlist.Address) (time.Time, error) {
-	buf := bytes.Clone(b)
-	time.AfterFunc(t.delay, func() { _, _ = t.NodeAwareTransport.WriteToAddress(buf, addr) })
-	return time.Now(), nil
-}
-
-func (t *delayTransport) WriteTo(b []byte, addr string) (time.Time, error) {
-	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
-}
+// SendLeavingNotice sends the direct notice Leave sends, without leaving.
+func (m *Member) SendLeavingNotice() { m.sendLeavingNotice() }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,6 +165,8 @@ type Member struct {
 	mu     sync.Mutex
 	peers  map[string]*Peer
 	closed bool
+	// leaving holds when members sent their leaving notice, by name.
+	leaving map[string]time.Time
 }
 
 // Join starts a Member (Start) and joins cfg.Seeds. It fails when seeds are
@@ -501,6 +504,10 @@ func (m *Member) Leave(timeout time.Duration) error {
 	if err := m.ml.UpdateNode(timeout); err != nil {
 		return fmt.Errorf("gossip: leave: announce: %w", err)
 	}
+	// The flag spreads by gossip, which may reach a member after the leave
+	// message does; a notice sent to each member directly closes that gap
+	// (one UDP packet each, best effort).
+	m.sendLeavingNotice()
 	rest := time.Duration(0)
 	if timeout > 0 {
 		if rest = timeout - time.Since(start); rest <= 0 {
@@ -578,6 +585,52 @@ func (m *Member) isClosed() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.closed
+}
+
+// sendLeavingNotice tells every other member directly that this one leaves.
+func (m *Member) sendLeavingNotice() {
+	notice := encodeLeaving(m.name)
+	for _, n := range m.ml.Members() {
+		if n.Name != m.name {
+			_ = m.ml.SendBestEffort(n, notice)
+		}
+	}
+}
+
+// leavingNotice starts the user message a member sends to every other
+// just before it leaves; its name follows.
+const leavingNotice = "assistent-gossip-leaving\x00"
+
+// leavingWindow is how long a leaving notice explains a member's going.
+const leavingWindow = time.Minute
+
+func encodeLeaving(name string) []byte { return []byte(leavingNotice + name) }
+
+func decodeLeaving(b []byte) (string, bool) {
+	name, ok := strings.CutPrefix(string(b), leavingNotice)
+	return name, ok && name != ""
+}
+
+// noteLeaving records a member's leaving notice. Any key holder could send
+// one in another's name; it only ever turns a member that goes within
+// leavingWindow into "left" instead of "dead".
+func (m *Member) noteLeaving(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.leaving == nil {
+		m.leaving = map[string]time.Time{}
+	}
+	if _, ok := m.peers[name]; ok {
+		m.leaving[name] = time.Now()
+	}
+}
+
+// leavingNoticedLocked reports, and forgets, a recent leaving notice from
+// name. m.mu is held.
+func (m *Member) leavingNoticedLocked(name string, now time.Time) bool {
+	at, ok := m.leaving[name]
+	delete(m.leaving, name)
+	return ok && now.Sub(at) < leavingWindow
 }
 
 // pruneLocked forgets dead and left peers after GossipToTheDeadTime.

@@ -227,6 +227,25 @@ func TestMember_LeaveShowsAsLeft(t *testing.T) {
 	}
 }
 
+// A member whose leaving notice arrived is reported as left, even when the
+// gossiped leaving flag did not reach the others before it went.
+func TestMember_LeavingNoticeShowsAsLeft(t *testing.T) {
+	ms, recs := cluster(t, 3, newKey(t))
+	ms[2].SendLeavingNotice()
+	time.Sleep(5 * gossip.LocalTiming().GossipInterval) // UDP on loopback
+	if err := ms[2].Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "m0 and m1 see m2 left", func() bool {
+		return stateOf(ms[0], "m2") == gossip.StateLeft && stateOf(ms[1], "m2") == gossip.StateLeft
+	})
+	for i, r := range recs[:2] {
+		if _, ok := r.find(gossip.EventFail, "m2"); ok {
+			t.Errorf("m%d got a fail event for a member that said it leaves", i)
+		}
+	}
+}
+
 func TestMember_UpdateMetaPropagates(t *testing.T) {
 	ms, recs := cluster(t, 3, newKey(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
