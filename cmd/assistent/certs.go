@@ -187,7 +187,7 @@ func renewCertificate(ctx context.Context, servers []string, hc connect.HTTPClie
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	var resp *connect.Response[federationv1.JoinResponse]
+	var resp *connect.Response[federationv1.RenewResponse]
 	for _, s := range servers {
 		resp, err = federationv1connect.NewRegistryServiceClient(hc, s).Renew(ctx, connect.NewRequest(&federationv1.RenewRequest{CsrPem: csr}))
 		if err == nil || connect.CodeOf(err) != connect.CodeUnimplemented {

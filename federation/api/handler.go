@@ -650,7 +650,7 @@ func (h *handler) Join(_ context.Context, req *connect.Request[federationv1.Join
 }
 
 // Renew implements RegistryServiceHandler.
-func (h *handler) Renew(ctx context.Context, req *connect.Request[federationv1.RenewRequest]) (*connect.Response[federationv1.JoinResponse], error) {
+func (h *handler) Renew(ctx context.Context, req *connect.Request[federationv1.RenewRequest]) (*connect.Response[federationv1.RenewResponse], error) {
 	id, err := requireIdentity(ctx)
 	if err != nil {
 		return nil, err
@@ -669,7 +669,7 @@ func (h *handler) Renew(ctx context.Context, req *connect.Request[federationv1.R
 		return nil, connect.NewError(connect.CodeInternal, fmt.Errorf("issue certificate: %w", err))
 	}
 	h.log.Info("certificate renewed", "member", id.String())
-	return connect.NewResponse(&federationv1.JoinResponse{CertPem: cert, CaPem: h.opts.Issuer.CertPEM()}), nil
+	return connect.NewResponse(&federationv1.RenewResponse{CertPem: cert, CaPem: h.opts.Issuer.CertPEM()}), nil
 }
 
 func objectToProto(o registry.Object) *federationv1.Object {

@@ -897,6 +897,61 @@ func (x *RenewRequest) GetCsrPem() []byte {
 	return nil
 }
 
+// RenewResponse carries the renewed certificate.
+type RenewResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// CertPem is the issued certificate in PEM.
+	CertPem []byte `protobuf:"bytes,1,opt,name=cert_pem,json=certPem,proto3" json:"cert_pem,omitempty"`
+	// CaPem is the federation CA certificate in PEM.
+	CaPem         []byte `protobuf:"bytes,2,opt,name=ca_pem,json=caPem,proto3" json:"ca_pem,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewResponse) Reset() {
+	*x = RenewResponse{}
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewResponse) ProtoMessage() {}
+
+func (x *RenewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewResponse.ProtoReflect.Descriptor instead.
+func (*RenewResponse) Descriptor() ([]byte, []int) {
+	return file_assistent_federation_v1_federation_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RenewResponse) GetCertPem() []byte {
+	if x != nil {
+		return x.CertPem
+	}
+	return nil
+}
+
+func (x *RenewResponse) GetCaPem() []byte {
+	if x != nil {
+		return x.CaPem
+	}
+	return nil
+}
+
 // JoinResponse carries the issued certificate.
 type JoinResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -911,7 +966,7 @@ type JoinResponse struct {
 
 func (x *JoinResponse) Reset() {
 	*x = JoinResponse{}
-	mi := &file_assistent_federation_v1_federation_proto_msgTypes[13]
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +978,7 @@ func (x *JoinResponse) String() string {
 func (*JoinResponse) ProtoMessage() {}
 
 func (x *JoinResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_assistent_federation_v1_federation_proto_msgTypes[13]
+	mi := &file_assistent_federation_v1_federation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +991,7 @@ func (x *JoinResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinResponse.ProtoReflect.Descriptor instead.
 func (*JoinResponse) Descriptor() ([]byte, []int) {
-	return file_assistent_federation_v1_federation_proto_rawDescGZIP(), []int{13}
+	return file_assistent_federation_v1_federation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JoinResponse) GetCertPem() []byte {
@@ -1020,18 +1075,21 @@ const file_assistent_federation_v1_federation_proto_rawDesc = "" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x17\n" +
 	"\acsr_pem\x18\x02 \x01(\fR\x06csrPem\"'\n" +
 	"\fRenewRequest\x12\x17\n" +
-	"\acsr_pem\x18\x01 \x01(\fR\x06csrPem\"@\n" +
+	"\acsr_pem\x18\x01 \x01(\fR\x06csrPem\"A\n" +
+	"\rRenewResponse\x12\x19\n" +
+	"\bcert_pem\x18\x01 \x01(\fR\acertPem\x12\x15\n" +
+	"\x06ca_pem\x18\x02 \x01(\fR\x05caPem\"@\n" +
 	"\fJoinResponse\x12\x19\n" +
 	"\bcert_pem\x18\x01 \x01(\fR\acertPem\x12\x15\n" +
-	"\x06ca_pem\x18\x02 \x01(\fR\x05caPem2\xf6\x04\n" +
+	"\x06ca_pem\x18\x02 \x01(\fR\x05caPem2\xf7\x04\n" +
 	"\x0fRegistryService\x12V\n" +
 	"\x05Apply\x12%.assistent.federation.v1.ApplyRequest\x1a&.assistent.federation.v1.ApplyResponse\x12P\n" +
 	"\x03Get\x12#.assistent.federation.v1.GetRequest\x1a$.assistent.federation.v1.GetResponse\x12S\n" +
 	"\x04List\x12$.assistent.federation.v1.ListRequest\x1a%.assistent.federation.v1.ListResponse\x12X\n" +
 	"\x05Watch\x12%.assistent.federation.v1.WatchRequest\x1a&.assistent.federation.v1.WatchResponse0\x01\x12^\n" +
 	"\aGetBlob\x12'.assistent.federation.v1.GetBlobRequest\x1a(.assistent.federation.v1.GetBlobResponse0\x01\x12S\n" +
-	"\x04Join\x12$.assistent.federation.v1.JoinRequest\x1a%.assistent.federation.v1.JoinResponse\x12U\n" +
-	"\x05Renew\x12%.assistent.federation.v1.RenewRequest\x1a%.assistent.federation.v1.JoinResponseB\xf8\x01\n" +
+	"\x04Join\x12$.assistent.federation.v1.JoinRequest\x1a%.assistent.federation.v1.JoinResponse\x12V\n" +
+	"\x05Renew\x12%.assistent.federation.v1.RenewRequest\x1a&.assistent.federation.v1.RenewResponseB\xf8\x01\n" +
 	"\x1bcom.assistent.federation.v1B\x0fFederationProtoP\x01ZJgithub.com/assistent-nl/assistent/gen/assistent/federation/v1;federationv1\xa2\x02\x03AFX\xaa\x02\x17Assistent.Federation.V1\xca\x02\x17Assistent\\Federation\\V1\xe2\x02#Assistent\\Federation\\V1\\GPBMetadata\xea\x02\x19Assistent::Federation::V1b\x06proto3"
 
 var (
@@ -1046,7 +1104,7 @@ func file_assistent_federation_v1_federation_proto_rawDescGZIP() []byte {
 	return file_assistent_federation_v1_federation_proto_rawDescData
 }
 
-var file_assistent_federation_v1_federation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_assistent_federation_v1_federation_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_assistent_federation_v1_federation_proto_goTypes = []any{
 	(*Object)(nil),          // 0: assistent.federation.v1.Object
 	(*ApplyRequest)(nil),    // 1: assistent.federation.v1.ApplyRequest
@@ -1061,7 +1119,8 @@ var file_assistent_federation_v1_federation_proto_goTypes = []any{
 	(*GetBlobResponse)(nil), // 10: assistent.federation.v1.GetBlobResponse
 	(*JoinRequest)(nil),     // 11: assistent.federation.v1.JoinRequest
 	(*RenewRequest)(nil),    // 12: assistent.federation.v1.RenewRequest
-	(*JoinResponse)(nil),    // 13: assistent.federation.v1.JoinResponse
+	(*RenewResponse)(nil),   // 13: assistent.federation.v1.RenewResponse
+	(*JoinResponse)(nil),    // 14: assistent.federation.v1.JoinResponse
 }
 var file_assistent_federation_v1_federation_proto_depIdxs = []int32{
 	0,  // 0: assistent.federation.v1.GetResponse.object:type_name -> assistent.federation.v1.Object
@@ -1079,8 +1138,8 @@ var file_assistent_federation_v1_federation_proto_depIdxs = []int32{
 	6,  // 12: assistent.federation.v1.RegistryService.List:output_type -> assistent.federation.v1.ListResponse
 	8,  // 13: assistent.federation.v1.RegistryService.Watch:output_type -> assistent.federation.v1.WatchResponse
 	10, // 14: assistent.federation.v1.RegistryService.GetBlob:output_type -> assistent.federation.v1.GetBlobResponse
-	13, // 15: assistent.federation.v1.RegistryService.Join:output_type -> assistent.federation.v1.JoinResponse
-	13, // 16: assistent.federation.v1.RegistryService.Renew:output_type -> assistent.federation.v1.JoinResponse
+	14, // 15: assistent.federation.v1.RegistryService.Join:output_type -> assistent.federation.v1.JoinResponse
+	13, // 16: assistent.federation.v1.RegistryService.Renew:output_type -> assistent.federation.v1.RenewResponse
 	10, // [10:17] is the sub-list for method output_type
 	3,  // [3:10] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
@@ -1099,7 +1158,7 @@ func file_assistent_federation_v1_federation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_assistent_federation_v1_federation_proto_rawDesc), len(file_assistent_federation_v1_federation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -86,7 +86,7 @@ type RegistryServiceClient interface {
 	// Renew issues a new certificate, for a new key, to a member with a valid
 	// certificate: the same organisation, role and node. A revoked member
 	// cannot call it (its handshake fails).
-	Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error)
+	Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.RenewResponse], error)
 }
 
 // NewRegistryServiceClient constructs a client for the assistent.federation.v1.RegistryService
@@ -136,7 +136,7 @@ func NewRegistryServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(registryServiceMethods.ByName("Join")),
 			connect.WithClientOptions(opts...),
 		),
-		renew: connect.NewClient[v1.RenewRequest, v1.JoinResponse](
+		renew: connect.NewClient[v1.RenewRequest, v1.RenewResponse](
 			httpClient,
 			baseURL+RegistryServiceRenewProcedure,
 			connect.WithSchema(registryServiceMethods.ByName("Renew")),
@@ -153,7 +153,7 @@ type registryServiceClient struct {
 	watch   *connect.Client[v1.WatchRequest, v1.WatchResponse]
 	getBlob *connect.Client[v1.GetBlobRequest, v1.GetBlobResponse]
 	join    *connect.Client[v1.JoinRequest, v1.JoinResponse]
-	renew   *connect.Client[v1.RenewRequest, v1.JoinResponse]
+	renew   *connect.Client[v1.RenewRequest, v1.RenewResponse]
 }
 
 // Apply calls assistent.federation.v1.RegistryService.Apply.
@@ -187,7 +187,7 @@ func (c *registryServiceClient) Join(ctx context.Context, req *connect.Request[v
 }
 
 // Renew calls assistent.federation.v1.RegistryService.Renew.
-func (c *registryServiceClient) Renew(ctx context.Context, req *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error) {
+func (c *registryServiceClient) Renew(ctx context.Context, req *connect.Request[v1.RenewRequest]) (*connect.Response[v1.RenewResponse], error) {
 	return c.renew.CallUnary(ctx, req)
 }
 
@@ -224,7 +224,7 @@ type RegistryServiceHandler interface {
 	// Renew issues a new certificate, for a new key, to a member with a valid
 	// certificate: the same organisation, role and node. A revoked member
 	// cannot call it (its handshake fails).
-	Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error)
+	Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.RenewResponse], error)
 }
 
 // NewRegistryServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -325,6 +325,6 @@ func (UnimplementedRegistryServiceHandler) Join(context.Context, *connect.Reques
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("assistent.federation.v1.RegistryService.Join is not implemented"))
 }
 
-func (UnimplementedRegistryServiceHandler) Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.JoinResponse], error) {
+func (UnimplementedRegistryServiceHandler) Renew(context.Context, *connect.Request[v1.RenewRequest]) (*connect.Response[v1.RenewResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("assistent.federation.v1.RegistryService.Renew is not implemented"))
 }
