@@ -59,7 +59,7 @@ gunzip -c "$ROOT/node/demo/rijksoverheid.jsonl.gz" >rijksoverheid.jsonl
 echo "== the operator changes a prompt template"
 # shellcheck disable=SC2086
 "$BIN" federation put $SERVERS --cert ops-1 --kind template --key answer/nl \
-	--value '{"name":"answer","version":2,"lang":"nl","body":"Je bent de digitale assistent van {{.Gemeente}}. Antwoord in eenvoudig Nederlands (B1)."}' >/dev/null
+	--value '{"name":"answer","version":2,"lang":"nl","body":"{{define \"system\"}}Je bent de digitale assistent van {{.Gemeente}}. Antwoord in eenvoudig Nederlands (B1), alleen uit de bronnen, met [n] achter elke zin. Staat het er niet in, antwoord dan alleen: {{.RefusalMarker}}{{end}}{{define \"user\"}}{{.Passages}}\n{{.Question}}{{end}}"}' >/dev/null
 
 echo "== two gemeente nodes"
 node() { # id tenant name port peerport peer-org peer-name peer-port
