@@ -44,6 +44,9 @@ type fileConfig struct {
 	// member is the node's federation identity, loaded once by
 	// loadFederationMember; nil outside a federation.
 	member *member
+	// onGossip, when set, receives the registry's gossip settings (keyring,
+	// seeds) whenever they change.
+	onGossip func(gossipSettings)
 	// Sources are websites the server crawls on their schedule; the
 	// config file replaces stored sources with the same tenant and id.
 	Sources []crawl.Source `json:"sources"`
@@ -314,6 +317,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 	// together, off the watcher's goroutine too.
 	modelChanges := make(chan struct{}, 1)
 	revocations := make(chan struct{}, 1)
+	gossipChanges := make(chan struct{}, 1)
 	signal := func(ch chan struct{}) {
 		select {
 		case ch <- struct{}{}:
@@ -331,11 +335,16 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 				signal(modelChanges)
 			case registry.KindRevocation:
 				signal(revocations)
+			case registry.KindSetting:
+				if strings.HasPrefix(o.Key, "gossip.") {
+					signal(gossipChanges)
+				}
 			}
 		}
 		if ch.Snapshot {
 			signal(modelChanges)
 			signal(revocations)
+			signal(gossipChanges)
 		}
 	}
 	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev))))
@@ -363,6 +372,21 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 					continue
 				}
 				applyRevocations(objs, m.rev, []*trust.Conns{m.conns}, log)
+			case <-gossipChanges:
+				if c.onGossip == nil {
+					continue
+				}
+				objs, err := w.List(registry.KindSetting)
+				if err != nil {
+					log.Error("federation: list settings", "err", err)
+					continue
+				}
+				gs, err := readGossipSettings(objs)
+				if err != nil {
+					log.Error("federation: gossip settings refused", "err", err)
+					continue
+				}
+				c.onGossip(gs)
 			}
 		}
 	}()

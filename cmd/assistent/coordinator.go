@@ -155,6 +155,14 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 		}
 		defer gm.Close()
 		gm.join(ctx)
+		// The registry carries the keyring (rotation) and every server's
+		// gossip address (the nodes' seeds).
+		go followGossipSettings(ctx, srv.Registry(), gm, log)
+		wc := client.DefaultWriterConfig()
+		wc.Servers = []string{url}
+		if w, err := client.NewWriter(wc, httpClient); err == nil {
+			go announceSeed(ctx, w, *id, gm.m.Addr(), log)
+		}
 		fmt.Fprintf(m.Stdout, "coordinator %s: gossip on %s\n", *id, gm.m.Addr())
 	}
 	// Watch streams live long: no write timeout, only a header timeout.

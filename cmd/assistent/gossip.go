@@ -38,10 +38,12 @@ type gossipConfig struct {
 	// APIAddr is the host:port where other members reach this node's
 	// SearchService; default federation.peer_addr.
 	APIAddr string `json:"api_addr"`
-	// Seeds are gossip addresses of coordination servers (host:port).
+	// Seeds are gossip addresses of coordination servers (host:port); the
+	// registry adds those the servers announce (settings gossip.seed.*).
 	Seeds []string `json:"seeds"`
-	// KeyFile holds the gossip key: 32 bytes, raw or in base64. Relative
-	// paths are read from the config file's directory.
+	// KeyFile holds the first gossip key: 32 bytes, raw or in base64.
+	// Relative paths are read from the config file's directory. Later keys
+	// and rotations come from the registry (setting gossip.keyring).
 	KeyFile string `json:"key_file"`
 	// Topics say what kind of content the node serves (default
 	// ["gemeente"]); the nearest policy asks members that share one.
@@ -99,7 +101,8 @@ func ipPort(field, addr string) (string, int, error) {
 // gossipMember is a running gossip member and the seeds it keeps joined.
 type gossipMember struct {
 	m     *gossip.Member
-	seeds []string
+	mu    sync.Mutex
+	seeds []string // guarded by mu: the registry adds to them
 	log   *slog.Logger
 	stop  context.CancelFunc
 	done  chan struct{}
@@ -143,7 +146,7 @@ func startGossip(bind, advertise string, seeds []string, key []byte, topics []st
 // member finds itself alone: a coordination server may start before the
 // others, and a node may lose every seed for a while.
 func (g *gossipMember) join(ctx context.Context) {
-	if g == nil || len(g.seeds) == 0 {
+	if g == nil {
 		return
 	}
 	ctx, g.stop = context.WithCancel(ctx)
@@ -152,12 +155,12 @@ func (g *gossipMember) join(ctx context.Context) {
 		defer close(g.done)
 		wait := time.Second
 		for {
-			if g.m.NumAlive() <= 1 {
+			if seeds := g.seedList(); g.m.NumAlive() <= 1 && len(seeds) > 0 {
 				jctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				n, err := g.m.Join(jctx, g.seeds)
+				n, err := g.m.Join(jctx, seeds)
 				cancel()
 				if err != nil {
-					g.log.Warn("gossip: no seed answered; trying again", "seeds", g.seeds, "in", wait, "err", err)
+					g.log.Warn("gossip: no seed answered; trying again", "seeds", seeds, "in", wait, "err", err)
 					wait = min(2*wait, 30*time.Second)
 				} else {
 					g.log.Info("gossip: joined", "seeds_answered", n)
@@ -201,6 +204,15 @@ type nodeFederation struct {
 	member  *gossipMember
 	peers   *gossipPeers
 	client  *http.Client
+}
+
+// applyGossip applies the registry's gossip settings to the node's member
+// (none when the node does not gossip).
+func (nf *nodeFederation) applyGossip(gs gossipSettings) {
+	if nf == nil || nf.member == nil {
+		return
+	}
+	nf.member.applyRegistry(gs, nf.member.log)
 }
 
 // startNodeFederation reads the fallback policy and gossip settings of the

@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -12,15 +16,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// configHasGossip reports whether the config file's federation block takes
-// "fallback" and "gossip" (config.go declares them).
-func configHasGossip() bool {
-	dec := json.NewDecoder(strings.NewReader(`{"fallback":"nearest","gossip":{}}`))
-	dec.DisallowUnknownFields()
-	return dec.Decode(&federationConfig{}) == nil
-}
+	"github.com/assistent-nl/assistent/federation/gossip"
+	"github.com/assistent-nl/assistent/federation/trust"
+)
 
 // fixedPeerAddr returns a loopback address with a port that was free a
 // moment ago: gossip publishes the SearchService address, so it needs a
@@ -43,9 +42,6 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a coordinator and two nodes; skipped with -short")
 	}
-	if !configHasGossip() {
-		t.Skip("config.go's federationConfig has no fallback and gossip fields yet")
-	}
 	dir, issue := federationCA(t)
 	_, keyFile := gossipKeyFile(t)
 	coordURL, _, coordErr := startMain(t, "coordinator", "--data", filepath.Join(dir, "coord-1"), "--id", "coord-1",
@@ -55,7 +51,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the coordinator logged no gossip address:\n%s", coordErr())
 	}
-	serve := func(id, org, tenant, name, policy, pages string) (base, token string, log func() string) {
+	serve := func(id, org, tenant, name, policy, pages string, seeds []string) (base, token string, log func() string) {
 		t.Helper()
 		data := filepath.Join(dir, id+"-data")
 		if res := run(t, "", "tenant", "set", "--data", data, "--id", tenant, "--name", name, "--phone", "14 0111"); res.code != 0 {
@@ -71,7 +67,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 		cfg, _ := json.Marshal(map[string]any{"federation": map[string]any{
 			"servers": []string{coordURL}, "cert": issue(org, "node", id), "peer_addr": fixedPeerAddr(t), "tenant": tenant,
 			"fallback": policy,
-			"gossip":   map[string]any{"bind": "127.0.0.1:0", "seeds": []string{m[1]}, "key_file": keyFile, "timing": "local"},
+			"gossip":   map[string]any{"bind": "127.0.0.1:0", "seeds": seeds, "key_file": keyFile, "timing": "local"},
 		}})
 		path := filepath.Join(dir, id+".json")
 		if err := os.WriteFile(path, cfg, 0o600); err != nil {
@@ -80,8 +76,10 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 		base, _, log = startMain(t, "serve", "--config", path, "--data", data, "--addr", "127.0.0.1:0")
 		return base, strings.TrimSpace(res.stdout), log
 	}
-	serve("beta-1", "GM0002", "beta", "Gemeente Beta", "", `{"id":"hond","url":"https://www.beta.example/hondenbelasting","title":"Hondenbelasting","text":"Heeft u een hond? Dan betaalt u hondenbelasting. In 2026 is de hondenbelasting € 98,40 per hond per jaar."}`+"\n")
-	alfa, token, alfaLog := serve("alfa-1", "GM0001", "alfa", "Gemeente Alfa", "nearest", pagesJSONL)
+	// Beta names the coordinator's gossip address; Alfa names none and
+	// finds it in the registry, where the coordinator announced it.
+	serve("beta-1", "GM0002", "beta", "Gemeente Beta", "", `{"id":"hond","url":"https://www.beta.example/hondenbelasting","title":"Hondenbelasting","text":"Heeft u een hond? Dan betaalt u hondenbelasting. In 2026 is de hondenbelasting € 98,40 per hond per jaar."}`+"\n", []string{m[1]})
+	alfa, token, alfaLog := serve("alfa-1", "GM0001", "alfa", "Gemeente Alfa", "nearest", pagesJSONL, nil)
 
 	// Ask until gossip has brought Beta in; the node's rate limit allows a
 	// burst of 10 and then one question every 2 s.
@@ -124,5 +122,65 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("status lacks %s: %s", want, body)
 		}
+	}
+
+	// The operator rotates the gossip key through the registry: first the
+	// new key beside the old one, then the new key alone. A member that
+	// knows only the new key can join once every member has it; one that
+	// knows only the old key cannot after the old one is gone.
+	newKey := make([]byte, 32)
+	rand.Read(newKey)
+	oldKey, err := readGossipKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := issue("VNG", "operator", "ops-1")
+	setKeyring := func(keys ...[]byte) {
+		t.Helper()
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, base64.StdEncoding.EncodeToString(k))
+		}
+		v, _ := json.Marshal(map[string]string{"name": "gossip.keyring", "value": strings.Join(parts, ",")})
+		if res := run(t, "", "federation", "put", "--server", coordURL, "--cert", ops, "--kind", "setting", "--key", "gossip.keyring", "--value", string(v)); res.code != 0 {
+			t.Fatal(res.stderr)
+		}
+	}
+	applied := func(what string, logs ...func() string) {
+		t.Helper()
+		for _, l := range logs {
+			for deadline := time.Now().Add(15 * time.Second); strings.Count(l(), "keyring from the registry applied") < len(what); time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("keyring %s not applied:\n%s", what, l())
+				}
+			}
+		}
+	}
+	stranger := func(key []byte, node string) *gossipMember {
+		t.Helper()
+		g, err := startGossip("127.0.0.1:0", "", []string{m[1]}, key, nil,
+			memberSpec{self: trust.Identity{Org: "GM0009", Role: trust.RoleNode, Node: node}, apiAddr: "127.0.0.1:9", timing: gossip.LocalTiming()},
+			slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { g.Close() })
+		return g
+	}
+	joins := func(g *gossipMember) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		n, err := g.m.Join(ctx, []string{m[1]})
+		return err == nil && n > 0
+	}
+	setKeyring(newKey, oldKey)
+	applied("x", coordErr, alfaLog)
+	if !joins(stranger(newKey, "gamma-1")) {
+		t.Error("a member with the new key could not join after 'new,old'")
+	}
+	setKeyring(newKey)
+	applied("xx", coordErr, alfaLog)
+	if joins(stranger(oldKey, "delta-1")) {
+		t.Error("a member with only the old key joined after the old key was removed")
 	}
 }

@@ -96,6 +96,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err := cfg.putSources(n); err != nil {
 		return err
 	}
+	cfg.onGossip = fed.applyGossip
 	fw, err := cfg.watchFederation(ctx, n, m.getenv, log)
 	if err != nil {
 		return err
