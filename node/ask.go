@@ -99,11 +99,11 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a.Route = "policy:unknown_specifics"
 	default:
 		a, err = n.router.Load().Generator(models.TaskAnswer, tenant).Generate(ctx, req)
-		fb := n.cfg.Fallback
+		fb := n.cfg.Fallback.ForTenant(tenant)
 		if err == nil && fb.Enabled() && (a.Refused || a.Confidence < fb.MinConfidence) {
 			// Not answered well from the gemeente's own sources: ask the
 			// peers, within the deadline; the question is scrubbed already.
-			if fa, ok := n.fallback(ctx, req); ok && (a.Refused || fa.Confidence > a.Confidence) {
+			if fa, ok := n.fallback(ctx, fb, req); ok && (a.Refused || fa.Confidence > a.Confidence) {
 				a = fa // the own weak answer stands unless the peer's is better
 			}
 		}

@@ -75,6 +75,18 @@ type FallbackConfig struct {
 	// Client reaches the peers; it presents this node's federation
 	// certificate.
 	Client connect.HTTPClient
+	// TenantModes sets the policy of single tenants of a node that serves
+	// several ("meppel": off); the others follow Mode. The peers, source
+	// and budget are the node's.
+	TenantModes map[string]FallbackMode
+}
+
+// ForTenant returns the configuration as it applies to tenant.
+func (c FallbackConfig) ForTenant(tenant string) FallbackConfig {
+	if m, ok := c.TenantModes[tenant]; ok {
+		c.Mode = m
+	}
+	return c
 }
 
 // PeerSource lists candidate peers for the "nearest" policy: the
@@ -157,6 +169,13 @@ func (c FallbackConfig) Validate() error {
 	case "", FallbackOff, FallbackNationalOnly, FallbackPeers, FallbackNearest:
 	default:
 		return fmt.Errorf("fallback.mode: %q is not off, national-only, peers or nearest", c.Mode)
+	}
+	for tenant, m := range c.TenantModes {
+		switch m {
+		case FallbackOff, FallbackNationalOnly, FallbackPeers, FallbackNearest:
+		default:
+			return fmt.Errorf("fallback.tenants[%s]: %q is not off, national-only, peers or nearest", tenant, m)
+		}
 	}
 	switch {
 	case c.Mode == FallbackPeers && len(c.Peers) == 0:
@@ -377,8 +396,7 @@ func (n *Node) askPeer(ctx context.Context, cfg FallbackConfig, rank int, p Peer
 // gemeente's rules per answer, never a mix presented as one. A peer whose
 // pages do not answer passes the turn to the next. A reply waits for
 // better-ranked peers still out for at most cfg.Grace.
-func (n *Node) fallback(ctx context.Context, req answer.Request) (answer.Answer, bool) {
-	cfg := n.cfg.Fallback
+func (n *Node) fallback(ctx context.Context, cfg FallbackConfig, req answer.Request) (answer.Answer, bool) {
 	if !cfg.Enabled() {
 		return answer.Answer{}, false
 	}
@@ -516,7 +534,7 @@ func (n *Node) AskPeers(ctx context.Context, tenant, question string) (answer.An
 	}
 	req := answer.Request{Question: v.Scrubbed, Lang: "nl",
 		Referral: answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours}}
-	a, ok := n.fallback(ctx, req)
+	a, ok := n.fallback(ctx, n.cfg.Fallback.ForTenant(tenant), req)
 	if !ok {
 		return answer.Answer{}, ErrNoPeerAnswer
 	}

@@ -427,6 +427,15 @@ func TestFallback_Policies(t *testing.T) {
 			t.Errorf("%s: policy reported as %+v", mode, p)
 		}
 	}
+	// One tenant of the node may keep its questions at home.
+	n0 := asker(t, ca, func(c *node.FallbackConfig) {
+		c.Peers = []node.Peer{beta.Peer}
+		c.TenantModes = map[string]node.FallbackMode{"alfa": node.FallbackOff}
+	})
+	before := beta.asked.Load()
+	if a, err := n0.Ask(context.Background(), "alfa", dogQuestion); err != nil || !a.Refused || beta.asked.Load() != before {
+		t.Errorf("tenant with fallback off: asked a peer (%d) or answered: %+v %v", beta.asked.Load()-before, a, err)
+	}
 	if p := asker(t, ca, func(*node.FallbackConfig) {}).FederationReport().Policy; p.Mode != node.FallbackNationalOnly {
 		t.Errorf("default policy %q, want national-only", p.Mode)
 	}
@@ -452,6 +461,7 @@ func TestFallback_Policies(t *testing.T) {
 
 	for _, bad := range []node.FallbackConfig{
 		{Mode: "everyone", Deadline: time.Second, Failures: 1},
+		{TenantModes: map[string]node.FallbackMode{"alfa": "iedereen"}, Deadline: time.Second, Failures: 1},
 		{Mode: node.FallbackNearest, Deadline: time.Second, Failures: 1},
 		{Mode: node.FallbackPeers, Deadline: time.Second, Failures: 1},
 		{Peers: []node.Peer{{Org: "GM0002", URL: "http://plain"}}, Deadline: time.Second, Failures: 1},

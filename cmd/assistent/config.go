@@ -124,6 +124,9 @@ type federationConfig struct {
 	// Fallback is the federated fallback policy: off, national-only, peers
 	// or nearest (default: peers when peers are listed, else national-only).
 	Fallback string `json:"fallback"`
+	// FallbackTenants sets the policy of single tenants of a node that
+	// serves several, e.g. {"meppel": "off"}.
+	FallbackTenants map[string]string `json:"fallback_tenants"`
 	// Gossip, when set, makes the node a member of the federation's gossip.
 	Gossip *gossipConfig `json:"gossip"`
 }

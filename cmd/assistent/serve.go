@@ -73,6 +73,12 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}
 		fed.apply(c)
+		if cfg.Federation != nil && len(cfg.Federation.FallbackTenants) > 0 {
+			c.Fallback.TenantModes = map[string]node.FallbackMode{}
+			for t, mode := range cfg.Federation.FallbackTenants {
+				c.Fallback.TenantModes[t] = node.FallbackMode(mode)
+			}
+		}
 	})
 	if err != nil {
 		return err
