@@ -78,14 +78,17 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	// Revocations in the registry apply to every handshake: Raft, the API
-	// and this server's own dials.
+	// and this server's own dials. Every TLS configuration presents the
+	// current certificate, which the server renews by itself.
 	rev := trust.NewRevocationSet()
+	mem := &member{dir: *certDir, pool: pool, self: self, rev: rev, conns: trust.NewConns()}
+	mem.cert.Store(&cert)
 	// Raft: mutual TLS, servers only.
-	raftLn, err := tls.Listen("tcp", *raftAddr, trust.ServerTLS(cert, pool, rev, trust.RaftPolicy))
+	raftLn, err := tls.Listen("tcp", *raftAddr, mem.serverTLS(trust.RaftPolicy))
 	if err != nil {
 		return fmt.Errorf("coordinator: listen for Raft: %w", err)
 	}
-	dialCfg := client.ClientTLS(cert, pool, rev)
+	dialCfg := mem.clientTLS(client.ClientTLS(cert, pool, rev))
 	dialer := &tls.Dialer{Config: dialCfg}
 	cfg := coordinator.DefaultConfig()
 	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.Logger = *id, *data, *bootstrap, log
@@ -166,10 +169,18 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "coordinator %s: gossip on %s\n", *id, gm.m.Addr())
 	}
 	// Watch streams live long: no write timeout, only a header timeout.
-	conns := trust.NewConns()
+	conns := mem.conns
 	go followRevocations(ctx, srv.Registry(), rev, conns, log)
+	apiTLS := api.ServerTLS(cert, pool, rev)
+	apiTLS.Certificates = nil
+	apiTLS.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return mem.certificate(), nil }
+	renewVia := []string{url}
+	for _, u := range urls {
+		renewVia = append(renewVia, u)
+	}
+	go mem.renewWhenDue(ctx, renewVia, log)
 	hs := &http.Server{
-		Handler: mux, TLSConfig: api.ServerTLS(cert, pool, rev), ConnState: conns.Track,
+		Handler: mux, TLSConfig: apiTLS, ConnState: conns.Track,
 		ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -419,3 +419,49 @@ func templateBody(mark string) string {
 {{define "user"}}{{.Passages}}
 {{.Question}}{{end}}`
 }
+
+// A coordination server renews its own certificate when a third of its
+// lifetime is left (here through itself: it holds the CA), and keeps
+// serving with the new one.
+func TestCoordinator_RenewsItsCertificate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a coordinator; skipped with -short")
+	}
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca")
+	if res := run(t, "", "federation", "init", "--dir", ca); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	certDir := filepath.Join(dir, "coord-1")
+	if res := run(t, "", "federation", "issue", "--dir", ca, "--org", "VNG", "--role", "server", "--node", "coord-1",
+		"--host", "127.0.0.1", "--ttl", "20s", "--out", certDir); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	before, _ := os.ReadFile(filepath.Join(certDir, "node.crt"))
+	url, _, logs := startMain(t, "coordinator", "--data", filepath.Join(dir, "data"), "--id", "coord-1", "--cert", certDir,
+		"--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--bootstrap", "--ca", ca)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs(), "certificate renewed"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the coordinator did not renew its 20 s certificate:\n%s", logs())
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(certDir, "node.crt"))
+	c, err := trust.ParseCertificatePEM(after)
+	if err != nil || string(after) == string(before) || time.Until(c.NotAfter) < 24*time.Hour {
+		t.Fatalf("renewed certificate on disk: %v, %v", c, err)
+	}
+	// The API presents the new certificate.
+	ops := filepath.Join(dir, "ops-1")
+	if res := run(t, "", "federation", "issue", "--dir", ca, "--org", "VNG", "--role", "operator", "--node", "ops-1", "--out", ops); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	hc := operatorClient(t, ops)
+	resp, err := hc.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.TLS.PeerCertificates[0]; !got.Equal(c) {
+		t.Errorf("the API presents serial %x, want the renewed %x", got.SerialNumber, c.SerialNumber)
+	}
+}
