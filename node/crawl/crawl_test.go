@@ -699,3 +699,38 @@ func TestCrawler_MassRemovalHeld(t *testing.T) {
 		t.Errorf("sink holds %d documents, want 6", n)
 	}
 }
+
+// The sitemaps robots.txt lists are read like configured ones: a page only
+// a robots.txt sitemap names is indexed; one on another host is not
+// followed.
+func TestCrawler_RobotsSitemaps(t *testing.T) {
+	var base string
+	srv, hits := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			serve(w, r, "", "", "text/plain", "User-agent: *\nDisallow: /intern/\n\nSitemap: "+base+"/kaart.xml\nSitemap: https://elders.example/kaart.xml\n")
+		case "/":
+			serve(w, r, "", "", "text/html", page("Home", "Welkom."))
+		case "/kaart.xml":
+			serve(w, r, "", "", "application/xml", `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>`+base+`/verborgen</loc></url></urlset>`)
+		case "/verborgen":
+			serve(w, r, "", "", "text/html", page("Verborgen pagina", "Alleen via de sitemap te vinden."))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	base = srv.URL
+	sink := newMemSink()
+	c := newCrawler(t, openDB(t), sink, crawl.Options{})
+	src := crawl.Source{ID: "site", Tenant: "t", StartURLs: []string{srv.URL + "/"}, AllowPrivate: []string{"127.0.0.1"}, NoRateLimit: true}
+	job, err := c.Run(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Counters.Sitemaps != 1 || len(sink.ids()) != 2 {
+		t.Fatalf("sitemaps %d, documents %v, requests %v, job %+v; want the robots.txt sitemap read and its page indexed", job.Counters.Sitemaps, sink.ids(), counts(hits.take()), job)
+	}
+	if h := counts(hits.take()); h["/kaart.xml"] != 1 || h["/verborgen"] != 1 {
+		t.Errorf("requests %v", h)
+	}
+}

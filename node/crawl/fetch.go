@@ -165,6 +165,8 @@ type host struct {
 	// unavailable says why robots.txt could not be read; nil when it was
 	// read or is absent.
 	unavailable *failure
+	// sitemapsTaken says the run has queued robots.txt's sitemaps.
+	sitemapsTaken bool
 }
 
 // fetcher fetches for one run: robots.txt, rate limits, retries,
@@ -257,6 +259,19 @@ func (f *fetcher) robotsFor(ctx context.Context, u *url.URL) (*host, error) {
 	h.next = time.Now().Add(interval) // the robots.txt request just made
 	h.loaded = true
 	return h, nil
+}
+
+// takeSitemaps returns, once per run and origin, the sitemaps the
+// robots.txt of u's origin lists (nothing before robots.txt was read).
+func (f *fetcher) takeSitemaps(u *url.URL) []string {
+	h := f.host(u)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.loaded || h.sitemapsTaken || h.robots == nil {
+		return nil
+	}
+	h.sitemapsTaken = true
+	return h.robots.Sitemaps()
 }
 
 type purpose int

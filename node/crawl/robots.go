@@ -15,7 +15,15 @@ type Robots struct {
 	rules       []robotsRule
 	crawlDelay  time.Duration
 	disallowAll bool
+	sitemaps    []string // Sitemap lines, as written
 }
+
+// maxRobotsSitemaps bounds the Sitemap lines taken from one robots.txt.
+const maxRobotsSitemaps = 50
+
+// Sitemaps returns the sitemap URLs robots.txt lists (Sitemap lines, which
+// apply to every user agent).
+func (r *Robots) Sitemaps() []string { return r.sitemaps }
 
 type robotsRule struct {
 	allow   bool
@@ -44,6 +52,7 @@ func ParseRobots(body []byte, agent string) *Robots {
 	}
 	var groups []*group
 	var cur *group
+	var sitemaps []string
 	inAgents := false // the previous significant line was a User-agent line
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -86,6 +95,9 @@ func ParseRobots(body []byte, agent string) *Robots {
 			}
 		case "sitemap":
 			// Sitemap lines stand outside groups.
+			if value != "" && len(sitemaps) < maxRobotsSitemaps {
+				sitemaps = append(sitemaps, value)
+			}
 		default:
 			inAgents = false
 		}
@@ -112,7 +124,7 @@ func ParseRobots(body []byte, agent string) *Robots {
 			}
 		}
 	}
-	r := &Robots{}
+	r := &Robots{sitemaps: sitemaps}
 	for _, g := range matched {
 		r.rules = append(r.rules, g.rules...)
 		if g.hasDelay && g.delay > r.crawlDelay {

@@ -97,3 +97,10 @@ Disallow:
 		}
 	})
 }
+
+func TestParseRobots_Sitemaps(t *testing.T) {
+	r := crawl.ParseRobots([]byte("User-agent: *\nDisallow: /x\nSitemap: https://www.meppel.nl/sitemap.xml\n# Sitemap: https://commented.example/s.xml\nsitemap:https://www.meppel.nl/nieuws.xml\n"), "AssistentBot/0.1")
+	if got := r.Sitemaps(); len(got) != 2 || got[0] != "https://www.meppel.nl/sitemap.xml" || got[1] != "https://www.meppel.nl/nieuws.xml" {
+		t.Errorf("Sitemaps() = %v", got)
+	}
+}

@@ -164,9 +164,54 @@ func (r *run) snapshot() *jobRecord {
 	return &cp
 }
 
+// robotsSitemaps queues the sitemaps that the robots.txt of the start
+// URLs' and configured sitemaps' origins list, before anything else is
+// dispatched, so that they are read like configured ones (sitemaps sort
+// before pages in the queue). robots.txt is fetched here once per origin,
+// as the first page of that origin would.
+func (r *run) robotsSitemaps() error {
+	origins := map[string]*url.URL{}
+	for _, raw := range append(slices.Clone(r.src.StartURLs), r.src.Sitemaps...) {
+		if u, err := normalizeURL(raw); err == nil {
+			origins[u.Scheme+"://"+u.Host] = u
+		}
+	}
+	var items []item
+	for _, u := range origins {
+		if _, err := r.fetch.robotsFor(r.work, u); err != nil {
+			return nil // stopped: the run resumes later
+		}
+		for _, raw := range r.fetch.takeSitemaps(u) {
+			if v, err := url.Parse(raw); err == nil && v.IsAbs() {
+				if v, err = normalize(v); err == nil && r.scope.hostAllowed(v) {
+					items = append(items, item{URL: v.String(), Sitemap: true})
+				}
+			}
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	return r.c.db.Update(func(tx *bolt.Tx) error {
+		f := openFrontier(tx, r.id)
+		if f == nil {
+			return errors.New("frontier is gone")
+		}
+		for _, it := range items {
+			if _, _, err := f.push(it, r.src.MaxPages); err != nil {
+				return fmt.Errorf("queue robots.txt sitemap: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // crawl dispatches the queue to the workers until it is empty or the run
 // stops; it returns a fatal error (store or sink).
 func (r *run) crawl() error {
+	if err := r.robotsSitemaps(); err != nil {
+		return err
+	}
 	workers := r.c.opts.Workers
 	work := make(chan item)
 	completed := make(chan bool, workers) // true for a sitemap
