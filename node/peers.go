@@ -491,7 +491,50 @@ wait:
 	if winner < 0 {
 		return answer.Answer{}, false
 	}
-	return answer.FromPeer(run.answer, req, run.replies[winner].peer.Name), true
+	return run.answer, true
+}
+
+// rrfK is the constant of reciprocal rank fusion.
+const rrfK = 60
+
+// fusePassages merges the node's own passages with a peer's by reciprocal
+// rank fusion, score 1/(rrfK+rank) in each list, at most k. Every peer
+// passage is marked as the peer's (From), so the answer can say whose rule
+// each sentence states. A tie goes to the peer's passage: the fallback runs
+// because the own passages did not answer well, and the answerer measures
+// its confidence on the first passage.
+func fusePassages(own, peer []answer.Passage, peerName string, k int) []answer.Passage {
+	type fused struct {
+		p     answer.Passage
+		score float64
+		peer  bool
+	}
+	var all []fused
+	for i, p := range own {
+		all = append(all, fused{p: p, score: 1 / float64(rrfK+i+1)})
+	}
+	for i, p := range peer {
+		p.From = peerName
+		all = append(all, fused{p: p, score: 1 / float64(rrfK+i+1), peer: true})
+	}
+	slices.SortStableFunc(all, func(a, b fused) int {
+		switch {
+		case a.score != b.score:
+			return cmp.Compare(b.score, a.score)
+		case a.peer != b.peer:
+			if a.peer {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	out := make([]answer.Passage, 0, min(k, len(all)))
+	for _, f := range all[:min(k, len(all))] {
+		f.p.Score = f.score
+		out = append(out, f.p)
+	}
+	return out
 }
 
 // settle waits, off the resident's path, for the replies still out when
@@ -602,11 +645,15 @@ func (h *hedge) pick(now time.Time) (winner int, done bool) {
 		case outcomeReady:
 			r := h.replies[i]
 			preq := h.req
-			preq.Passages = r.passages[:min(len(r.passages), h.n.cfg.AnswerK)]
+			preq.Passages = fusePassages(h.req.Passages, r.passages, r.peer.Name, h.n.cfg.AnswerK)
 			a, err := h.n.answerer.Generate(h.ctx, preq)
 			if err == nil && !a.Refused {
-				h.answer = a
-				return i, true
+				// Only an answer that uses the peer's pages adds anything;
+				// the resident's own sources alone did not do well.
+				if la, ok := answer.FromPeers(a, h.req); ok {
+					h.answer = la
+					return i, true
+				}
 			}
 			h.outcome[i] = outcomeRefused
 		}

@@ -22,6 +22,9 @@ type Passage struct {
 	Ord     int    // position of the passage in its document, from 0
 	Text    string
 	Score   float64 // retrieval score, comparable within one request
+	// From names the other gemeente whose page this is (federated
+	// fallback); empty for the resident's own gemeente and national pages.
+	From string
 }
 
 // Citation is a source an answer refers to as [n], n = index + 1.
@@ -29,6 +32,8 @@ type Citation struct {
 	ID    string `json:"id"`
 	URL   string `json:"url"`
 	Title string `json:"title"`
+	// From names the other gemeente whose page it is, when it is one.
+	From string `json:"from,omitempty"`
 }
 
 // Handoff tells a resident how to reach a human at the gemeente.

@@ -545,7 +545,7 @@ func (e *Extractive) compose(req Request, passages []Passage, chosen []candidate
 		key := p.URL + "\x00" + p.DocID
 		n, ok := citeOf[key]
 		if !ok {
-			cites = append(cites, Citation{ID: p.DocID, URL: p.URL, Title: p.Title})
+			cites = append(cites, Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From})
 			n = len(cites)
 			citeOf[key] = n
 		}

@@ -15,6 +15,10 @@ type messages struct {
 	NoInfo   string // "%s" names what the sources do not mention
 	Lawful   string // "%s" is the title of the page with the lawful route
 	Peer     string // "%s" is the other gemeente whose pages answer
+	// PeerSentence opens a sentence from another gemeente's page in an
+	// answer that also uses the resident's own; PeerMixed closes it.
+	PeerSentence string
+	PeerMixed    string
 	// Unconfirmed opens an answer to a claim the sources do not confirm.
 	Unconfirmed string
 	And         string // joins the last two items of a list
@@ -22,36 +26,40 @@ type messages struct {
 
 var texts = map[string]messages{
 	"nl": {
-		NoAnswer:    "Daar kan ik geen betrouwbaar antwoord op geven.",
-		Contact:     "Neem contact op met %s:",
-		Call:        "bel %s",
-		Hours:       " (%s)",
-		Form:        "gebruik het contactformulier: %s",
-		Or:          " of ",
-		Gemeente:    "de gemeente",
-		Unlawful:    "Daar kan ik u niet mee helpen: dat is niet toegestaan of kan anderen schaden.",
-		Verdict:     "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
-		NoInfo:      "Ik heb geen informatie over %s.",
-		Lawful:      "Hoe het wel mag, leest u op de pagina „%s”.",
-		Peer:        "Volgens %s; dit kan bij u anders zijn.",
-		Unconfirmed: "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
-		And:         " en ",
+		NoAnswer:     "Daar kan ik geen betrouwbaar antwoord op geven.",
+		Contact:      "Neem contact op met %s:",
+		Call:         "bel %s",
+		Hours:        " (%s)",
+		Form:         "gebruik het contactformulier: %s",
+		Or:           " of ",
+		Gemeente:     "de gemeente",
+		Unlawful:     "Daar kan ik u niet mee helpen: dat is niet toegestaan of kan anderen schaden.",
+		Verdict:      "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
+		NoInfo:       "Ik heb geen informatie over %s.",
+		Lawful:       "Hoe het wel mag, leest u op de pagina „%s”.",
+		Peer:         "Volgens %s; dit kan bij u anders zijn.",
+		PeerSentence: "Volgens %s:",
+		PeerMixed:    "Wat volgens een andere gemeente is, kan bij u anders zijn.",
+		Unconfirmed:  "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
+		And:          " en ",
 	},
 	"en": {
-		NoAnswer:    "I cannot give a reliable answer to that.",
-		Contact:     "Please contact %s:",
-		Call:        "call %s",
-		Hours:       " (%s)",
-		Form:        "use the contact form: %s",
-		Or:          " or ",
-		Gemeente:    "the municipality",
-		Unlawful:    "I cannot help you with that: it is not allowed or could harm others.",
-		Verdict:     "I cannot judge whether this applies to your situation. The municipality decides that.",
-		NoInfo:      "I have no information about %s.",
-		Lawful:      "How to do it properly is explained on the page “%s”.",
-		Peer:        "According to %s; this may be different where you live.",
-		Unconfirmed: "I cannot confirm that with the information I have. This is what I know:",
-		And:         " and ",
+		NoAnswer:     "I cannot give a reliable answer to that.",
+		Contact:      "Please contact %s:",
+		Call:         "call %s",
+		Hours:        " (%s)",
+		Form:         "use the contact form: %s",
+		Or:           " or ",
+		Gemeente:     "the municipality",
+		Unlawful:     "I cannot help you with that: it is not allowed or could harm others.",
+		Verdict:      "I cannot judge whether this applies to your situation. The municipality decides that.",
+		NoInfo:       "I have no information about %s.",
+		Lawful:       "How to do it properly is explained on the page “%s”.",
+		Peer:         "According to %s; this may be different where you live.",
+		PeerSentence: "According to %s:",
+		PeerMixed:    "What another municipality says may be different where you live.",
+		Unconfirmed:  "I cannot confirm that with the information I have. This is what I know:",
+		And:          " and ",
 	},
 }
 

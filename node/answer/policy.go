@@ -86,7 +86,7 @@ func RefuseUnlawful(req Request) Answer {
 	a := Answer{Text: m.Unlawful, Citations: []Citation{}, Refused: true, Handoff: &h}
 	if len(req.Passages) > 0 {
 		p := req.Passages[0]
-		a.Citations = append(a.Citations, Citation{ID: p.DocID, URL: p.URL, Title: p.Title})
+		a.Citations = append(a.Citations, Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From})
 		a.Text += " " + fmt.Sprintf(m.Lawful, p.Title) + " [1]"
 	}
 	a.Text += " " + h.Message

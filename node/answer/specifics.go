@@ -3,6 +3,8 @@ package answer
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -265,6 +267,63 @@ func LooksEnglish(question string) bool {
 	}
 	return en >= 2 && en > nl
 }
+
+// FromPeers labels an answer built on the resident's own passages fused
+// with another gemeente's (the federated fallback): when every citation is
+// the other gemeente's, as FromPeer; when the answer mixes both, each
+// sentence that cites the other gemeente opens with "Volgens Gemeente X:"
+// and the answer closes with a reminder and the resident's own referral,
+// so a peer's local rule is never read as the resident's own. ok is false
+// when the answer cites no other gemeente's page: it adds nothing to the
+// resident's own answer.
+func FromPeers(a Answer, req Request) (Answer, bool) {
+	from := map[int]string{} // citation number → other gemeente
+	var names []string
+	for i, c := range a.Citations {
+		if c.From != "" {
+			from[i+1] = c.From
+			if !slices.Contains(names, c.From) {
+				names = append(names, c.From)
+			}
+		}
+	}
+	switch {
+	case len(from) == 0:
+		return a, false
+	case len(from) == len(a.Citations) && len(names) == 1:
+		return FromPeer(a, req, names[0]), true
+	}
+	m := textsFor(req.Lang)
+	var b strings.Builder
+	for _, unit := range citedUnits.FindAllString(a.Text, -1) {
+		name := ""
+		for _, n := range citeNumber.FindAllStringSubmatch(unit, -1) {
+			k, _ := strconv.Atoi(n[1])
+			if f, ok := from[k]; ok {
+				name = f
+			}
+		}
+		lead := unit[:len(unit)-len(strings.TrimLeft(unit, " "))]
+		b.WriteString(lead)
+		if name != "" {
+			b.WriteString(fmt.Sprintf(m.PeerSentence, name) + " ")
+		}
+		b.WriteString(strings.TrimLeft(unit, " "))
+	}
+	rest := citedUnits.ReplaceAllString(a.Text, "")
+	h := NewHandoff(req.Referral, req.Lang)
+	a.Text = strings.TrimSpace(strings.TrimSpace(b.String()+rest) + " " + m.PeerMixed + " " + h.Message)
+	a.Handoff = &h
+	a.Route = "federated:" + a.Route
+	return a, true
+}
+
+// citedUnits matches the text up to and including a run of citations, as
+// an answer's units end; citeNumber the number of one citation.
+var (
+	citedUnits = regexp.MustCompile(`(?s)[^\[]*?(?:\[\d+\])+`)
+	citeNumber = regexp.MustCompile(`\[(\d+)\]`)
+)
 
 // FromPeer labels an answer composed from another gemeente's pages: it
 // opens with whose rules they are ("Volgens Gemeente Meppel; dit kan bij u

@@ -175,3 +175,29 @@ func TestExtractive_UnsupportedPremise(t *testing.T) {
 		t.Errorf("supported claim treated as unsupported: %q", a.Text)
 	}
 }
+
+// An answer on the own gemeente's and another's pages says, sentence by
+// sentence, which are the other's; one on the other's pages alone opens
+// with its name; one on the own pages alone is not the peer's answer.
+func TestFromPeers(t *testing.T) {
+	req := answer.Request{Lang: "nl", Referral: answer.Referral{Name: "Gemeente Alfa", Phone: "14 0111"}}
+	own := answer.Citation{ID: "aanmelden", URL: "https://www.alfa.example/hond-aanmelden", Title: "Hond aanmelden"}
+	peer := answer.Citation{ID: "hond", URL: "https://www.beta.example/hondenbelasting", Title: "Hondenbelasting", From: "Gemeente Beta"}
+
+	mixed := answer.Answer{Text: "U meldt uw hond aan via het formulier. [1] In 2026 is de hondenbelasting € 98,40 per jaar. [2] Doe dat binnen twee weken. [1]",
+		Citations: []answer.Citation{own, peer}, Route: "extractive"}
+	a, ok := answer.FromPeers(mixed, req)
+	want := "U meldt uw hond aan via het formulier. [1] Volgens Gemeente Beta: In 2026 is de hondenbelasting € 98,40 per jaar. [2] Doe dat binnen twee weken. [1] " +
+		"Wat volgens een andere gemeente is, kan bij u anders zijn. Neem contact op met Gemeente Alfa: bel 14 0111."
+	if !ok || a.Text != want || a.Route != "federated:extractive" || a.Handoff == nil {
+		t.Errorf("mixed:\n got %q (%v, %q)\nwant %q", a.Text, ok, a.Route, want)
+	}
+
+	only := answer.Answer{Text: "In 2026 is de hondenbelasting € 98,40 per jaar. [1]", Citations: []answer.Citation{peer}, Route: "extractive"}
+	if a, ok := answer.FromPeers(only, req); !ok || !strings.HasPrefix(a.Text, "Volgens Gemeente Beta; dit kan bij u anders zijn. In 2026") {
+		t.Errorf("peer only: %q %v", a.Text, ok)
+	}
+	if _, ok := answer.FromPeers(answer.Answer{Text: "U meldt uw hond aan. [1]", Citations: []answer.Citation{own}}, req); ok {
+		t.Error("an answer on the own pages alone counted as the peer's")
+	}
+}
