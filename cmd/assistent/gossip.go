@@ -206,6 +206,17 @@ type nodeFederation struct {
 	client  *http.Client
 }
 
+// useMember makes the gossip part present the node's current certificate,
+// which the node renews while it runs, and check the registry's
+// revocations.
+func (nf *nodeFederation) useMember(m *member) {
+	if nf == nil || m == nil || nf.peers == nil {
+		return
+	}
+	nf.peers.present, nf.peers.rev = m.clientTLS, m.rev
+	nf.client = &http.Client{Transport: &http.Transport{TLSClientConfig: m.clientTLS(trust.ClientTLS(*m.certificate(), m.pool, m.rev, trust.FederationPolicy))}}
+}
+
 // applyGossip applies the registry's gossip settings to the node's member
 // (none when the node does not gossip).
 func (nf *nodeFederation) applyGossip(gs gossipSettings) {
@@ -371,6 +382,9 @@ type gossipPeers struct {
 	cert   tls.Certificate
 	pool   *x509.CertPool
 	rev    trust.Revocations // may be nil
+	// present, when set, makes a client configuration present the node's
+	// current certificate (renewed while the node runs).
+	present func(*tls.Config) *tls.Config
 
 	mu      sync.Mutex
 	clients map[trust.Identity]*http.Client // per member, see clientFor
@@ -432,8 +446,12 @@ func (g *gossipPeers) clientFor(id trust.Identity) *http.Client {
 			delete(g.clients, k)
 		}
 	}
+	cfg := trust.ClientTLS(g.cert, g.pool, g.rev, trust.ExpectNode(id))
+	if g.present != nil {
+		cfg = g.present(cfg)
+	}
 	c := &http.Client{Transport: &http.Transport{
-		TLSClientConfig:     trust.ClientTLS(g.cert, g.pool, g.rev, trust.ExpectNode(id)),
+		TLSClientConfig:     cfg,
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 	}}

@@ -68,6 +68,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer fed.Close()
+	fed.useMember(cfg.member)
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
