@@ -86,7 +86,7 @@ func (n *Node) connectError(ctx context.Context, err error) error {
 func protoCitations(cs []answer.Citation) []*chatv1.Citation {
 	out := make([]*chatv1.Citation, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, &chatv1.Citation{Id: c.ID, Url: c.URL, Title: c.Title})
+		out = append(out, &chatv1.Citation{Id: c.ID, Url: c.URL, Title: c.Title, From: c.From})
 	}
 	return out
 }

@@ -193,7 +193,10 @@ type Citation struct {
 	// Url is the public address of the cited document.
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
 	// Title is the title of the cited document.
-	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// From names the other gemeente whose page it is (federated fallback);
+	// empty for the resident's own gemeente and national pages.
+	From          string `protobuf:"bytes,4,opt,name=from,proto3" json:"from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +248,13 @@ func (x *Citation) GetUrl() string {
 func (x *Citation) GetTitle() string {
 	if x != nil {
 		return x.Title
+	}
+	return ""
+}
+
+func (x *Citation) GetFrom() string {
+	if x != nil {
+		return x.From
 	}
 	return ""
 }
@@ -748,11 +758,12 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"\n" +
 	"confidence\x18\x05 \x01(\x01R\n" +
 	"confidence\x12\x14\n" +
-	"\x05route\x18\x06 \x01(\tR\x05route\"B\n" +
+	"\x05route\x18\x06 \x01(\tR\x05route\"V\n" +
 	"\bCitation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
-	"\x05title\x18\x03 \x01(\tR\x05title\"p\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x12\n" +
+	"\x04from\x18\x04 \x01(\tR\x04from\"p\n" +
 	"\aHandoff\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x1f\n" +
 	"\vcontact_url\x18\x02 \x01(\tR\n" +
