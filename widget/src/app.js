@@ -592,6 +592,8 @@
         const label = c.title || c.url || c.id || "";
         const href = webURL(c.url);
         li.append(href ? this.link(href, label) : label);
+        // A page of another gemeente (federated fallback) says whose it is.
+        if (typeof c.from === "string" && c.from) li.append(el("span", "from", " (" + c.from + ")"));
         ol.append(li);
       }
       box.append(ol);
