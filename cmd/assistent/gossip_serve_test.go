@@ -8,11 +8,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -20,19 +18,6 @@ import (
 	"github.com/assistent-nl/assistent/federation/gossip"
 	"github.com/assistent-nl/assistent/federation/trust"
 )
-
-// fixedPeerAddr returns a loopback address with a port that was free a
-// moment ago: gossip publishes the SearchService address, so it needs a
-// fixed one.
-func fixedPeerAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // 'assistent coordinator' seeds the gossip; two 'assistent serve' nodes
 // join it from their config files. Alfa, under the nearest policy, answers
@@ -44,13 +29,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	}
 	dir, issue := federationCA(t)
 	_, keyFile := gossipKeyFile(t)
-	coordURL, _, coordErr := startMain(t, "coordinator", "--data", filepath.Join(dir, "coord-1"), "--id", "coord-1",
-		"--cert", issue("VNG", "server", "coord-1"), "--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--bootstrap",
-		"--gossip-addr", "127.0.0.1:0", "--gossip-key", keyFile, "--gossip-timing", "local")
-	m := regexp.MustCompile(`"msg":"gossip member started"[^\n]*"addr":"([0-9.:]+)"`).FindStringSubmatch(coordErr())
-	if m == nil {
-		t.Fatalf("the coordinator logged no gossip address:\n%s", coordErr())
-	}
+	coordURL, _, coordErr, seed := startGossipCoordinator(t, dir, issue, keyFile)
 	serve := func(id, org, tenant, name, policy, pages string, seeds []string) (base, token string, log func() string) {
 		t.Helper()
 		data := filepath.Join(dir, id+"-data")
@@ -65,7 +44,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 			t.Fatal(res.stderr)
 		}
 		cfg, _ := json.Marshal(map[string]any{"federation": map[string]any{
-			"servers": []string{coordURL}, "cert": issue(org, "node", id), "peer_addr": fixedPeerAddr(t), "tenant": tenant,
+			"servers": []string{coordURL}, "cert": issue(org, "node", id), "peer_addr": freeAddr(t), "tenant": tenant,
 			"fallback": policy,
 			"gossip":   map[string]any{"bind": "127.0.0.1:0", "seeds": seeds, "key_file": keyFile, "timing": "local"},
 		}})
@@ -78,7 +57,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	}
 	// Beta names the coordinator's gossip address; Alfa names none and
 	// finds it in the registry, where the coordinator announced it.
-	serve("beta-1", "GM0002", "beta", "Gemeente Beta", "", `{"id":"hond","url":"https://www.beta.example/hondenbelasting","title":"Hondenbelasting","text":"Heeft u een hond? Dan betaalt u hondenbelasting. In 2026 is de hondenbelasting € 98,40 per hond per jaar."}`+"\n", []string{m[1]})
+	serve("beta-1", "GM0002", "beta", "Gemeente Beta", "", `{"id":"hond","url":"https://www.beta.example/hondenbelasting","title":"Hondenbelasting","text":"Heeft u een hond? Dan betaalt u hondenbelasting. In 2026 is de hondenbelasting € 98,40 per hond per jaar."}`+"\n", []string{seed})
 	alfa, token, alfaLog := serve("alfa-1", "GM0001", "alfa", "Gemeente Alfa", "nearest", pagesJSONL, nil)
 
 	// Ask until gossip has brought Beta in; the node's rate limit allows a
@@ -158,7 +137,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	}
 	stranger := func(key []byte, node string) *gossipMember {
 		t.Helper()
-		g, err := startGossip("127.0.0.1:0", "", []string{m[1]}, key, nil,
+		g, err := startGossip("127.0.0.1:0", "", []string{seed}, key, nil,
 			memberSpec{self: trust.Identity{Org: "GM0009", Role: trust.RoleNode, Node: node}, apiAddr: "127.0.0.1:9", timing: gossip.LocalTiming()},
 			slog.New(slog.DiscardHandler))
 		if err != nil {
@@ -170,7 +149,7 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	joins := func(g *gossipMember) bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		n, err := g.m.Join(ctx, []string{m[1]})
+		n, err := g.m.Join(ctx, []string{seed})
 		return err == nil && n > 0
 	}
 	setKeyring(newKey, oldKey)

@@ -41,6 +41,21 @@ func gossipKeyFile(t *testing.T) ([]byte, string) {
 	return key, path
 }
 
+// startGossipCoordinator starts a bootstrapping coordination server that
+// gossips on loopback (fast timing) and returns its API URL, a stop
+// function, its log and its gossip address.
+func startGossipCoordinator(t *testing.T, dir string, issue func(org, role, node string) string, keyFile string) (url string, stop func(), logs func() string, gossipAddr string) {
+	t.Helper()
+	url, stop, logs = startMain(t, "coordinator", "--data", filepath.Join(dir, "coord-1"), "--id", "coord-1",
+		"--cert", issue("VNG", "server", "coord-1"), "--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--bootstrap",
+		"--gossip-addr", "127.0.0.1:0", "--gossip-key", keyFile, "--gossip-timing", "local")
+	m := regexp.MustCompile(`"msg":"gossip member started"[^\n]*"addr":"([0-9.:]+)"`).FindStringSubmatch(logs())
+	if m == nil {
+		t.Fatalf("the coordinator logged no gossip address:\n%s", logs())
+	}
+	return url, stop, logs, m[1]
+}
+
 // federationCA creates a federation CA with the CLI and returns a function
 // that issues a member certificate directory.
 func federationCA(t *testing.T) (dir string, issue func(org, role, node string) string) {
@@ -243,14 +258,7 @@ func TestGossip_CoordinatorSeedAndNearestFallback(t *testing.T) {
 	}
 	dir, issue := federationCA(t)
 	key, keyFile := gossipKeyFile(t)
-	_, stopCoord, coordErr := startMain(t, "coordinator", "--data", filepath.Join(dir, "coord-1"), "--id", "coord-1",
-		"--cert", issue("VNG", "server", "coord-1"), "--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--bootstrap",
-		"--gossip-addr", "127.0.0.1:0", "--gossip-key", keyFile, "--gossip-timing", "local")
-	m := regexp.MustCompile(`"msg":"gossip member started"[^\n]*"addr":"([0-9.:]+)"`).FindStringSubmatch(coordErr())
-	if m == nil {
-		t.Fatalf("the coordinator logged no gossip address:\n%s", coordErr())
-	}
-	seed := m[1]
+	_, stopCoord, coordErr, seed := startGossipCoordinator(t, dir, issue, keyFile)
 
 	log := slog.New(slog.DiscardHandler)
 	member := func(certDir, policy string, ln net.Listener) *nodeFederation {

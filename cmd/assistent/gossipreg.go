@@ -156,18 +156,7 @@ func followGossipSettings(ctx context.Context, fsm *registry.FSM, g *gossipMembe
 			g.applyRegistry(gs, log)
 		}
 	}
-	refresh()
-	w := fsm.Watch(fsm.Index())
-	for {
-		b, err := w.Next(ctx)
-		if err != nil {
-			return
-		}
-		for _, o := range b.Objects {
-			if b.Snapshot || o.Kind == registry.KindSetting && strings.HasPrefix(o.Key, "gossip.") {
-				refresh()
-				break
-			}
-		}
-	}
+	followRegistry(ctx, fsm, func(o registry.Object) bool {
+		return o.Kind == registry.KindSetting && strings.HasPrefix(o.Key, "gossip.")
+	}, refresh)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 
 	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/registry"
@@ -33,14 +34,20 @@ func applyRevocations(objs []registry.Object, rev *trust.RevocationSet, conns []
 // followRevocations keeps rev equal to the revocations in a coordination
 // server's own registry until ctx ends.
 func followRevocations(ctx context.Context, fsm *registry.FSM, rev *trust.RevocationSet, conns *trust.Conns, log *slog.Logger) {
-	refresh := func() {
+	followRegistry(ctx, fsm, func(o registry.Object) bool { return o.Kind == registry.KindRevocation }, func() {
 		objs, err := fsm.List(registry.KindRevocation)
 		if err != nil {
 			log.Error("federation: list revocations", "err", err)
 			return
 		}
 		applyRevocations(objs, rev, []*trust.Conns{conns}, log)
-	}
+	})
+}
+
+// followRegistry calls refresh now, and again after every change of a
+// coordination server's registry that has an object matching (or is a
+// snapshot), until ctx ends.
+func followRegistry(ctx context.Context, fsm *registry.FSM, match func(registry.Object) bool, refresh func()) {
 	refresh()
 	w := fsm.Watch(fsm.Index())
 	for {
@@ -48,11 +55,8 @@ func followRevocations(ctx context.Context, fsm *registry.FSM, rev *trust.Revoca
 		if err != nil {
 			return
 		}
-		for _, o := range b.Objects {
-			if b.Snapshot || o.Kind == registry.KindRevocation {
-				refresh()
-				break
-			}
+		if b.Snapshot || slices.ContainsFunc(b.Objects, match) {
+			refresh()
 		}
 	}
 }
