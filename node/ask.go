@@ -143,6 +143,12 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 	if focus != "" {
 		query = focus
 	}
+	// Personal data the resident states ("mijn BSN is [BSN]") says
+	// nothing about the topic: the pages are found, and the answer scored,
+	// without it.
+	if u := guard.Unpersonal(query); u != query && len(strings.Fields(u)) >= 2 {
+		query, focus = u, u
+	}
 	results, err := n.search(ctx, scopes, query, n.cfg.AnswerK*2, hybrid.ModeRerank)
 	if err != nil {
 		return answer.Request{}, err

@@ -121,3 +121,23 @@ func TestAsk_ModelRerankTimeoutAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Personal data the resident states is not the topic: "Mijn BSN is …,
+// wanneer is mijn paspoort klaar?" finds the passport page, not the page
+// about the BSN.
+func TestAsk_StatedPersonalDataIsNotTheTopic(t *testing.T) {
+	n := routedNode(t, models.DefaultConfig())
+	_, err := n.Ingest(context.Background(), retrieval.TenantScope("proef"), []ingest.Page{
+		{ID: "bsn", URL: "https://www.proef.example/bsn", Title: "Burgerservicenummer (BSN)",
+			HTML: `<p>Uw BSN staat op uw paspoort en ID-kaart. Het BSN is uw persoonlijke nummer bij de overheid. Wanneer u het BSN kwijt bent, vraag het dan op bij de gemeente.</p>`},
+		{ID: "klaar", URL: "https://www.proef.example/paspoort-ophalen", Title: "Paspoort ophalen",
+			HTML: `<p>Uw nieuwe paspoort is na 5 werkdagen klaar. U haalt het op aan de balie; wij sturen u een bericht wanneer het klaar is.</p>`},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := n.Ask(context.Background(), "proef", "Mijn BSN is 111222333, wanneer is mijn paspoort klaar?")
+	if err != nil || a.Refused || len(a.Citations) == 0 || a.Citations[0].ID != "klaar" || strings.Contains(a.Text, "111222333") {
+		t.Fatalf("answer %q %+v, %v; want the passport pick-up page first, without the BSN", a.Text, a.Citations, err)
+	}
+}
