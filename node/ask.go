@@ -143,6 +143,17 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 	if focus != "" {
 		query = focus
 	}
+	lang := "nl"
+	if answer.LooksEnglish(question) {
+		// An English question is answered from Dutch pages: it is found
+		// and scored by its Dutch glossary terms, and the referral is in
+		// English.
+		lang = "en"
+		if exp := n.expander.Expand(question); exp != "" && focus == "" {
+			focus = exp
+			query = question + " " + exp
+		}
+	}
 	// Personal data the resident states ("mijn BSN is [BSN]") says
 	// nothing about the topic: the pages are found, and the answer scored,
 	// without it.
@@ -161,7 +172,7 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 		Question:     question,
 		Focus:        focus,
 		PersonalCase: intent == answer.Verdict,
-		Lang:         "nl",
+		Lang:         lang,
 		Passages:     passages(results, n.cfg.AnswerK),
 	}, nil
 }

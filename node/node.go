@@ -115,6 +115,7 @@ type Node struct {
 	vectors    *vector.Index
 	embedder   retrieval.Embedder
 	analyzer   *retrieval.Analyzer
+	expander   *retrieval.Expander // synonyms and the English glossary
 	searcher   *hybrid.Searcher
 	answerer   answer.Generator              // the extractive answerer, the end of every chain
 	router     atomic.Pointer[models.Router] // replaced whole by SetModels
@@ -186,6 +187,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 func (n *Node) open(ctx context.Context) error {
 	var err error
 	n.analyzer = retrieval.NewAnalyzer()
+	n.expander = retrieval.DefaultExpander()
 	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
 	n.lexical, err = bleve.Open(dir)
 	if errors.Is(err, bleve.ErrCorrupt) {
@@ -220,7 +222,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	n.searcher, err = hybrid.New(n.cfg.Search, hybrid.Deps{
 		Lexical: n.lexical, Vector: n.vectors, Embedder: query,
-		Chunks: n.store, Expander: retrieval.DefaultExpander(), Terms: n.analyzer.Terms,
+		Chunks: n.store, Expander: n.expander, Terms: n.analyzer.Terms,
 		OnEmbedError: func(err error) {
 			n.log.Warn("question not embedded; searching lexically", "embedder", n.embedder.Name(), "err", err)
 		},

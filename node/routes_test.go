@@ -141,3 +141,17 @@ func TestAsk_StatedPersonalDataIsNotTheTopic(t *testing.T) {
 		t.Fatalf("answer %q %+v, %v; want the passport pick-up page first, without the BSN", a.Text, a.Citations, err)
 	}
 }
+
+// An English question is found and scored by its Dutch glossary terms, and
+// a refusal speaks English.
+func TestAsk_EnglishQuestion(t *testing.T) {
+	n := routedNode(t, models.DefaultConfig())
+	a, err := n.Ask(context.Background(), "proef", "Can I apply for a parking permit online?")
+	if err != nil || a.Refused || len(a.Citations) == 0 || a.Citations[0].ID != "parkeren" {
+		t.Fatalf("answer %q %+v, %v; want the parking permit page", a.Text, a.Citations, err)
+	}
+	r, err := n.Ask(context.Background(), "proef", "Where can I rent a canoe for the weekend?")
+	if err != nil || !r.Refused || !strings.Contains(r.Text, "contact") || strings.Contains(r.Text, "Neem contact op") {
+		t.Errorf("refusal %q, %v; want it in English", r.Text, err)
+	}
+}
