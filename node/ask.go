@@ -92,6 +92,9 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		n.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", reason)
 		a, err = answer.RefuseUnlawful(req), nil
 		a.Route = "policy:" + reason
+	case intent == answer.OffRemit:
+		a, err = answer.RefuseOffRemit(req), nil
+		a.Route = "policy:" + reason
 	case len(unknown) > 0:
 		// The question is about something the sources never mention.
 		n.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))

@@ -11,6 +11,7 @@ type messages struct {
 	Or       string
 	Gemeente string // used when the tenant has no name
 	Unlawful string // refusal of help to break rules or misuse a service
+	OffRemit string // "%s" is the gemeente: a request outside what it does
 	Verdict  string // added to answers on a resident's own case
 	NoInfo   string // "%s" names what the sources do not mention
 	Lawful   string // "%s" is the title of the page with the lawful route
@@ -34,6 +35,7 @@ var texts = map[string]messages{
 		Or:           " of ",
 		Gemeente:     "de gemeente",
 		Unlawful:     "Daar kan ik u niet mee helpen: dat is niet toegestaan of kan anderen schaden.",
+		OffRemit:     "Daar help ik niet mee: ik geef geen mening en maak geen teksten. Ik beantwoord vragen over de diensten en regels van %s.",
 		Verdict:      "Of dit in uw situatie zo is, kan ik niet beoordelen. Dat beoordeelt de gemeente.",
 		NoInfo:       "Ik heb geen informatie over %s.",
 		Lawful:       "Hoe het wel mag, leest u op de pagina „%s”.",
@@ -52,6 +54,7 @@ var texts = map[string]messages{
 		Or:           " or ",
 		Gemeente:     "the municipality",
 		Unlawful:     "I cannot help you with that: it is not allowed or could harm others.",
+		OffRemit:     "I do not help with that: I give no opinions and write no texts. I answer questions about the services and rules of %s.",
 		Verdict:      "I cannot judge whether this applies to your situation. The municipality decides that.",
 		NoInfo:       "I have no information about %s.",
 		Lawful:       "How to do it properly is explained on the page “%s”.",

@@ -19,6 +19,10 @@ const (
 	// Verdict: a judgement on the resident's own case or on someone else
 	// ("heb ik recht op", "is dat illegaal", "ja of nee").
 	Verdict
+	// OffRemit: something the gemeente's assistant does not do: an opinion
+	// ("wat vind jij van de burgemeester?", voting advice) or a text of its
+	// own ("schrijf een gedicht").
+	OffRemit
 )
 
 // rule is one pattern of the policy, with the reason it names.
@@ -45,6 +49,8 @@ var policyRules = []rule{
 	// asbest illegaal afvoert"): framing plus a rule-breaking act.
 	{Unlawful, "framed-request", regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
 	{Unlawful, "evade-enforcement", regexp.MustCompile(`\b(controle\w*|controleert|handhav\w*|gecontroleerd)\b[^.?!]{0,60}\b(en )?(wanneer|waar|hoe laat|op welke dagen) (niet|nooit)\b`)},
+	{OffRemit, "opinion", regexp.MustCompile(`\bwat (vind|denk) (jij|je)\b[^.?!]{0,40}\b(van|over)\b|\b(jouw|je) (eigen )?(mening|oordeel|standpunt|voorkeur)\b|\b(op|voor) (wie|welke partij) (moet|zal|kan) ik (het beste )?stemmen\b|\bwelke partij (is (het )?beste|moet ik kiezen)\b`)},
+	{OffRemit, "own-text", regexp.MustCompile(`^\s*(schrijf|maak|verzin|dicht|componeer)( (me|mij|ons))? (een|nog een) (gedicht|verhaal|verhaaltje|lied|liedje|songtekst|mop|grap|rap|haiku|limerick|sprookje)\b|\bvertel (me |mij |ons )?(een|nog een) (mop|grap|verhaaltje|sprookje)\b`)},
 	{Verdict, "own-entitlement", regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
 	// "Dat hoef ik toch niet door te geven?": a hoped-for answer on the
 	// resident's own duty.
@@ -55,7 +61,7 @@ var policyRules = []rule{
 }
 
 // Classify returns the intent of a question and the rule that decided it.
-// Unlawful wins over Verdict.
+// Unlawful wins over the others; the first other rule that matches decides.
 func Classify(question string) (Intent, string) {
 	q := normalise(question)
 	best, reason := Inform, ""
@@ -95,6 +101,16 @@ func RefuseUnlawful(req Request) Answer {
 	}
 	a.Text += " " + h.Message
 	return a
+}
+
+// RefuseOffRemit returns the answer to a request the assistant does not
+// serve (an opinion, a text of its own), in req.Lang: what it does do.
+func RefuseOffRemit(req Request) Answer {
+	name := req.Referral.Name
+	if name == "" {
+		name = textsFor(req.Lang).Gemeente
+	}
+	return Answer{Text: fmt.Sprintf(textsFor(req.Lang).OffRemit, name), Citations: []Citation{}, Refused: true}
 }
 
 // WithoutVerdict adds to an answer on a resident's own case that the
