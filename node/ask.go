@@ -152,9 +152,10 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 		// and scored by its Dutch glossary terms, and the referral is in
 		// English.
 		lang = "en"
+		// The search expands the question itself; the answerer scores on
+		// the expansion.
 		if exp := n.expander.Expand(question); exp != "" && focus == "" {
 			focus = exp
-			query = question + " " + exp
 		}
 	}
 	// Personal data the resident states ("mijn BSN is [BSN]") says

@@ -67,9 +67,10 @@ type Referral struct {
 // Request is what a generator answers.
 type Request struct {
 	Question string
-	// Focus is the question reduced to its topic (CaseTopic) when it tells
-	// a personal case; the extractive answerer scores on it. Empty: the
-	// question itself.
+	// Focus is what the extractive answerer scores on instead of the
+	// question: its topic when it tells a personal case (CaseTopic), the
+	// question without the personal data it states, or the Dutch glossary
+	// terms of an English question. Empty: the question itself.
 	Focus string
 	// PersonalCase marks a question on the resident's own case (policy
 	// intent Verdict): the answer gives the rule, never a verdict.

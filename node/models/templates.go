@@ -233,14 +233,15 @@ func (t *Templates) Answer(req answer.Request) Rendered {
 }
 
 // topicBlock renders the topic of a question on the resident's own case
-// (its Focus, else the question itself), or "" for other questions.
+// (its Focus, else the question itself), or "" for other questions (whose
+// Focus, if any, is only for scoring).
 func topicBlock(req answer.Request) string {
-	topic := strings.TrimSpace(req.Focus)
-	if topic == "" && req.PersonalCase {
-		topic = strings.TrimSpace(req.Question)
-	}
-	if topic == "" {
+	if !req.PersonalCase {
 		return ""
+	}
+	topic := strings.TrimSpace(req.Focus)
+	if topic == "" {
+		topic = strings.TrimSpace(req.Question)
 	}
 	return "<onderwerp>" + escapeText(topic) + "</onderwerp>"
 }
