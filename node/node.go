@@ -352,14 +352,12 @@ func (n *Node) loadVectors(ctx context.Context) error {
 	stale := stored != "" && stored != id
 	dim := n.embedder.Dim()
 	loaded := 0
-	have := map[string]bool{}
 	if !stale {
 		err = n.store.ForEachVector(func(cid, scope string, v []float32) error {
 			if len(v) != dim {
 				return nil
 			}
 			loaded++
-			have[cid] = true
 			batch = append(batch, retrieval.Chunk{ID: cid, Scope: scope, Vector: v})
 			if len(batch) >= 1000 {
 				return flush()
@@ -379,7 +377,18 @@ func (n *Node) loadVectors(ctx context.Context) error {
 	}
 	if total > loaded {
 		// Chunks without a vector of this embedder: after a change of the
-		// embed route, or an interrupted migration.
+		// embed route, or an interrupted migration. Rare, so which ones is
+		// found only now.
+		have := map[string]bool{}
+		if !stale {
+			err = n.store.ForEachVector(func(cid, _ string, v []float32) error {
+				have[cid] = len(v) == dim
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("load vectors: %w", err)
+			}
+		}
 		var missing []retrieval.Chunk
 		err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
 			if !have[c.ID] {
