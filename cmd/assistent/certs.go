@@ -239,7 +239,7 @@ func loadMemberCA(dir string) (tls.Certificate, *x509.Certificate, error) {
 // certificate directory and presents it from the next handshake on. A
 // failure is logged and tried again ten minutes later.
 func (m *member) renewWhenDue(ctx context.Context, servers []string, log *slog.Logger) {
-	hc := client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev)))
+	hc := client.NewHTTPClient(m.toServers())
 	for {
 		leaf := m.certificate().Leaf
 		due := leaf.NotAfter.Add(-leaf.NotAfter.Sub(leaf.NotBefore) / 3)

@@ -147,19 +147,35 @@ type member struct {
 // certificate returns the member's current certificate.
 func (m *member) certificate() *tls.Certificate { return m.cert.Load() }
 
-// serverTLS and clientTLS are the member's TLS configurations; they present
-// the current certificate, so a renewal applies to the next handshake.
-func (m *member) serverTLS(policy func(trust.Identity) error) *tls.Config {
-	cfg := trust.ServerTLS(*m.certificate(), m.pool, m.rev, policy)
+// The member's TLS configurations present its current certificate, so a
+// renewal applies to the next handshake. serving and presenting turn a
+// server or client configuration into one that does; serverTLS, toServers
+// and toMembers are the ones most callers need.
+func (m *member) serving(cfg *tls.Config) *tls.Config {
 	cfg.Certificates = nil
 	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return m.certificate(), nil }
 	return cfg
 }
 
-func (m *member) clientTLS(cfg *tls.Config) *tls.Config {
+func (m *member) presenting(cfg *tls.Config) *tls.Config {
 	cfg.Certificates = nil
 	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return m.certificate(), nil }
 	return cfg
+}
+
+// serverTLS serves members that policy admits.
+func (m *member) serverTLS(policy func(trust.Identity) error) *tls.Config {
+	return m.serving(trust.ServerTLS(*m.certificate(), m.pool, m.rev, policy))
+}
+
+// toServers dials coordination servers (the registry API).
+func (m *member) toServers() *tls.Config {
+	return m.presenting(client.ClientTLS(*m.certificate(), m.pool, m.rev))
+}
+
+// toMembers dials any federation member (a peer's search service).
+func (m *member) toMembers() *tls.Config {
+	return m.presenting(trust.ClientTLS(*m.certificate(), m.pool, m.rev, trust.FederationPolicy))
 }
 
 // loadFederationMember loads the node's certificate when the config has a
@@ -198,7 +214,7 @@ func (c fileConfig) fallback() (*node.FallbackConfig, error) {
 	}
 	m := c.member
 	return &node.FallbackConfig{Peers: f.Peers, Client: &http.Client{Transport: &http.Transport{
-		TLSClientConfig: m.clientTLS(trust.ClientTLS(*m.certificate(), m.pool, m.rev, trust.FederationPolicy))}}}, nil
+		TLSClientConfig: m.toMembers()}}}, nil
 }
 
 // servePeers serves the node's SearchService to the federation's members
@@ -274,7 +290,7 @@ func registerNode(ctx context.Context, f *federationConfig, m *member, apiAddr s
 	wc := client.DefaultWriterConfig()
 	wc.Servers = f.Servers
 	self := m.self
-	w, err := client.NewWriter(wc, client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev))))
+	w, err := client.NewWriter(wc, client.NewHTTPClient(m.toServers()))
 	if err != nil {
 		log.Error("federation: register node", "err", err)
 		return
@@ -350,7 +366,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 			signal(gossipChanges)
 		}
 	}
-	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(m.clientTLS(client.ClientTLS(*m.certificate(), m.pool, m.rev))))
+	w, err := client.NewWatcher(wc, n.Store().Bolt(), client.NewHTTPClient(m.toServers()))
 	if err != nil {
 		return nil, fmt.Errorf("config: federation: %w", err)
 	}
@@ -374,7 +390,7 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 					log.Error("federation: list revocations", "err", err)
 					continue
 				}
-				applyRevocations(objs, m.rev, []*trust.Conns{m.conns}, log)
+				applyRevocations(objs, m.rev, m.conns, log)
 			case <-gossipChanges:
 				if c.onGossip == nil {
 					continue

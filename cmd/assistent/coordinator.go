@@ -88,7 +88,7 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("coordinator: listen for Raft: %w", err)
 	}
-	dialCfg := mem.clientTLS(client.ClientTLS(cert, pool, rev))
+	dialCfg := mem.toServers()
 	dialer := &tls.Dialer{Config: dialCfg}
 	cfg := coordinator.DefaultConfig()
 	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.Logger = *id, *data, *bootstrap, log
@@ -171,16 +171,13 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	// Watch streams live long: no write timeout, only a header timeout.
 	conns := mem.conns
 	go followRevocations(ctx, srv.Registry(), rev, conns, log)
-	apiTLS := api.ServerTLS(cert, pool, rev)
-	apiTLS.Certificates = nil
-	apiTLS.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return mem.certificate(), nil }
 	renewVia := []string{url}
 	for _, u := range urls {
 		renewVia = append(renewVia, u)
 	}
 	go mem.renewWhenDue(ctx, renewVia, log)
 	hs := &http.Server{
-		Handler: mux, TLSConfig: apiTLS, ConnState: conns.Track,
+		Handler: mux, TLSConfig: mem.serving(api.ServerTLS(cert, pool, rev)), ConnState: conns.Track,
 		ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

@@ -213,8 +213,8 @@ func (nf *nodeFederation) useMember(m *member) {
 	if nf == nil || m == nil || nf.peers == nil {
 		return
 	}
-	nf.peers.present, nf.peers.rev = m.clientTLS, m.rev
-	nf.client = &http.Client{Transport: &http.Transport{TLSClientConfig: m.clientTLS(trust.ClientTLS(*m.certificate(), m.pool, m.rev, trust.FederationPolicy))}}
+	nf.peers.present, nf.peers.rev = m.presenting, m.rev
+	nf.client = &http.Client{Transport: &http.Transport{TLSClientConfig: m.toMembers()}}
 }
 
 // applyGossip applies the registry's gossip settings to the node's member

@@ -11,8 +11,8 @@ import (
 )
 
 // applyRevocations makes rev hold the revocations in objs and closes the
-// tracked connections (conns may be nil) of certificates revoked now.
-func applyRevocations(objs []registry.Object, rev *trust.RevocationSet, conns []*trust.Conns, log *slog.Logger) {
+// tracked connections of certificates revoked now.
+func applyRevocations(objs []registry.Object, rev *trust.RevocationSet, conns *trust.Conns, log *slog.Logger) {
 	set, err := client.Revocations(objs)
 	if err != nil {
 		// The registry validated every record; keep what we have.
@@ -20,13 +20,7 @@ func applyRevocations(objs []registry.Object, rev *trust.RevocationSet, conns []
 		return
 	}
 	rev.ReplaceWith(set)
-	closed := 0
-	for _, c := range conns {
-		if c != nil {
-			closed += c.CloseRevoked(rev)
-		}
-	}
-	if closed > 0 {
+	if closed := conns.CloseRevoked(rev); closed > 0 {
 		log.Warn("federation: closed connections of revoked certificates", "connections", closed)
 	}
 }
@@ -40,7 +34,7 @@ func followRevocations(ctx context.Context, fsm *registry.FSM, rev *trust.Revoca
 			log.Error("federation: list revocations", "err", err)
 			return
 		}
-		applyRevocations(objs, rev, []*trust.Conns{conns}, log)
+		applyRevocations(objs, rev, conns, log)
 	})
 }
 
