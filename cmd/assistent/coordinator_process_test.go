@@ -112,18 +112,8 @@ func TestCoordinator_SeparateProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three coordinator processes; skipped with -short")
 	}
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca")
-	if res := run(t, "", "federation", "init", "--dir", ca); res.code != 0 {
-		t.Fatal(res.stderr)
-	}
-	issue := func(org, role, node string) string {
-		out := filepath.Join(dir, node)
-		if res := run(t, "", "federation", "issue", "--dir", ca, "--org", org, "--role", role, "--node", node, "--host", "127.0.0.1", "--out", out); res.code != 0 {
-			t.Fatal(res.stderr)
-		}
-		return out
-	}
+	ca, issue := federationCA(t)
+	dir := filepath.Dir(ca)
 	ids := []string{"coord-1", "coord-2", "coord-3"}
 	api, raftAddr := map[string]string{}, map[string]string{}
 	var peerFlags []string

@@ -58,19 +58,8 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Raft cluster; skipped with -short")
 	}
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca")
-	if res := run(t, "", "federation", "init", "--dir", ca); res.code != 0 {
-		t.Fatal(res.stderr)
-	}
-	issue := func(org, role, node string) string {
-		out := filepath.Join(dir, node)
-		res := run(t, "", "federation", "issue", "--dir", ca, "--org", org, "--role", role, "--node", node, "--host", "127.0.0.1", "--out", out)
-		if res.code != 0 {
-			t.Fatal(res.stderr)
-		}
-		return out
-	}
+	ca, issue := federationCA(t)
+	dir := filepath.Dir(ca)
 	var stops []func()
 	var logs []func() string
 	server := func(id string, extra ...string) string {
@@ -427,11 +416,8 @@ func TestCoordinator_RenewsItsCertificate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a coordinator; skipped with -short")
 	}
-	dir := t.TempDir()
-	ca := filepath.Join(dir, "ca")
-	if res := run(t, "", "federation", "init", "--dir", ca); res.code != 0 {
-		t.Fatal(res.stderr)
-	}
+	ca, _ := federationCA(t)
+	dir := filepath.Dir(ca)
 	certDir := filepath.Join(dir, "coord-1")
 	if res := run(t, "", "federation", "issue", "--dir", ca, "--org", "VNG", "--role", "server", "--node", "coord-1",
 		"--host", "127.0.0.1", "--ttl", "20s", "--out", certDir); res.code != 0 {

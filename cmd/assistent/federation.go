@@ -346,7 +346,13 @@ func (m *Main) federationPut(ctx context.Context, op string, args []string) erro
 	if err := cmd.Validate(); err != nil {
 		return usagef("federation %s: %v", op, err)
 	}
-	apply, err := registryWriter(*servers, *certDir)
+	return m.applyCommand(ctx, "federation "+op, *servers, *certDir, cmd)
+}
+
+// applyCommand writes cmd through the servers with the certificate in
+// certDir, within a minute, and prints the result.
+func (m *Main) applyCommand(ctx context.Context, what string, servers stringList, certDir string, cmd registry.Command) error {
+	apply, err := registryWriter(servers, certDir)
 	if err != nil {
 		return err
 	}
@@ -354,7 +360,7 @@ func (m *Main) federationPut(ctx context.Context, op string, args []string) erro
 	defer cancel()
 	res, err := apply(ctx, cmd)
 	if err != nil {
-		return fmt.Errorf("federation %s: %w", op, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return writeIndented(m.Stdout, res)
 }
@@ -384,17 +390,7 @@ func (m *Main) federationRevoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("federation revoke: %v", err)
 	}
-	apply, err := registryWriter(*servers, *certDir)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	res, err := apply(ctx, cmd)
-	if err != nil {
-		return fmt.Errorf("federation revoke: %w", err)
-	}
-	return writeIndented(m.Stdout, res)
+	return m.applyCommand(ctx, "federation revoke", *servers, *certDir, cmd)
 }
 
 // federationGet reads one object, or all of a kind, from a server.

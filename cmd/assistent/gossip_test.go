@@ -56,8 +56,9 @@ func startGossipCoordinator(t *testing.T, dir string, issue func(org, role, node
 	return url, stop, logs, m[1]
 }
 
-// federationCA creates a federation CA with the CLI and returns a function
-// that issues a member certificate directory.
+// federationCA creates a federation CA with the CLI in a fresh directory
+// and returns the CA's directory and a function that issues a member
+// certificate directory beside it (127.0.0.1 as host).
 func federationCA(t *testing.T) (dir string, issue func(org, role, node string) string) {
 	t.Helper()
 	dir = t.TempDir()
