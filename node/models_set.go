@@ -8,13 +8,6 @@ import (
 	"github.com/assistent-nl/assistent/node/models"
 )
 
-// Models returns the model configuration the node answers with now.
-func (n *Node) Models() models.Config {
-	n.modelsMu.Lock()
-	defer n.modelsMu.Unlock()
-	return n.cfg.Models
-}
-
 // SetModels replaces the node's model providers, routes, breaker settings
 // and prompt templates while it runs (the federation distributes them).
 // Questions in flight finish with the routes they started with; breakers

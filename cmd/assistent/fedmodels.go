@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"time"
 
 	"github.com/assistent-nl/assistent/federation/client"
 	"github.com/assistent-nl/assistent/federation/registry"
@@ -96,7 +95,7 @@ func (c fileConfig) applyFederationModels(n *node.Node, w *client.Watcher, geten
 		if mc, err = merged.models(getenv); err == nil {
 			if err = n.SetModels(mc); err == nil {
 				log.Info("federation: model routes and templates applied", "index", w.Index(),
-					"routes", len(mc.Routes), "templates", len(mc.Templates), "at", time.Now().UTC().Format(time.RFC3339))
+					"routes", len(mc.Routes), "templates", len(mc.Templates))
 				return
 			}
 		}

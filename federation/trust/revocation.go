@@ -76,10 +76,3 @@ func (s *RevocationSet) ReplaceWith(o *RevocationSet) {
 	s.serials, s.nodes = serials, nodes
 	s.mu.Unlock()
 }
-
-// Len returns the number of revoked serials and nodes.
-func (s *RevocationSet) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.serials) + len(s.nodes)
-}
