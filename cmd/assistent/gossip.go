@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -206,17 +204,6 @@ type nodeFederation struct {
 	client  *http.Client
 }
 
-// useMember makes the gossip part present the node's current certificate,
-// which the node renews while it runs, and check the registry's
-// revocations.
-func (nf *nodeFederation) useMember(m *member) {
-	if nf == nil || m == nil || nf.peers == nil {
-		return
-	}
-	nf.peers.present, nf.peers.rev = m.presenting, m.rev
-	nf.client = &http.Client{Transport: &http.Transport{TLSClientConfig: m.toMembers()}}
-}
-
 // applyGossip applies the registry's gossip settings to the node's member
 // (none when the node does not gossip).
 func (nf *nodeFederation) applyGossip(gs gossipSettings) {
@@ -229,15 +216,15 @@ func (nf *nodeFederation) applyGossip(gs gossipSettings) {
 // startNodeFederation reads the fallback policy and gossip settings of the
 // federation block (dir: the config file's directory) and starts the gossip
 // member, which joins its seeds only when join is called (once the node
-// serves). It returns nil when the block sets neither.
-// rev (may be nil) is the revocation set the registry keeps current: peers
-// found through gossip are refused when revoked.
-func startNodeFederation(f *federationConfig, rev trust.Revocations, dir string, log *slog.Logger) (*nodeFederation, error) {
+// serves). It returns nil when the block sets neither. m is the node's
+// federation identity (nil without federation.cert): gossip's peer clients
+// present its current certificate and refuse revoked peers.
+func startNodeFederation(f *federationConfig, m *member, dir string, log *slog.Logger) (*nodeFederation, error) {
 	policy, gc := federationExtras(f)
-	return startNodeFederationWith(f, policy, gc, rev, dir, log)
+	return startNodeFederationWith(f, policy, gc, m, dir, log)
 }
 
-func startNodeFederationWith(f *federationConfig, policy string, gc *gossipConfig, rev trust.Revocations, dir string, log *slog.Logger) (*nodeFederation, error) {
+func startNodeFederationWith(f *federationConfig, policy string, gc *gossipConfig, m *member, dir string, log *slog.Logger) (*nodeFederation, error) {
 	if policy == "" && gc == nil {
 		return nil, nil
 	}
@@ -258,16 +245,8 @@ func startNodeFederationWith(f *federationConfig, policy string, gc *gossipConfi
 	if gc == nil {
 		return nf, nil
 	}
-	if f.Cert == "" {
+	if m == nil {
 		return nil, errors.New("config: federation.gossip: needs federation.cert")
-	}
-	cert, pool, err := loadMember(f.Cert)
-	if err != nil {
-		return nil, fmt.Errorf("config: federation.gossip: %w", err)
-	}
-	self, err := trust.ParseIdentity(cert.Leaf)
-	if err != nil {
-		return nil, fmt.Errorf("config: federation.gossip: %w", err)
 	}
 	if gc.KeyFile == "" {
 		return nil, errors.New("config: federation.gossip.key_file: the gossip key is required")
@@ -303,13 +282,13 @@ func startNodeFederationWith(f *federationConfig, policy string, gc *gossipConfi
 	if bind == "" {
 		bind = net.JoinHostPort("0.0.0.0", strconv.Itoa(gossip.DefaultPort))
 	}
-	gm, err := startGossip(bind, gc.Advertise, gc.Seeds, key, topics, memberSpec{self: self, apiAddr: apiAddr, timing: timing}, log)
+	gm, err := startGossip(bind, gc.Advertise, gc.Seeds, key, topics, memberSpec{self: m.self, apiAddr: apiAddr, timing: timing}, log)
 	if err != nil {
 		return nil, fmt.Errorf("config: federation.gossip: %w", err)
 	}
 	nf.member, nf.nearest = gm, gc.Nearest
-	nf.peers = &gossipPeers{m: gm.m, org: self.Org, topics: topics, cert: cert, pool: pool, rev: rev}
-	nf.client = &http.Client{Transport: &http.Transport{TLSClientConfig: trust.ClientTLS(cert, pool, rev, trust.FederationPolicy)}}
+	nf.peers = &gossipPeers{m: gm.m, org: m.self.Org, topics: topics, id: m}
+	nf.client = &http.Client{Transport: &http.Transport{TLSClientConfig: m.toMembers()}}
 	return nf, nil
 }
 
@@ -379,12 +358,7 @@ type gossipPeers struct {
 	m      *gossip.Member
 	org    string   // the node's own organisation, never asked
 	topics []string // what it serves; peers must share one
-	cert   tls.Certificate
-	pool   *x509.CertPool
-	rev    trust.Revocations // may be nil
-	// present, when set, makes a client configuration present the node's
-	// current certificate (renewed while the node runs).
-	present func(*tls.Config) *tls.Config
+	id     *member  // the node's certificate and the registry's revocations
 
 	mu      sync.Mutex
 	clients map[trust.Identity]*http.Client // per member, see clientFor
@@ -446,12 +420,8 @@ func (g *gossipPeers) clientFor(id trust.Identity) *http.Client {
 			delete(g.clients, k)
 		}
 	}
-	cfg := trust.ClientTLS(g.cert, g.pool, g.rev, trust.ExpectNode(id))
-	if g.present != nil {
-		cfg = g.present(cfg)
-	}
 	c := &http.Client{Transport: &http.Transport{
-		TLSClientConfig:     cfg,
+		TLSClientConfig:     g.id.presenting(trust.ClientTLS(*g.id.certificate(), g.id.pool, g.id.rev, trust.ExpectNode(id))),
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 	}}

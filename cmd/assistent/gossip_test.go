@@ -56,6 +56,17 @@ func startGossipCoordinator(t *testing.T, dir string, issue func(org, role, node
 	return url, stop, logs, m[1]
 }
 
+// memberFor loads the federation identity in certDir as serve does; nil
+// for "".
+func memberFor(t *testing.T, certDir string) *member {
+	t.Helper()
+	fc := fileConfig{Federation: &federationConfig{Cert: certDir}}
+	if err := fc.loadFederationMember(); err != nil {
+		t.Fatal(err)
+	}
+	return fc.member
+}
+
 // federationCA creates a federation CA with the CLI in a fresh directory
 // and returns the CA's directory and a function that issues a member
 // certificate directory beside it (127.0.0.1 as host).
@@ -140,10 +151,7 @@ func TestGossipPeers_NearestHealthyByRTT(t *testing.T) {
 	key, _ := gossipKeyFile(t)
 	timing := rttTiming()
 	seed := plainMember(t, key, "coord-1", "VNG", trust.RoleServer, "127.0.0.1:8301", nil, 0, timing, "")
-	cert, pool, err := loadMember(issue("GM0001", "node", "alfa-1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := memberFor(t, issue("GM0001", "node", "alfa-1"))
 	gm, err := startGossip("127.0.0.1:0", "", []string{seed.Addr()}, key, defaultTopics,
 		memberSpec{self: trust.Identity{Org: "GM0001", Role: trust.RoleNode, Node: "alfa-1"}, apiAddr: "127.0.0.1:9001", timing: timing},
 		slog.New(slog.DiscardHandler))
@@ -152,7 +160,7 @@ func TestGossipPeers_NearestHealthyByRTT(t *testing.T) {
 	}
 	t.Cleanup(func() { gm.Close() })
 	gm.join(context.Background())
-	src := &gossipPeers{m: gm.m, org: "GM0001", topics: defaultTopics, cert: cert, pool: pool}
+	src := &gossipPeers{m: gm.m, org: "GM0001", topics: defaultTopics, id: id}
 
 	gemeente := []string{"gemeente"}
 	plainMember(t, key, "fast-1", "GM0002", trust.RoleNode, "127.0.0.1:9002", gemeente, 0, timing, seed.Addr())
@@ -266,7 +274,7 @@ func TestGossip_CoordinatorSeedAndNearestFallback(t *testing.T) {
 		t.Helper()
 		f := &federationConfig{Cert: certDir, PeerAddr: ln.Addr().String()}
 		nf, err := startNodeFederationWith(f, policy, &gossipConfig{Bind: "127.0.0.1:0", Seeds: []string{seed},
-			KeyFile: keyFile, Timing: "local"}, nil, "", log)
+			KeyFile: keyFile, Timing: "local"}, memberFor(t, certDir), "", log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -364,7 +372,7 @@ func TestStartNodeFederation_Config(t *testing.T) {
 		{"peers without peers", "peers", federationConfig{}, nil, "needs federation.peers"},
 		{"no cert", "", federationConfig{PeerAddr: "127.0.0.1:9001"}, &gossipConfig{KeyFile: keyFile}, "federation.cert"},
 	} {
-		if _, err := startNodeFederationWith(&c.f, c.policy, c.g, nil, "", log); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := startNodeFederationWith(&c.f, c.policy, c.g, memberFor(t, c.f.Cert), "", log); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error naming %s", c.name, err, c.want)
 		}
 	}
@@ -394,7 +402,7 @@ func TestStartNodeFederation_Config(t *testing.T) {
 		{"bind host", federationConfig{Cert: cert, PeerAddr: "127.0.0.1:9001"}, gossipConfig{KeyFile: keyFile, Bind: "localhost:7946"}, "gossip.bind"},
 		{"timing", federationConfig{Cert: cert, PeerAddr: "127.0.0.1:9001"}, gossipConfig{KeyFile: keyFile, Timing: "wan"}, "timing"},
 	} {
-		nf, err := startNodeFederationWith(&c.f, "", &c.g, nil, "", log)
+		nf, err := startNodeFederationWith(&c.f, "", &c.g, memberFor(t, c.f.Cert), "", log)
 		if err == nil {
 			nf.Close()
 		}

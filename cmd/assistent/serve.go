@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/assistent-nl/assistent/federation/trust"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -59,16 +58,11 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rev trust.Revocations
-	if cfg.member != nil {
-		rev = cfg.member.rev
-	}
-	fed, err := startNodeFederation(cfg.Federation, rev, cfg.dir, log)
+	fed, err := startNodeFederation(cfg.Federation, cfg.member, cfg.dir, log)
 	if err != nil {
 		return err
 	}
 	defer fed.Close()
-	fed.useMember(cfg.member)
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
