@@ -270,24 +270,10 @@ func related(term string, set map[string]bool) bool {
 // withLead adds the opening of the best document (the first sentences of
 // its introduction passage, Ord 0, up to leadChars) when not chosen yet.
 func withLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
-	top := passages[best.passage]
-	var lead []candidate
+	lead := leadUnits(cands, passages, best, leadChars)
 	n := 0
-	for pos := 0; n < leadChars; pos++ {
-		found := false
-		for _, c := range cands {
-			p := passages[c.passage]
-			if p.URL == top.URL && p.DocID == top.DocID && p.Ord == 0 && c.pos == pos {
-				lead = append(lead, c)
-				n += len(c.text)
-				pos = c.last
-				found = true
-				break
-			}
-		}
-		if !found {
-			break
-		}
+	for _, c := range lead {
+		n += len(c.text)
 	}
 	var out []candidate
 	for _, c := range chosen {
@@ -304,17 +290,13 @@ func withLead(chosen, cands []candidate, passages []Passage, best candidate, lea
 	return append(lead, out[:keep]...)
 }
 
-// addLead adds to chosen the units of the best page's opening (up to
-// leadChars) that are not chosen yet, while the answer stays within
-// maxSentences units and budget characters.
-func addLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
+// leadUnits returns the units of the best page's opening passage from its
+// start, in order, until they hold leadChars characters.
+func leadUnits(cands []candidate, passages []Passage, best candidate, leadChars int) []candidate {
 	top := passages[best.passage]
-	size := 0
-	for _, c := range chosen {
-		size += len(c.text)
-	}
+	var lead []candidate
 	n := 0
-	for pos := 0; n < leadChars && len(chosen) < maxSentences; pos++ {
+	for pos := 0; n < leadChars; pos++ {
 		i := slices.IndexFunc(cands, func(c candidate) bool {
 			p := passages[c.passage]
 			return p.URL == top.URL && p.DocID == top.DocID && p.Ord == 0 && c.pos == pos
@@ -322,9 +304,25 @@ func addLead(chosen, cands []candidate, passages []Passage, best candidate, lead
 		if i < 0 {
 			break
 		}
-		c := cands[i]
-		n += len(c.text)
-		pos = c.last
+		lead = append(lead, cands[i])
+		n += len(cands[i].text)
+		pos = cands[i].last
+	}
+	return lead
+}
+
+// addLead adds to chosen the units of the best page's opening (up to
+// leadChars) that are not chosen yet, while the answer stays within
+// maxSentences units and budget characters.
+func addLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
+	size := 0
+	for _, c := range chosen {
+		size += len(c.text)
+	}
+	for _, c := range leadUnits(cands, passages, best, leadChars) {
+		if len(chosen) >= maxSentences {
+			break
+		}
 		if slices.ContainsFunc(chosen, func(o candidate) bool { return o.passage == c.passage && o.pos <= c.pos && c.pos <= o.last }) {
 			continue
 		}
