@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -370,5 +371,42 @@ func TestJoin_ThenWatch(t *testing.T) {
 	_, err = node.Apply(ctx, mustPut(t, registry.Template{Name: "a", Lang: "nl", Version: 1, Body: "b"}))
 	if err == nil || time.Since(start) > time.Second {
 		t.Fatalf("node writing a template: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestWriter_RotatesPastDeadServers: a writer whose list holds dead servers
+// on both sides of the live one reaches the live one from every starting
+// point, also after its rotation has wrapped around the list. (It once kept
+// retrying the first server for good once the rotation had wrapped.)
+func TestWriter_RotatesPastDeadServers(t *testing.T) {
+	c := apitest.StartCluster(t, 1, apitest.Options{})
+	dead := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return "https://" + addr
+	}
+	cfg := client.DefaultWriterConfig()
+	cfg.Servers = []string{dead(), c.URLs()[0], dead()}
+	cfg.MinBackoff, cfg.MaxBackoff = 5*time.Millisecond, 20*time.Millisecond
+	hc := c.HTTPClient(t, c.Cert(t, "VNG", trust.RoleOperator, "tool"))
+	// Each writer starts at a random server; 24 of them start at the last,
+	// dead one with probability 1-(2/3)^24 > 99.99 %.
+	for i := range 24 {
+		w, err := client.NewWriter(cfg, hc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 3 {
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			_, err := w.Apply(ctx, mustPut(t, registry.Setting{Name: fmt.Sprintf("r%d-%d", i, j), Value: "1"}))
+			cancel()
+			if err != nil {
+				t.Fatalf("writer %d, write %d: %v", i, j, err)
+			}
+		}
 	}
 }

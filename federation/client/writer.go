@@ -90,7 +90,8 @@ func (w *Writer) Apply(ctx context.Context, cmd registry.Command) (registry.Resu
 	req := &federationv1.ApplyRequest{Command: data, IdempotencyKey: cmd.IdempotencyKey}
 	backoff := w.cfg.MinBackoff
 	for {
-		i := int(w.next.Load() % uint64(len(w.srvs.urls)))
+		n := w.next.Load()
+		i := int(n % uint64(len(w.srvs.urls)))
 		actx, cancel := context.WithTimeout(ctx, w.cfg.AttemptTimeout)
 		resp, err := w.srvs.clients[i].Apply(actx, connect.NewRequest(req))
 		cancel()
@@ -105,7 +106,11 @@ func (w *Writer) Apply(ctx context.Context, cmd registry.Command) (registry.Resu
 		if !retryable(err) || ctx.Err() != nil {
 			return registry.Result{}, fmt.Errorf("apply at %s: %w", w.srvs.urls[i], err)
 		}
-		w.next.CompareAndSwap(uint64(i), uint64(i+1))
+		// Move on from the failing server unless another call already has.
+		// The swap is on the counter, not on i: once the counter has passed
+		// len(urls), swapping on i would never succeed and every call would
+		// stay on the dead server.
+		w.next.CompareAndSwap(n, n+1)
 		t := time.NewTimer(jitter(backoff))
 		select {
 		case <-t.C:

@@ -4,6 +4,7 @@
 package apitest
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -37,6 +38,9 @@ type Options struct {
 	CA *trust.CA
 	// Revoked is consulted on every handshake; nil creates a new set.
 	Revoked *trust.RevocationSet
+	// ServerErrors receives the API servers' error log (refused TLS
+	// handshakes among them); nil discards it.
+	ServerErrors io.Writer
 }
 
 // Cluster is a running set of coordination servers.
@@ -134,7 +138,7 @@ func StartCluster(tb testing.TB, n int, opts Options) *Cluster {
 		})
 		mux := http.NewServeMux()
 		mux.Handle(path, h)
-		hs := &http.Server{Handler: mux, TLSConfig: api.ServerTLS(cert, c.CA.Pool(), c.Revoked), ErrorLog: log.New(io.Discard, "", 0)}
+		hs := &http.Server{Handler: mux, TLSConfig: api.ServerTLS(cert, c.CA.Pool(), c.Revoked), ErrorLog: log.New(cmp.Or(opts.ServerErrors, io.Discard), "", 0)}
 		go hs.ServeTLS(apiLns[i], "", "")
 		s := &Server{ID: id, Coord: coord, URL: urls[id], http: hs, raft: sev, alive: true}
 		c.Servers = append(c.Servers, s)
