@@ -114,6 +114,10 @@ type Member struct {
 	State      string        `json:"state"`                 // alive, suspect, dead or left
 	RTT        time.Duration `json:"-"`
 	Version    string        `json:"version,omitempty"`
+	// Collections are the national collections the member serves, Topics
+	// the kinds of content (e.g. "gemeente"), both as it gossips them.
+	Collections []string `json:"collections,omitempty"`
+	Topics      []string `json:"topics,omitempty"`
 }
 
 // Peer is another gemeente node.

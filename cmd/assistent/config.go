@@ -47,6 +47,9 @@ type fileConfig struct {
 	// onGossip, when set, receives the registry's gossip settings (keyring,
 	// seeds) whenever they change.
 	onGossip func(gossipSettings)
+	// onCollections, when set, receives the names of the national
+	// collections the node holds, after each round of imports.
+	onCollections func([]string)
 	// Sources are websites the server crawls on their schedule; the
 	// config file replaces stored sources with the same tenant and id.
 	Sources []crawl.Source `json:"sources"`
@@ -100,6 +103,21 @@ func importCollections(ctx context.Context, n *node.Node, w *client.Watcher, log
 			log.Error("federation: import collection", "collection", c.Name, "err", err)
 		}
 	}
+}
+
+// collectionNames returns the names of the national collections n holds,
+// nil when they cannot be listed.
+func collectionNames(n *node.Node, log *slog.Logger) []string {
+	cols, err := n.Store().Collections()
+	if err != nil {
+		log.Error("federation: list collections", "err", err)
+		return nil
+	}
+	names := make([]string, 0, len(cols))
+	for _, c := range cols {
+		names = append(names, c.Name)
+	}
+	return names
 }
 
 // federationConfig is how a gemeente node reaches the federation.
@@ -382,6 +400,9 @@ func (c fileConfig) watchFederation(ctx context.Context, n *node.Node, getenv fu
 				return
 			case <-imports:
 				importCollections(ctx, n, w, log)
+				if c.onCollections != nil {
+					c.onCollections(collectionNames(n, log))
+				}
 			case <-modelChanges:
 				c.applyFederationModels(n, w, getenv, log)
 			case <-revocations:

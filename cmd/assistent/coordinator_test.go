@@ -244,20 +244,8 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	// NVVB publishes a signed national collection; the node verifies it
 	// and answers from it. A record whose signature does not match is
 	// refused and the node keeps what it has.
-	res = run(t, "", "federation", "keygen", "--out", filepath.Join(dir, "nvvb.key"))
-	_, entry, _ := strings.Cut(res.stdout, "registry entry for the organisation's public_keys: ")
-	org := `{"id":"NVVB","name":"NVVB","role":"publisher","public_keys":[` + strings.TrimSpace(entry) + `]}`
-	if res := run(t, "", "federation", "put", "--server", first, "--cert", operator, "--kind", "org", "--key", "NVVB", "--value", org); res.code != 0 {
-		t.Fatalf("register the publisher: %s", res.stderr)
-	}
-	pagesFile := filepath.Join(dir, "burgerzaken.jsonl")
-	os.WriteFile(pagesFile, []byte(`{"id":"reisdocument","url":"https://www.nvvb.example/reisdocument","title":"Reisdocument aanvragen","text":"Een reisdocument vraagt u aan in uw eigen gemeente. Neem een pasfoto mee van minder dan zes maanden oud. Het kwartiermakersbesluit regelt de levertijd."}`+"\n"), 0o600)
-	publisher := issue("NVVB", "publisher", "nvvb-1")
-	res = run(t, "", "federation", "publish", "--server", second, "--cert", publisher, "--key", filepath.Join(dir, "nvvb.key"),
-		"--org", "NVVB", "--collection", "burgerzaken", "--jsonl", pagesFile, "--version", "1")
-	if res.code != 0 {
-		t.Fatalf("publish: %s", res.stderr)
-	}
+	publisher := publishNational(t, dir, first, operator, second, issue, "burgerzaken",
+		`{"id":"reisdocument","url":"https://www.nvvb.example/reisdocument","title":"Reisdocument aanvragen","text":"Een reisdocument vraagt u aan in uw eigen gemeente. Neem een pasfoto mee van minder dan zes maanden oud. Het kwartiermakersbesluit regelt de levertijd."}`+"\n")
 	type askResult struct{ url, route string }
 	askAs := func(tenant, q string) askResult {
 		t.Helper()

@@ -202,6 +202,9 @@ type nodeFederation struct {
 	member  *gossipMember
 	peers   *gossipPeers
 	client  *http.Client
+
+	mu        sync.Mutex
+	published []string // guarded by mu: the collections last gossiped
 }
 
 // applyGossip applies the registry's gossip settings to the node's member
@@ -211,6 +214,37 @@ func (nf *nodeFederation) applyGossip(gs gossipSettings) {
 		return
 	}
 	nf.member.applyRegistry(gs, nf.member.log)
+}
+
+// publishCollections gossips the names of the national collections the
+// node serves, in place of what it gossiped before; the same list again is
+// not sent. The update spreads with gossip; waiting for its broadcast is
+// bounded so that a quiet cluster does not hold up the caller.
+func (nf *nodeFederation) publishCollections(names []string) {
+	if nf == nil || nf.member == nil || nf.peers == nil || names == nil {
+		return
+	}
+	names = append([]string{}, names...)
+	slices.Sort(names)
+	nf.mu.Lock()
+	defer nf.mu.Unlock()
+	if nf.published != nil && slices.Equal(nf.published, names) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := nf.member.m.UpdateMeta(ctx, names, nf.peers.topics)
+	switch {
+	case errors.Is(err, gossip.ErrMetaTooLarge) || errors.Is(err, gossip.ErrClosed):
+		nf.member.log.Warn("gossip: publish collections", "collections", names, "err", err)
+		return
+	case err != nil:
+		// The broadcast did not go out in time, but the metadata is in
+		// force locally and spreads with the next push/pull.
+		nf.member.log.Debug("gossip: collections still spreading", "err", err)
+	}
+	nf.published = names
+	nf.member.log.Info("gossip: collections published", "collections", names)
 }
 
 // startNodeFederation reads the fallback policy and gossip settings of the
@@ -399,7 +433,8 @@ func (g *gossipPeers) Members() []node.Member {
 	var out []node.Member
 	for _, p := range g.m.Members() {
 		out = append(out, node.Member{Name: p.Name, Org: p.Org, Role: string(p.Role), Address: p.Addr,
-			APIAddress: p.APIAddr, State: p.State.String(), RTT: p.RTT, Version: p.Version})
+			APIAddress: p.APIAddr, State: p.State.String(), RTT: p.RTT, Version: p.Version,
+			Collections: p.Collections, Topics: p.Topics})
 	}
 	return out
 }

@@ -103,6 +103,21 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 		}
 	}
 
+	// NVVB publishes a national collection: both nodes import it and
+	// gossip that they serve it, which the members list shows.
+	ops := issue("VNG", "operator", "ops-1")
+	publishNational(t, dir, coordURL, ops, coordURL, issue, "burgerzaken",
+		`{"id":"reisdocument","url":"https://www.nvvb.example/reisdocument","title":"Reisdocument aanvragen","text":"Een reisdocument vraagt u aan in uw eigen gemeente."}`+"\n")
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, body = status(token)
+		if bytes.Count(body, []byte(`"collections":["burgerzaken"]`)) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("members do not gossip the national collection: %s\n%s", body, alfaLog())
+		}
+	}
+
 	// The operator rotates the gossip key through the registry: first the
 	// new key beside the old one, then the new key alone. A member that
 	// knows only the new key can join once every member has it; one that
@@ -113,7 +128,6 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := issue("VNG", "operator", "ops-1")
 	setKeyring := func(keys ...[]byte) {
 		t.Helper()
 		var parts []string

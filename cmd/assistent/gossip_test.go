@@ -70,6 +70,32 @@ func memberFor(t *testing.T, certDir string) *member {
 // federationCA creates a federation CA with the CLI in a fresh directory
 // and returns the CA's directory and a function that issues a member
 // certificate directory beside it (127.0.0.1 as host).
+// publishNational registers NVVB as a publisher with a new signing key
+// (through server, as operator) and publishes pages, JSONL, as version 1
+// of the national collection name (through publishTo). It returns NVVB's
+// publisher certificate directory.
+func publishNational(t *testing.T, dir, server, operator, publishTo string, issue func(org, role, node string) string, name, pages string) (publisher string) {
+	t.Helper()
+	key := filepath.Join(dir, "nvvb.key")
+	res := run(t, "", "federation", "keygen", "--out", key)
+	_, entry, _ := strings.Cut(res.stdout, "registry entry for the organisation's public_keys: ")
+	org := `{"id":"NVVB","name":"NVVB","role":"publisher","public_keys":[` + strings.TrimSpace(entry) + `]}`
+	if res := run(t, "", "federation", "put", "--server", server, "--cert", operator, "--kind", "org", "--key", "NVVB", "--value", org); res.code != 0 {
+		t.Fatalf("register the publisher: %s", res.stderr)
+	}
+	pagesFile := filepath.Join(dir, name+".jsonl")
+	if err := os.WriteFile(pagesFile, []byte(pages), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	publisher = issue("NVVB", "publisher", "nvvb-1")
+	res = run(t, "", "federation", "publish", "--server", publishTo, "--cert", publisher, "--key", key,
+		"--org", "NVVB", "--collection", name, "--jsonl", pagesFile, "--version", "1")
+	if res.code != 0 {
+		t.Fatalf("publish: %s", res.stderr)
+	}
+	return publisher
+}
+
 func federationCA(t *testing.T) (dir string, issue func(org, role, node string) string) {
 	t.Helper()
 	dir = t.TempDir()

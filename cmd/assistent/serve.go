@@ -98,6 +98,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.onGossip = fed.applyGossip
+	cfg.onCollections = fed.publishCollections
 	fw, err := cfg.watchFederation(ctx, n, m.getenv, log)
 	if err != nil {
 		return err
