@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/assistent-nl/assistent/internal/reqid"
+	"github.com/assistent-nl/assistent/internal/syncbuf"
 )
 
 // Every log record of a request carries its id, the same one the response
 // returns, and none carries the resident's personal data.
 func TestLogs_RequestIDsWithoutPersonalData(t *testing.T) {
-	var logs syncLog
+	var logs syncbuf.Buffer
 	n, _ := openNode(t, slog.New(slog.NewJSONHandler(&logs, nil)))
 	srv := httptest.NewServer(n.Handler(nil))
 	defer srv.Close()

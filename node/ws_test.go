@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/assistent-nl/assistent/internal/syncbuf"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
@@ -161,7 +162,7 @@ func TestWebSocket_Abuse(t *testing.T) {
 	cfg.DataDir = dir
 	cfg.Rate = node.RateConfig{PerMinute: 1e6, Burst: 1e6}
 	cfg.Chat.WriteTimeout = 300 * time.Millisecond
-	var logs syncLog
+	var logs syncbuf.Buffer
 	n, err := node.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -271,24 +272,6 @@ func TestWebSocket_Abuse(t *testing.T) {
 	if now >= before+50 {
 		t.Fatalf("%d goroutines after the connections went away, %d before", now, before)
 	}
-}
-
-// syncLog is a log buffer safe for the server's goroutines and the test.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // smallBufferListener gives accepted connections a small send buffer.

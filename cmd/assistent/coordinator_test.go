@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/federation/trust"
+	"github.com/assistent-nl/assistent/internal/syncbuf"
 	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
@@ -23,7 +24,7 @@ func startMain(t *testing.T, args ...string) (url string, stop func(), stderr fu
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Ready: func(u string) { urls <- u }}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, args) }()

@@ -1,35 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/assistent-nl/assistent/internal/syncbuf"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestServe_Demo runs 'serve --demo' as a newcomer does and asks the
 // question from the README.
@@ -40,7 +21,7 @@ func TestServe_Demo(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Ready: func(u string) { urls <- u }}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, []string{"serve", "--demo", "--data", data, "--addr", "127.0.0.1:0"}) }()
@@ -95,7 +76,7 @@ func TestServe_Demo(t *testing.T) {
 		t.Fatal("serve did not shut down")
 	}
 	// A second start finds the demo in place and does not load it again.
-	stdout = syncBuffer{}
+	stdout.Reset()
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	go func() { done <- m.Run(ctx2, []string{"serve", "--demo", "--data", data, "--addr", "127.0.0.1:0"}) }()
 	<-urls

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/assistent-nl/assistent/federation/trust"
 	federationv1 "github.com/assistent-nl/assistent/gen/assistent/federation/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/federation/v1/federationv1connect"
+	"github.com/assistent-nl/assistent/internal/syncbuf"
 )
 
 func rpc(tb testing.TB, c *apitest.Cluster, s *apitest.Server, cert tls.Certificate) federationv1connect.RegistryServiceClient {
@@ -293,7 +293,7 @@ func TestJoin_Anonymous(t *testing.T) {
 }
 
 func TestRevokedCertificate(t *testing.T) {
-	var serverLog lockedBuffer
+	var serverLog syncbuf.Buffer
 	c := apitest.StartCluster(t, 1, apitest.Options{ServerErrors: &serverLog})
 	cert := c.Cert(t, "GM0119", trust.RoleNode, "meppel-1")
 	req := connect.NewRequest(&federationv1.ListRequest{Kind: "org"})
@@ -322,24 +322,6 @@ func TestRevokedCertificate(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a server's error log and a test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestGet_Blocking(t *testing.T) {
