@@ -359,30 +359,53 @@ func toConnect(err error) error {
 	return connect.NewError(connect.CodeInternal, err)
 }
 
+// readRequest is what GetRequest and ListRequest share.
+type readRequest interface {
+	GetKind() string
+	GetConsistent() bool
+	GetMinIndex() uint64
+	GetWaitMs() uint32
+}
+
+// prepareRead does what Get and List share before they read: it checks the
+// caller and the kind and then, for a consistent read, either waits for a
+// Raft barrier (this server leads) or returns the leader's client to
+// forward to; otherwise it blocks until min_index. Errors are Connect
+// errors.
+func (h *handler) prepareRead(ctx context.Context, msg readRequest, hdr http.Header) (registry.Kind, federationv1connect.RegistryServiceClient, error) {
+	if _, err := requireIdentity(ctx); err != nil {
+		return "", nil, err
+	}
+	kind := registry.Kind(msg.GetKind())
+	if !kind.Valid() {
+		return "", nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown kind %q", msg.GetKind()))
+	}
+	if msg.GetConsistent() {
+		leader, err := h.consistentRead(ctx, hdr)
+		if err != nil {
+			return "", nil, toConnect(err)
+		}
+		if leader != nil {
+			return kind, leader, nil
+		}
+	}
+	if err := h.wait(ctx, msg.GetMinIndex(), msg.GetWaitMs()); err != nil {
+		return "", nil, toConnect(err)
+	}
+	return kind, nil, nil
+}
+
 // Get implements RegistryServiceHandler.
 func (h *handler) Get(ctx context.Context, req *connect.Request[federationv1.GetRequest]) (*connect.Response[federationv1.GetResponse], error) {
-	if _, err := requireIdentity(ctx); err != nil {
+	kind, leader, err := h.prepareRead(ctx, req.Msg, req.Header())
+	if err != nil {
 		return nil, err
 	}
-	kind := registry.Kind(req.Msg.Kind)
-	if !kind.Valid() {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown kind %q", req.Msg.Kind))
-	}
-	if req.Msg.Consistent {
-		c, err := h.consistentRead(ctx, req.Header())
-		if err != nil {
-			return nil, toConnect(err)
-		}
-		if c != nil {
-			return c.Get(ctx, forwardedRead(req.Msg))
-		}
-	}
-	if err := h.wait(ctx, req.Msg.MinIndex, req.Msg.WaitMs); err != nil {
-		return nil, toConnect(err)
+	if leader != nil {
+		return leader.Get(ctx, forwardedRead(req.Msg))
 	}
 	var obj registry.Object
 	var at uint64
-	var err error
 	if h.fsm.Index() > 0 {
 		obj, at, err = h.fsm.GetWait(ctx, kind, req.Msg.Key, 0)
 	} else {
@@ -404,28 +427,15 @@ func (h *handler) Get(ctx context.Context, req *connect.Request[federationv1.Get
 
 // List implements RegistryServiceHandler.
 func (h *handler) List(ctx context.Context, req *connect.Request[federationv1.ListRequest]) (*connect.Response[federationv1.ListResponse], error) {
-	if _, err := requireIdentity(ctx); err != nil {
+	kind, leader, err := h.prepareRead(ctx, req.Msg, req.Header())
+	if err != nil {
 		return nil, err
 	}
-	kind := registry.Kind(req.Msg.Kind)
-	if !kind.Valid() {
-		return nil, connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("unknown kind %q", req.Msg.Kind))
-	}
-	if req.Msg.Consistent {
-		c, err := h.consistentRead(ctx, req.Header())
-		if err != nil {
-			return nil, toConnect(err)
-		}
-		if c != nil {
-			return c.List(ctx, forwardedRead(req.Msg))
-		}
-	}
-	if err := h.wait(ctx, req.Msg.MinIndex, req.Msg.WaitMs); err != nil {
-		return nil, toConnect(err)
+	if leader != nil {
+		return leader.List(ctx, forwardedRead(req.Msg))
 	}
 	var objs []registry.Object
 	var at uint64
-	var err error
 	if h.fsm.Index() > 0 {
 		objs, at, err = h.fsm.ListWait(ctx, kind, 0)
 	} else {
