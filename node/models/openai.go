@@ -510,18 +510,25 @@ func readLine(br *bufio.Reader) (string, error) {
 
 // redact removes the API key from an error's text, should a transport
 // ever echo it.
-func (c *ChatClient) redact(err error) error {
-	if c.cfg.APIKey == "" || !strings.Contains(err.Error(), c.cfg.APIKey) {
+func (c *ChatClient) redact(err error) error { return redactKey(c.cfg.APIKey, err) }
+
+func (c *ChatClient) redactString(s string) string { return redactKeyString(c.cfg.APIKey, s) }
+
+// redactKey returns err with every occurrence of key in its text replaced;
+// errors.Is and As still see the original chain.
+func redactKey(key string, err error) error {
+	if key == "" || !strings.Contains(err.Error(), key) {
 		return err
 	}
-	return &redactedError{msg: c.redactString(err.Error()), err: err}
+	return &redactedError{msg: redactKeyString(key, err.Error()), err: err}
 }
 
-func (c *ChatClient) redactString(s string) string {
-	if c.cfg.APIKey == "" {
+// redactKeyString replaces every occurrence of key in s.
+func redactKeyString(key, s string) string {
+	if key == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.cfg.APIKey, "[redacted]")
+	return strings.ReplaceAll(s, key, "[redacted]")
 }
 
 // redactedError keeps the chain of err for errors.Is but not its text.

@@ -340,16 +340,6 @@ func (c *RerankClient) decode(data []byte, n int) ([]float64, error) {
 }
 
 // redact removes the API key from an error's text.
-func (c *RerankClient) redact(err error) error {
-	if c.cfg.APIKey == "" || !strings.Contains(err.Error(), c.cfg.APIKey) {
-		return err
-	}
-	return &redactedError{msg: c.redactString(err.Error()), err: err}
-}
+func (c *RerankClient) redact(err error) error { return redactKey(c.cfg.APIKey, err) }
 
-func (c *RerankClient) redactString(s string) string {
-	if c.cfg.APIKey == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.cfg.APIKey, "[redacted]")
-}
+func (c *RerankClient) redactString(s string) string { return redactKeyString(c.cfg.APIKey, s) }
