@@ -360,6 +360,10 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 // frequent are kept.
 const maxTypoTerms = 16
 
+// maxTypos is the largest edit distance searched; it is also the most
+// bleve's fuzzy dictionary allows (a larger one is an error).
+const maxTypos = 2
+
 // fuzzyClause returns the index terms within the edit distance of word
 // (1, or 2 for long words; the first letter must match), each weighted
 // boost.
@@ -369,7 +373,7 @@ func fuzzyClause(r index.IndexReader, word, field string, boost float64) (clause
 		return nil, nil
 	}
 	first, _ := utf8.DecodeRuneInString(word)
-	d, err := fr.FieldDictFuzzy(field, word, 1+utf8.RuneCountInString(word)/9, string(first))
+	d, err := fr.FieldDictFuzzy(field, word, min(maxTypos, 1+utf8.RuneCountInString(word)/9), string(first))
 	if err != nil {
 		return nil, fmt.Errorf("fuzzy terms for %q: %w", word, err)
 	}

@@ -47,6 +47,10 @@ func TestIndex_DutchAnalysis(t *testing.T) {
 		{"GROFVUIL", "afval"},        // case folded
 		{"paspoorten", "paspoort"},   // plural
 		{"vergunning", "omgeving"},   // compound part
+		{"grofvuill", "afval"},       // a typo in a word the index does not know
+		// An unknown word long enough for the largest edit distance
+		// (bleve refuses more than 2) is searched, not an error.
+		{"grofvuilophaalafsprakenplanning grofvuil", "afval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
