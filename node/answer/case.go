@@ -29,11 +29,13 @@ var circumstance = []*regexp.Regexp{
 	// Relations: "bij mijn vriendin", "mijn buurman", "van onze verhuurder".
 	regexp.MustCompile(`\b((bij|van|met|voor|aan|door|tegen) )?(mijn|m'n|onze|ons|zijn|haar|hun) (ex-?)?(` + family + `|` + others + `)\b`),
 	// Durations: "al een half jaar", "sinds drie maanden", "twee weken".
+	regexp.MustCompile(`\b(al|sinds|nu al) (jaren|maanden|weken|dagen)\b`),
 	regexp.MustCompile(`\b((al|nu|sinds|sindsdien|ongeveer|bijna|ruim|meer dan|minder dan) )*((een|1|\d+|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|paar|aantal|half|halve|anderhalf|anderhalve)\s+)+(half |halve )?(jaar|jaren|maand|maanden|week|weken|dag|dagen|uur|uren)\b`),
 	// Amounts and sizes: "1.900 euro", "van 4 meter hoog", "€ 2000".
 	regexp.MustCompile(`(\b(van|voor|met|op) )?(€\s*)?\d[\d.,]*\s*(euro|eur|meter|m2|m²|m|cm|km|kilo|kg|procent|%)?( (hoog|breed|lang|diep|groot|netto|bruto|per maand|per jaar|per week))*`),
 	// The verdict hoped for, and the words that press for it.
 	regexp.MustCompile(`\b(is|was) (dat|dit|het|hij|zij|die|zoiets)( nou| nu| dan| eigenlijk| wel| niet| gewoon)* (illegaal|legaal|verboden|strafbaar|toegestaan|erg|een probleem|normaal|terecht)\b`),
+	regexp.MustCompile(`\b(dat|dit|het) (is|kan|mag) (toch )?((wel|gewoon|ook|zeker|zomaar) )?(prima|goed|oke|ok|geen probleem|toegestaan|in orde|niet erg|normaal|legaal|niet verboden|niet strafbaar|geen overtreding|mogelijk)\b`),
 	regexp.MustCompile(`\b(zeg|antwoord)( gewoon| alleen| maar)? (ja of nee|ja\/nee)\b|\bgewoon ja of nee\b`),
 	regexp.MustCompile(`\b(toch|eigenlijk|gewoon|nou|echt|zomaar|nog steeds|nog|hoef|hoeft|hoeven)\b`),
 	// The asker's story verbs around the topic: "ik verdien", "ik heb gehoord".

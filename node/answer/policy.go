@@ -55,6 +55,9 @@ var policyRules = []rule{
 	// "Dat hoef ik toch niet door te geven?": a hoped-for answer on the
 	// resident's own duty.
 	{Verdict, "own-obligation", regexp.MustCompile(`\b(dat|dit|het) (hoef|hoeft|hoeven|moet|mag) toch\b|\b(hoef|hoeven|moet|moeten|mag|mogen) (ik|wij|we)\b[^.?!]{0,40}\btoch\b|\b(ik|wij|we) (hoef|hoeven|moet|moeten|mag|mogen)\b[^.?!]{0,40}\btoch\b[^.!]*\?`)},
+	// "…, dat is toch prima?", "dat kan toch gewoon?": the resident asks
+	// for a blessing of their own situation, not for a fact.
+	{Verdict, "own-confirmation", regexp.MustCompile(`\b(dat|dit|het) is toch( wel| gewoon| ook| zeker)? (prima|goed|oke|ok|geen probleem|toegestaan|in orde|niet erg|normaal|legaal|niet verboden|niet strafbaar|geen overtreding|mogelijk)\b|\b(dat|dit|het) kan toch( wel| gewoon| zomaar| ook)?\s*\?`)},
 	{Verdict, "judge-third-party", regexp.MustCompile(`\b(mijn|m'n|onze|de) (` + others + `)\b[^.?!]{0,120}\b(mag|mogen) (dat|dit|hij|zij|ze|die)\b|\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
 	{Verdict, "moral-judgement", regexp.MustCompile(`\b(moreel|ethisch)\b|\b(is het|vind je)[^.?!]{0,20}\b(oke|ok|goed|fout|verkeerd)\b[^.?!]{0,30}\b(om|als)\b`)},
 	{Verdict, "yes-or-no", regexp.MustCompile(`\b(zeg|antwoord)( gewoon| alleen| maar)? (ja of nee|ja\/nee)\b|\bgewoon ja of nee\b`)},
