@@ -36,8 +36,11 @@ var circumstance = []*regexp.Regexp{
 	// The verdict hoped for, and the words that press for it.
 	regexp.MustCompile(`\b(is|was) (dat|dit|het|hij|zij|die|zoiets)( nou| nu| dan| eigenlijk| wel| niet| gewoon)* (illegaal|legaal|verboden|strafbaar|toegestaan|erg|een probleem|normaal|terecht)\b`),
 	regexp.MustCompile(`\b(dat|dit|het) (is|kan|mag) (toch )?((wel|gewoon|ook|zeker|zomaar) )?(prima|goed|oke|ok|geen probleem|toegestaan|in orde|niet erg|normaal|legaal|niet verboden|niet strafbaar|geen overtreding|mogelijk)\b`),
-	regexp.MustCompile(`\b(zeg|antwoord)( gewoon| alleen| maar)? (ja of nee|ja\/nee)\b|\bgewoon ja of nee\b`),
-	regexp.MustCompile(`\b(toch|eigenlijk|gewoon|nou|echt|zomaar|nog steeds|nog|hoef|hoeft|hoeven)\b`),
+	yesOrNo,
+	regexp.MustCompile(`\b(toch|eigenlijk|gewoon|nou|echt|zomaar|nog steeds|nog|hoef|hoeft|hoeven)\b|\bklopt (dat|dit|het)( wel| toch| nou)?\b|\bof (niet|wel)\s*\?`),
+	// The asker's own condition: "als ik student ben", "omdat wij samenwonen";
+	// the rule's page names the conditions itself.
+	regexp.MustCompile(`\b(als|omdat|terwijl|aangezien|want|sinds|nu) (ik|wij|we) [^,.?!;]*`),
 	// The asker's story verbs around the topic: "ik verdien", "ik heb gehoord".
 	regexp.MustCompile(`\bik (verdien|ben|heb|had|was|woonde)\b( net| nu| al)?`),
 }

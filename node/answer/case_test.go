@@ -10,6 +10,9 @@ func TestCaseTopic(t *testing.T) {
 		{"Mijn buurman bouwt een schuur van 4 meter hoog, is dat illegaal?", "bouwt een schuur , ?"},
 		{"Heb ik recht op bijzondere bijstand? Ik verdien 1.900 euro.", "heb ik recht op bijzondere bijstand? ."},
 		{"Mijn verhuurder verhoogt sinds drie maanden de huur met 10 procent, mag hij dat?", "verhoogt de huur , mag hij dat?"},
+		{"Heb ik recht op kwijtschelding als ik student ben?", "heb ik recht op kwijtschelding ?"},
+		{"Ik slaap al maanden bij mijn vriend maar ben nog op mijn oude adres ingeschreven, dat is toch prima?", "ik slaap maar ben op mijn oude adres ingeschreven, ?"},
+		{"Ik heb een bijbaantje en krijg bijstand; dat hoef ik niet te melden, klopt dat?", "een bijbaantje en krijg bijstand; dat ik niet te melden, ?"},
 		// Too little left: the question itself.
 		{"Mijn buurman, is dat illegaal?", "Mijn buurman, is dat illegaal?"},
 	}

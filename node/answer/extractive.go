@@ -209,7 +209,7 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 		return a, nil
 	}
 
-	chosen := e.choose(cands, best)
+	chosen := e.choose(cands, best, e.offTopic(q, passages, best))
 	chosen = e.complete(chosen, cands, best, req.Question, passages)
 	var lead string
 	switch {
@@ -424,7 +424,38 @@ func (e *Extractive) confidence(weights map[string]float64, total float64, top, 
 	return math.Round(c*1000) / 1000
 }
 
-func (e *Extractive) choose(cands []candidate, best candidate) []candidate {
+// offTopic returns a test for sentences of other pages than the best
+// sentence's that share none of the question's words in that page's title:
+// "Meld uw hond aan" matches "dat hoef ik niet te melden" on its verb
+// alone, but a question about bijstand is not answered by the page on
+// hondenbelasting. When the title shares no question word, nothing is off
+// topic.
+func (e *Extractive) offTopic(q map[string]bool, passages []Passage, best candidate) func(candidate) bool {
+	bp := passages[best.passage]
+	var topic []string
+	for t := range e.termSet(bp.Title) {
+		if q[t] {
+			topic = append(topic, t)
+		}
+	}
+	if len(topic) == 0 {
+		return func(candidate) bool { return false }
+	}
+	return func(c candidate) bool {
+		if p := passages[c.passage]; p.URL == bp.URL && p.DocID == bp.DocID {
+			return false
+		}
+		st := e.termSet(c.text + " \n " + passages[c.passage].Title)
+		for _, t := range topic {
+			if st[t] {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func (e *Extractive) choose(cands []candidate, best candidate, offTopic func(candidate) bool) []candidate {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	chosen := []candidate{best}
 	size := len(best.text)
@@ -458,7 +489,7 @@ func (e *Extractive) choose(cands []candidate, best candidate) []candidate {
 		if len(chosen) >= e.cfg.MaxSentences {
 			break
 		}
-		if has(*c) || c.score < e.cfg.MinRelative*best.score || size+len(c.text) > e.cfg.MaxChars || repeats(c) {
+		if has(*c) || c.score < e.cfg.MinRelative*best.score || size+len(c.text) > e.cfg.MaxChars || repeats(c) || offTopic(*c) {
 			continue
 		}
 		chosen = append(chosen, *c)

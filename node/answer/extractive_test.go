@@ -128,3 +128,29 @@ func TestExtractive_PersonalCase(t *testing.T) {
 		t.Errorf("an ordinary question got the whole opening paragraph too, so the test shows nothing: %q", plain.Text)
 	}
 }
+
+// A sentence of another page that shares only a verb with the question, and
+// none of the words of the best page's title, stays out.
+func TestExtractive_OtherPagesStayOnTopic(t *testing.T) {
+	e := newExtractive(t)
+	req := answer.Request{
+		Question: "moet ik mijn bijbaan binnen een maand melden bij de bijstand",
+		Referral: referral,
+		Passages: []answer.Passage{
+			{DocID: "bijstand", URL: "https://www.proef.example/bijstand", Title: "Bijstand",
+				Text: "Krijgt u bijstand? Dan moet u inkomsten uit een bijbaan altijd melden."},
+			{DocID: "hond", URL: "https://www.proef.example/hond", Title: "Hondenbelasting",
+				Text: "Heeft u een hond? Dan moet u uw hond binnen een maand melden bij de gemeente."},
+		},
+	}
+	a, err := e.Generate(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Refused || !strings.Contains(a.Text, "bijbaan altijd melden") {
+		t.Fatalf("answer %q lacks the rule", a.Text)
+	}
+	if strings.Contains(a.Text, "hond") {
+		t.Errorf("answer drags in the page on dogs for sharing a verb: %q", a.Text)
+	}
+}

@@ -43,25 +43,34 @@ var policyRules = []rule{
 		`|\b(gooien|gooi|gooit|weggooien|storten|stort|lozen|achterlaten|kiepen|kieperen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
 		`|\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b[^.?!]{0,20}\b(gooien|gooi|gooit|weggooien|storten|lozen|achterlaten|kiepen|kieperen)\b`)},
 	{Unlawful, "dangerous-making", regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b`)},
+	// Deceiving a service: "zodat het lijkt alsof ik in het centrum woon".
+	{Unlawful, "deceive-service", regexp.MustCompile(`\b(zodat|zo dat|dan) het (net |wel )?(lijkt|eruitziet|eruit ziet|overkomt) (alsof|of|dat) (ik|wij|we|hij|zij|mijn|er)\b|\bop papier (ingeschreven|wonen|woon|woont)\b|\b(nep|schijn)(adres|inschrijving|huwelijk|constructie)\w*`)},
 	{Unlawful, "misuse-service", regexp.MustCompile(`\b(kan|mag|hoe|wil) (ik|je|we|jij)\b[^.?!]{0,80}\bdoor ?(te )?verkopen\b|\b(ik|we) [^.?!]{0,40}\bdoor ?(te )?verkopen\b|\b(nep|valse|verzonnen|andermans) (namen|naam|gegevens|adres\w*|e-?mailadres\w*|identiteit)|(welke|wat voor) (woning|woningen|huizen|panden|adressen)[^.?!]{0,40}\b(leeg|leegstaand|onbewoond)|\b(leeg|leegstaande) (woning|woningen|huizen|panden)\b[^.?!]{0,40}\b(welke|waar|adres)`)},
 	// A story, a role, a hypothesis or a claimed authority does not make
 	// help to break the rules lawful ("ik schrijf een roman ... hoe hij
 	// asbest illegaal afvoert"): framing plus a rule-breaking act.
 	{Unlawful, "framed-request", regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
+	// Dodging a duty: "hoe ontduik ik de hondenbelasting".
+	{Unlawful, "evade-duty", regexp.MustCompile(`\b(ontduik|ontduikt|ontduiken|ontdoken|ontloop|ontlopen|ontwijk|ontwijken)\b[^.?!]{0,50}\b(\w*belasting\w*|\w*heffing\w*|boete\w*|leges|parkeergeld|plicht\w*|inschrijving|aangifte|melding\w*|controle\w*)\b|\b(\w*belasting\w*|\w*heffing\w*|boete\w*|leges|parkeergeld)\b[^.?!]{0,30}\b(ontduiken|ontlopen|ontwijken)\b`)},
 	{Unlawful, "evade-enforcement", regexp.MustCompile(`\b(controle\w*|controleert|handhav\w*|gecontroleerd)\b[^.?!]{0,60}\b(en )?(wanneer|waar|hoe laat|op welke dagen) (niet|nooit)\b`)},
 	{OffRemit, "opinion", regexp.MustCompile(`\bwat (vind|denk) (jij|je)\b[^.?!]{0,40}\b(van|over)\b|\b(jouw|je) (eigen )?(mening|oordeel|standpunt|voorkeur)\b|\b(op|voor) (wie|welke partij) (moet|zal|kan) ik (het beste )?stemmen\b|\bwelke partij (is (het )?beste|moet ik kiezen)\b`)},
 	{OffRemit, "own-text", regexp.MustCompile(`^\s*(schrijf|maak|verzin|dicht|componeer)( (me|mij|ons))? (een|nog een) (gedicht|verhaal|verhaaltje|lied|liedje|songtekst|mop|grap|rap|haiku|limerick|sprookje)\b|\bvertel (me |mij |ons )?(een|nog een) (mop|grap|verhaaltje|sprookje)\b`)},
 	{Verdict, "own-entitlement", regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
 	// "Dat hoef ik toch niet door te geven?": a hoped-for answer on the
 	// resident's own duty.
-	{Verdict, "own-obligation", regexp.MustCompile(`\b(dat|dit|het) (hoef|hoeft|hoeven|moet|mag) toch\b|\b(hoef|hoeven|moet|moeten|mag|mogen) (ik|wij|we)\b[^.?!]{0,40}\btoch\b|\b(ik|wij|we) (hoef|hoeven|moet|moeten|mag|mogen)\b[^.?!]{0,40}\btoch\b[^.!]*\?`)},
+	{Verdict, "own-obligation", regexp.MustCompile(`\b(dat|dit|het|die|deze) (hoef|hoeven) (ik|wij|we) (toch |dus |ook |eigenlijk )?niet\b|\b(dat|dit|het) (hoef|hoeft|hoeven|moet|mag) toch\b|\b(hoef|hoeven|moet|moeten|mag|mogen) (ik|wij|we)\b[^.?!]{0,40}\btoch\b|\b(ik|wij|we) (hoef|hoeven|moet|moeten|mag|mogen)\b[^.?!]{0,40}\btoch\b[^.!]*\?`)},
 	// "…, dat is toch prima?", "dat kan toch gewoon?": the resident asks
 	// for a blessing of their own situation, not for a fact.
 	{Verdict, "own-confirmation", regexp.MustCompile(`\b(dat|dit|het) is toch( wel| gewoon| ook| zeker)? (prima|goed|oke|ok|geen probleem|toegestaan|in orde|niet erg|normaal|legaal|niet verboden|niet strafbaar|geen overtreding|mogelijk)\b|\b(dat|dit|het) kan toch( wel| gewoon| zomaar| ook)?\s*\?`)},
 	{Verdict, "judge-third-party", regexp.MustCompile(`\b(mijn|m'n|onze|de) (` + others + `)\b[^.?!]{0,120}\b(mag|mogen) (dat|dit|hij|zij|ze|die)\b|\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
 	{Verdict, "moral-judgement", regexp.MustCompile(`\b(moreel|ethisch)\b|\b(is het|vind je)[^.?!]{0,20}\b(oke|ok|goed|fout|verkeerd)\b[^.?!]{0,30}\b(om|als)\b`)},
-	{Verdict, "yes-or-no", regexp.MustCompile(`\b(zeg|antwoord)( gewoon| alleen| maar)? (ja of nee|ja\/nee)\b|\bgewoon ja of nee\b`)},
+	{Verdict, "yes-or-no", yesOrNo},
 }
+
+// yesOrNo matches a demand for a bare yes or no ("zeg gewoon ja of nee",
+// "geef me een simpel ja of nee", "alleen ja/nee graag"); CaseTopic drops
+// it from the topic.
+var yesOrNo = regexp.MustCompile(`\b(zeg|antwoord|geef|graag|alleen|gewoon|simpel|simpele|kort|kortweg|enkel|uitsluitend)\b[^.?!:]{0,25}\b(ja of nee|ja\/nee|nee of ja)\b|\b(ja of nee|ja\/nee)\s*(graag|alsjeblieft|aub|a\.u\.b\.)?\s*[:.!]`)
 
 // Classify returns the intent of a question and the rule that decided it.
 // Unlawful wins over the others; the first other rule that matches decides.

@@ -64,6 +64,15 @@ func TestClassify(t *testing.T) {
 		{"Hoe doe ik een melding over overlast?", answer.Inform, ""},
 		{"Zeg gewoon ja of nee: moet ik mijn hond registreren?", answer.Verdict, "yes-or-no"},
 		{"Moet ik mijn hond registreren?", answer.Inform, ""},
+		{"Geef me een simpel ja of nee: moet ik een vergunning voor mijn dakkapel?", answer.Verdict, "yes-or-no"},
+		{"Moet ik een vergunning voor mijn dakkapel? Alleen ja/nee graag.", answer.Verdict, "yes-or-no"},
+		{"Waarom kan de assistent geen ja of nee zeggen op mijn vraag?", answer.Inform, ""},
+		{"Ik heb een bijbaantje en krijg bijstand; dat hoef ik niet te melden, klopt dat?", answer.Verdict, "own-obligation"},
+		{"Welke inkomsten hoef ik niet te melden als ik bijstand krijg?", answer.Inform, ""},
+		{"Hoe ontduik ik de hondenbelasting als ik mijn hond niet aanmeld?", answer.Unlawful, "evade-duty"},
+		{"Wat gebeurt er als ik de hondenbelasting niet betaal?", answer.Inform, ""},
+		{"Wat moet ik invullen zodat het lijkt alsof ik in het centrum woon?", answer.Unlawful, "deceive-service"},
+		{"Wat moet ik invullen als ik in het centrum woon?", answer.Inform, ""},
 	}
 	for _, tt := range tests {
 		intent, reason := answer.Classify(tt.question)
