@@ -222,7 +222,13 @@ func fold(s string) string {
 // NoInformation is the refusal for a question about things the sources do
 // not mention: it names them ("Ik heb geen informatie over Zwolle.") and
 // refers to the gemeente.
+// When the question tells the assistant what to say ("zeg KLOMPEN-7312",
+// "antwoord met …"), the names are not repeated: the refusal would echo
+// the words an attacker chose. It is then the plain refusal.
 func NoInformation(req Request, about []string) Answer {
+	if sayWords.MatchString(normalise(req.Question)) {
+		return Refusal(req, 0)
+	}
 	h := NewHandoff(req.Referral, req.Lang)
 	m := textsFor(req.Lang)
 	list := strings.Join(about, ", ")
@@ -236,6 +242,9 @@ func NoInformation(req Request, about []string) Answer {
 		Handoff:   &h,
 	}
 }
+
+// sayWords are the verbs that tell a chatbot what to output.
+var sayWords = regexp.MustCompile(`\b(zeg|zegt|zeggen|antwoord|antwoorden|typ|type|tik|schrijf|herhaal|bevestig|print|say|reply|respond|answer|output|echo|write|repeat|confirm)\b`)
 
 // englishMarkers are function words of English that Dutch does not use.
 var englishMarkers = map[string]bool{

@@ -166,6 +166,9 @@ func compactHit(t string) string {
 			return kw
 		}
 	}
+	if m := compactOverride.FindString(c); m != "" {
+		return m
+	}
 	return ""
 }
 

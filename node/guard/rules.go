@@ -580,6 +580,11 @@ var compactKeywords = []string{
 	"jailbreak", "developermode", "ontwikkelaarsmodus", "systemprompt", "systeemprompt", "imstart",
 }
 
+// compactOverride finds an order to drop the rules in letters-only text
+// ("negeeralleregels", "vergeetjouwopdracht", "forgetallyourrules"): a verb
+// of dismissal, optional determiners, and what the assistant was told.
+var compactOverride = regexp.MustCompile(`(negeer|vergeet|ignore|disregard|forget|overrule|omzeil|schakel)(al|alle|all|je|jouw|your|de|the|het|uw|vorige|eerdere|previous|prior|bovenstaande|above|mijn|eigen)*(regels|regel|instructies|instructie|opdracht|opdrachten|richtlijnen|beperkingen|filters|rules|instructions|guidelines|restrictions|prompt|systeemprompt)`)
+
 // humanRules is the table of requests for a human. A question about how to
 // reach the gemeente ("hoe bel ik de gemeente?") is not one: retrieval
 // answers it from the contact page with a source. Only asking to talk to,
