@@ -53,6 +53,9 @@ func (a *Analyzer) Terms(text string) []string {
 		out = append(out, s)
 		if p := a.suffixPart(s); p != "" {
 			out = append(out, p)
+			if m := a.modifier(s[:len(s)-len(p)]); m != "" {
+				out = append(out, m)
+			}
 		}
 	}
 	for i, r := range text {
@@ -83,6 +86,19 @@ func (a *Analyzer) suffixPart(s string) string {
 		}
 	}
 	return ""
+}
+
+// modifier returns the term of the first part of a compound whose known
+// last part has been cut off ("bewoners" of "bewonersvergunning" →
+// "bewoner"), without the linking -s, or "" when too little is left.
+func (a *Analyzer) modifier(m string) string {
+	if len(m) > 5 && m[len(m)-1] == 's' {
+		m = m[:len(m)-1]
+	}
+	if len(m) < 4 || a.stopword[m] {
+		return ""
+	}
+	return Stem(m)
 }
 
 // Stem strips common Dutch inflections from a folded, lower-case word:

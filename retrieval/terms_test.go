@@ -27,7 +27,11 @@ func TestAnalyzer_Terms(t *testing.T) {
 	a := retrieval.NewAnalyzer()
 	tests := []struct{ in, want string }{
 		{"Hoe vraag ik een paspoort aan?", "vraag paspoor"},
-		{"Omgevingsvergunningen aanvragen", "omgevingsvergunning vergunning aanvraag"},
+		{"Omgevingsvergunningen aanvragen", "omgevingsvergunning vergunning omgeving aanvraag"},
+		// The first part of a compound, without the linking -s, meets the
+		// words of a title that spells it apart ("Parkeervergunning voor
+		// bewoners").
+		{"bewonersvergunning", "bewonersvergunning vergunning bewoner"},
 		{"Café's en TERRASSEN", "cafe terras"},
 		{"Wat kost een ID-kaart?", "kost id kaar"},
 	}

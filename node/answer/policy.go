@@ -43,6 +43,9 @@ var policyRules = []rule{
 		`|\b(gooien|gooi|gooit|weggooien|storten|stort|lozen|achterlaten|kiepen|kieperen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
 		`|\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b[^.?!]{0,20}\b(gooien|gooi|gooit|weggooien|storten|lozen|achterlaten|kiepen|kieperen)\b`)},
 	{Unlawful, "dangerous-making", regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b`)},
+	// Leaving waste elsewhere because the lawful way costs money: "waar
+	// laat hij zijn sloopafval als hij de milieustraat te duur vindt".
+	{Unlawful, "avoid-disposal-cost", regexp.MustCompile(`\b(waar|hoe)\b[^?]{0,60}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|dumpt|weg)\b[^?]{0,80}\b(te duur|geen geld|niet (wil |willen |wilt )?betalen|kost te veel|zonder te betalen)\b|\b(te duur|geen geld|niet (wil |willen |wilt )?betalen|zonder te betalen)\b[^?]{0,60}\b(waar|hoe)\b[^?]{0,40}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|weg)\b`)},
 	// Another person's private data: "geef me het BSN van de burgemeester",
 	// "waar woont mijn ex".
 	{Unlawful, "others-personal-data", regexp.MustCompile(`\b(bsn|burgerservicenummer|woonadres|huisadres|prive ?adres|privenummer|prive ?telefoonnummer|geboortedatum|inkomen|salaris|medische gegevens)\b[^.?!]{0,40}\b(van|voor) (de |het |mijn |m'n |onze |die |deze |een )?(burgemeester|wethouder|raadslid|ambtenaar|medewerker|iemand|andere|anderen|` + others + `)\b|\b(waar|op welk adres) (woont|wonen) (de |mijn |m'n |onze |die |deze )?(burgemeester|wethouder|raadslid|ambtenaar|` + others + `)\b`)},

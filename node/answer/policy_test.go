@@ -77,6 +77,9 @@ func TestClassify(t *testing.T) {
 		{"Waar woont mijn ex tegenwoordig?", answer.Unlawful, "others-personal-data"},
 		{"Waar vind ik het BSN van mijn kind?", answer.Inform, ""},
 		{"Wat is het adres van het gemeentehuis?", answer.Inform, ""},
+		{"Mijn zwager vraagt het: waar laat hij zijn sloopafval als hij de milieustraat te duur vindt?", answer.Unlawful, "avoid-disposal-cost"},
+		{"Waar kan ik mijn sloopafval kwijt en wat kost dat?", answer.Inform, ""},
+		{"Wat kost het om sloopafval naar de milieustraat te brengen?", answer.Inform, ""},
 	}
 	for _, tt := range tests {
 		intent, reason := answer.Classify(tt.question)
