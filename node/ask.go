@@ -92,6 +92,9 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		n.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", reason)
 		a, err = answer.RefuseUnlawful(req), nil
 		a.Route = "policy:" + reason
+	case intent == answer.BorrowedLogin:
+		a, err = answer.AnswerBorrowedLogin(req), nil
+		a.Route = "policy:" + reason
 	case intent == answer.OffRemit:
 		a, err = answer.RefuseOffRemit(req), nil
 		a.Route = "policy:" + reason
@@ -145,6 +148,11 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 	query := question
 	if focus != "" {
 		query = focus
+	}
+	if intent == answer.BorrowedLogin {
+		// The lawful route is authorisation; its page must be among the
+		// passages.
+		query += " machtigen"
 	}
 	lang := "nl"
 	if answer.LooksEnglish(question) {

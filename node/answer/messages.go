@@ -20,6 +20,9 @@ type messages struct {
 	// answer that also uses the resident's own; PeerMixed closes it.
 	PeerSentence string
 	PeerMixed    string
+	// BorrowedLogin opens the answer to a question about logging in with
+	// someone else's DigiD or login details.
+	BorrowedLogin string
 	// Unconfirmed opens an answer to a claim the sources do not confirm.
 	Unconfirmed string
 	And         string // joins the last two items of a list
@@ -43,7 +46,9 @@ var texts = map[string]messages{
 		PeerSentence: "Volgens %s:",
 		PeerMixed:    "Wat volgens een andere gemeente is, kan bij u anders zijn.",
 		Unconfirmed:  "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
-		And:          " en ",
+		BorrowedLogin: "Een DigiD is persoonlijk: met die van een ander mag u niet inloggen, ook niet om te helpen. " +
+			"Wilt u zaken regelen voor iemand anders? Dan kan die persoon u machtigen.",
+		And: " en ",
 	},
 	"en": {
 		NoAnswer:     "I cannot give a reliable answer to that.",
@@ -62,7 +67,9 @@ var texts = map[string]messages{
 		PeerSentence: "According to %s:",
 		PeerMixed:    "What another municipality says may be different where you live.",
 		Unconfirmed:  "I cannot confirm that with the information I have. This is what I know:",
-		And:          " and ",
+		BorrowedLogin: "A DigiD is personal: you may not log in with someone else's, not even to help. " +
+			"Do you want to arrange things for someone else? Then that person can authorise you (machtigen).",
+		And: " and ",
 	},
 }
 

@@ -23,6 +23,10 @@ const (
 	// ("wat vind jij van de burgemeester?", voting advice) or a text of its
 	// own ("schrijf een gedicht").
 	OffRemit
+	// BorrowedLogin: logging in as someone else ("met de DigiD van mijn
+	// moeder inloggen"). The answer says it is not allowed and gives the
+	// lawful route, authorisation (machtigen), from the sources.
+	BorrowedLogin
 )
 
 // rule is one pattern of the policy, with the reason it names.
@@ -30,47 +34,56 @@ type rule struct {
 	intent Intent
 	reason string
 	re     *regexp.Regexp
+	// also, when set, must match too.
+	also *regexp.Regexp
 }
+
+// loginVerb matches using a login: logging in with it, or arranging
+// something with it.
+var loginVerb = regexp.MustCompile(`\b(inlog\w*|ingelogd|log(t|de|den)?\b[^.?!]{0,60}\bin|gebruik\w*|daarmee|mee (regelen|inloggen|aanvragen)|regelen|aanvragen|invullen|aanmelden)\b`)
 
 // policyRules match lower-cased, diacritics-folded questions. Each has a
 // Dutch example that must trigger it and a benign twin that must not
 // (policy_test.go).
 var policyRules = []rule{
-	{Unlawful, "evade-enforcement", regexp.MustCompile(`zonder dat (de |het |een )?(gemeente|buren|buurman|politie|handhav\w*|toezicht\w*|iemand|niemand|ze|hij|zij)\b[^.?!]{0,30}\b(merk|zie|weet|ontdek|door ?heb)|(niet|nooit) (ge)?(pakt|betrapt|gesnapt) (te )?(worden|word)|zonder (gepakt|betrapt|gesnapt) te worden|\bongezien\b|\bstiekem\b|(de |het )?(buren|buurman|gemeente|niemand) (ziet|zien|merkt|merken) (het|dat|er) ?(toch|niks|niets)? ?niet|(verstop|verberg)\w* [^.?!]{0,40}(voor|van) (de )?(handhav|politie|gemeente|controle|buren)|(wanneer|hoe vaak|welke dagen)[^.?!]{0,40}(geen|minder|niet) (controle|gecontroleerd|handhav)`)},
-	{Unlawful, "dumping", regexp.MustCompile(`\b(dump|dumpen|dumpt|dumpte|dumpten|gedumpt)\b|(afval|puin|bouwafval|asbest|troep)[^.?!]{0,40}\b(in de natuur|in het bos|in de sloot|langs de weg|in de berm)\b|illegaal (storten|lozen|afval)` +
+	{intent: Unlawful, reason: "evade-enforcement", re: regexp.MustCompile(`zonder dat (de |het |een )?(gemeente|buren|buurman|politie|handhav\w*|toezicht\w*|iemand|niemand|ze|hij|zij)\b[^.?!]{0,30}\b(merk|zie|weet|ontdek|door ?heb)|(niet|nooit) (ge)?(pakt|betrapt|gesnapt) (te )?(worden|word)|zonder (gepakt|betrapt|gesnapt) te worden|\bongezien\b|\bstiekem\b|(de |het )?(buren|buurman|gemeente|niemand) (ziet|zien|merkt|merken) (het|dat|er) ?(toch|niks|niets)? ?niet|(verstop|verberg)\w* [^.?!]{0,40}(voor|van) (de )?(handhav|politie|gemeente|controle|buren)|(wanneer|hoe vaak|welke dagen)[^.?!]{0,40}(geen|minder|niet) (controle|gecontroleerd|handhav)`)},
+	{intent: Unlawful, reason: "dumping", re: regexp.MustCompile(`\b(dump|dumpen|dumpt|dumpte|dumpten|gedumpt)\b|(afval|puin|bouwafval|asbest|troep)[^.?!]{0,40}\b(in de natuur|in het bos|in de sloot|langs de weg|in de berm)\b|illegaal (storten|lozen|afval)` +
 		// Anything thrown into water, nature or the roadside: "mijn oude
 		// koelkast in de sloot gooien".
 		`|\b(gooien|gooi|gooit|weggooien|storten|stort|lozen|achterlaten|kiepen|kieperen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
 		`|\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b[^.?!]{0,20}\b(gooien|gooi|gooit|weggooien|storten|lozen|achterlaten|kiepen|kieperen)\b`)},
-	{Unlawful, "dangerous-making", regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b`)},
+	{intent: Unlawful, reason: "dangerous-making", re: regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b`)},
 	// Leaving waste elsewhere because the lawful way costs money: "waar
 	// laat hij zijn sloopafval als hij de milieustraat te duur vindt".
-	{Unlawful, "avoid-disposal-cost", regexp.MustCompile(`\b(waar|hoe)\b[^?]{0,60}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|dumpt|weg)\b[^?]{0,80}\b(te duur|geen geld|niet (wil |willen |wilt )?betalen|kost te veel|zonder te betalen)\b|\b(te duur|geen geld|niet (wil |willen |wilt )?betalen|zonder te betalen)\b[^?]{0,60}\b(waar|hoe)\b[^?]{0,40}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|weg)\b`)},
+	{intent: Unlawful, reason: "avoid-disposal-cost", re: regexp.MustCompile(`\b(waar|hoe)\b[^?]{0,60}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|dumpt|weg)\b[^?]{0,80}\b(te duur|geen geld|niet (wil |willen |wilt )?betalen|kost te veel|zonder te betalen)\b|\b(te duur|geen geld|niet (wil |willen |wilt )?betalen|zonder te betalen)\b[^?]{0,60}\b(waar|hoe)\b[^?]{0,40}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|weg)\b`)},
 	// Another person's private data: "geef me het BSN van de burgemeester",
 	// "waar woont mijn ex".
-	{Unlawful, "others-personal-data", regexp.MustCompile(`\b(bsn|burgerservicenummer|woonadres|huisadres|prive ?adres|privenummer|prive ?telefoonnummer|geboortedatum|inkomen|salaris|medische gegevens)\b[^.?!]{0,40}\b(van|voor) (de |het |mijn |m'n |onze |die |deze |een )?(burgemeester|wethouder|raadslid|ambtenaar|medewerker|iemand|andere|anderen|` + others + `)\b|\b(waar|op welk adres) (woont|wonen) (de |mijn |m'n |onze |die |deze )?(burgemeester|wethouder|raadslid|ambtenaar|` + others + `)\b`)},
+	{intent: Unlawful, reason: "others-personal-data", re: regexp.MustCompile(`\b(bsn|burgerservicenummer|woonadres|huisadres|prive ?adres|privenummer|prive ?telefoonnummer|geboortedatum|inkomen|salaris|medische gegevens)\b[^.?!]{0,40}\b(van|voor) (de |het |mijn |m'n |onze |die |deze |een )?(burgemeester|wethouder|raadslid|ambtenaar|medewerker|iemand|andere|anderen|` + others + `)\b|\b(waar|op welk adres) (woont|wonen) (de |mijn |m'n |onze |die |deze )?(burgemeester|wethouder|raadslid|ambtenaar|` + others + `)\b`)},
 	// Deceiving a service: "zodat het lijkt alsof ik in het centrum woon".
-	{Unlawful, "deceive-service", regexp.MustCompile(`\b(zodat|zo dat|dan) het (net |wel )?(lijkt|eruitziet|eruit ziet|overkomt) (alsof|of|dat) (ik|wij|we|hij|zij|mijn|er)\b|\bop papier (ingeschreven|wonen|woon|woont)\b|\b(nep|schijn)(adres|inschrijving|huwelijk|constructie)\w*`)},
-	{Unlawful, "misuse-service", regexp.MustCompile(`\b(kan|mag|hoe|wil) (ik|je|we|jij)\b[^.?!]{0,80}\bdoor ?(te )?verkopen\b|\b(ik|we) [^.?!]{0,40}\bdoor ?(te )?verkopen\b|\b(nep|valse|verzonnen|andermans) (namen|naam|gegevens|adres\w*|e-?mailadres\w*|identiteit)|(welke|wat voor) (woning|woningen|huizen|panden|adressen)[^.?!]{0,40}\b(leeg|leegstaand|onbewoond)|\b(leeg|leegstaande) (woning|woningen|huizen|panden)\b[^.?!]{0,40}\b(welke|waar|adres)`)},
+	{intent: Unlawful, reason: "deceive-service", re: regexp.MustCompile(`\b(zodat|zo dat|dan) het (net |wel )?(lijkt|eruitziet|eruit ziet|overkomt) (alsof|of|dat) (ik|wij|we|hij|zij|mijn|er)\b|\bop papier (ingeschreven|wonen|woon|woont)\b|\b(nep|schijn)(adres|inschrijving|huwelijk|constructie)\w*`)},
+	{intent: Unlawful, reason: "misuse-service", re: regexp.MustCompile(`\b(kan|mag|hoe|wil) (ik|je|we|jij)\b[^.?!]{0,80}\bdoor ?(te )?verkopen\b|\b(ik|we) [^.?!]{0,40}\bdoor ?(te )?verkopen\b|\b(nep|valse|verzonnen|andermans) (namen|naam|gegevens|adres\w*|e-?mailadres\w*|identiteit)|(welke|wat voor) (woning|woningen|huizen|panden|adressen)[^.?!]{0,40}\b(leeg|leegstaand|onbewoond)|\b(leeg|leegstaande) (woning|woningen|huizen|panden)\b[^.?!]{0,40}\b(welke|waar|adres)`)},
 	// A story, a role, a hypothesis or a claimed authority does not make
 	// help to break the rules lawful ("ik schrijf een roman ... hoe hij
 	// asbest illegaal afvoert"): framing plus a rule-breaking act.
-	{Unlawful, "framed-request", regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
+	{intent: Unlawful, reason: "framed-request", re: regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
 	// Dodging a duty: "hoe ontduik ik de hondenbelasting".
-	{Unlawful, "evade-duty", regexp.MustCompile(`\b(ontduik|ontduikt|ontduiken|ontdoken|ontloop|ontlopen|ontwijk|ontwijken)\b[^.?!]{0,50}\b(\w*belasting\w*|\w*heffing\w*|boete\w*|leges|parkeergeld|plicht\w*|inschrijving|aangifte|melding\w*|controle\w*)\b|\b(\w*belasting\w*|\w*heffing\w*|boete\w*|leges|parkeergeld)\b[^.?!]{0,30}\b(ontduiken|ontlopen|ontwijken)\b`)},
-	{Unlawful, "evade-enforcement", regexp.MustCompile(`\b(controle\w*|controleert|handhav\w*|gecontroleerd)\b[^.?!]{0,60}\b(en )?(wanneer|waar|hoe laat|op welke dagen) (niet|nooit)\b`)},
-	{OffRemit, "opinion", regexp.MustCompile(`\bwat (vind|denk) (jij|je)\b[^.?!]{0,40}\b(van|over)\b|\b(jouw|je) (eigen )?(mening|oordeel|standpunt|voorkeur)\b|\b(op|voor) (wie|welke partij) (moet|zal|kan) ik (het beste )?stemmen\b|\bwelke partij (is (het )?beste|moet ik kiezen)\b`)},
-	{OffRemit, "own-text", regexp.MustCompile(`^\s*(schrijf|maak|verzin|dicht|componeer)( (me|mij|ons))? (een|nog een) (gedicht|verhaal|verhaaltje|lied|liedje|songtekst|mop|grap|rap|haiku|limerick|sprookje)\b|\bvertel (me |mij |ons )?(een|nog een) (mop|grap|verhaaltje|sprookje)\b`)},
-	{Verdict, "own-entitlement", regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
+	{intent: Unlawful, reason: "evade-duty", re: regexp.MustCompile(`\b(ontduik|ontduikt|ontduiken|ontdoken|ontloop|ontlopen|ontwijk|ontwijken)\b[^.?!]{0,50}\b(\w*belasting\w*|\w*heffing\w*|boete\w*|leges|parkeergeld|plicht\w*|inschrijving|aangifte|melding\w*|controle\w*)\b|\b(\w*belasting\w*|\w*heffing\w*|boete\w*|leges|parkeergeld)\b[^.?!]{0,30}\b(ontduiken|ontlopen|ontwijken)\b`)},
+	{intent: Unlawful, reason: "evade-enforcement", re: regexp.MustCompile(`\b(controle\w*|controleert|handhav\w*|gecontroleerd)\b[^.?!]{0,60}\b(en )?(wanneer|waar|hoe laat|op welke dagen) (niet|nooit)\b`)},
+	{intent: OffRemit, reason: "opinion", re: regexp.MustCompile(`\bwat (vind|denk) (jij|je)\b[^.?!]{0,40}\b(van|over)\b|\b(jouw|je) (eigen )?(mening|oordeel|standpunt|voorkeur)\b|\b(op|voor) (wie|welke partij) (moet|zal|kan) ik (het beste )?stemmen\b|\bwelke partij (is (het )?beste|moet ik kiezen)\b`)},
+	{intent: OffRemit, reason: "own-text", re: regexp.MustCompile(`^\s*(schrijf|maak|verzin|dicht|componeer)( (me|mij|ons))? (een|nog een) (gedicht|verhaal|verhaaltje|lied|liedje|songtekst|mop|grap|rap|haiku|limerick|sprookje)\b|\bvertel (me |mij |ons )?(een|nog een) (mop|grap|verhaaltje|sprookje)\b`)},
+	// Someone else's login: "de DigiD van mijn moeder", "zijn DigiD-
+	// wachtwoord", said by the resident who wants to use it.
+	{intent: BorrowedLogin, reason: "borrowed-login", re: regexp.MustCompile(`^(?:.*\b(ik|wij|we|me|mij)\b.*\b(digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|inlognaam|wachtwoord|sms-?code|gebruikersnaam|pincode)\b(\s+\S+){0,2}\s+van\s+(mijn|m'n|onze|ons|zijn|haar|hun|iemand|een ander|anderen)\b|.*\b(ik|wij|we|me|mij)\b.*\b(zijn|haar|hun) (digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|wachtwoord|sms-?code|pincode)\b|.*\b(zijn|haar|hun) (digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|wachtwoord|sms-?code|pincode)\b.*\b(ik|wij|we|me|mij)\b)`), also: loginVerb},
+	{intent: Verdict, reason: "own-entitlement", re: regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
 	// "Dat hoef ik toch niet door te geven?": a hoped-for answer on the
 	// resident's own duty.
-	{Verdict, "own-obligation", regexp.MustCompile(`\b(dat|dit|het|die|deze) (hoef|hoeven) (ik|wij|we) (toch |dus |ook |eigenlijk )?niet\b|\b(dat|dit|het) (hoef|hoeft|hoeven|moet|mag) toch\b|\b(hoef|hoeven|moet|moeten|mag|mogen) (ik|wij|we)\b[^.?!]{0,40}\btoch\b|\b(ik|wij|we) (hoef|hoeven|moet|moeten|mag|mogen)\b[^.?!]{0,40}\btoch\b[^.!]*\?`)},
+	{intent: Verdict, reason: "own-obligation", re: regexp.MustCompile(`\b(dat|dit|het|die|deze) (hoef|hoeven) (ik|wij|we) (toch |dus |ook |eigenlijk )?niet\b|\b(dat|dit|het) (hoef|hoeft|hoeven|moet|mag) toch\b|\b(hoef|hoeven|moet|moeten|mag|mogen) (ik|wij|we)\b[^.?!]{0,40}\btoch\b|\b(ik|wij|we) (hoef|hoeven|moet|moeten|mag|mogen)\b[^.?!]{0,40}\btoch\b[^.!]*\?`)},
 	// "…, dat is toch prima?", "dat kan toch gewoon?": the resident asks
 	// for a blessing of their own situation, not for a fact.
-	{Verdict, "own-confirmation", regexp.MustCompile(`\b(dat|dit|het) is toch( wel| gewoon| ook| zeker)? (prima|goed|oke|ok|geen probleem|toegestaan|in orde|niet erg|normaal|legaal|niet verboden|niet strafbaar|geen overtreding|mogelijk)\b|\b(dat|dit|het) kan toch( wel| gewoon| zomaar| ook)?\s*\?`)},
-	{Verdict, "judge-third-party", regexp.MustCompile(`\b(mijn|m'n|onze|de) (` + others + `)\b[^.?!]{0,120}\b(mag|mogen) (dat|dit|hij|zij|ze|die)\b|\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
-	{Verdict, "moral-judgement", regexp.MustCompile(`\b(moreel|ethisch)\b|\b(is het|vind je)[^.?!]{0,20}\b(oke|ok|goed|fout|verkeerd)\b[^.?!]{0,30}\b(om|als)\b`)},
-	{Verdict, "yes-or-no", yesOrNo},
+	{intent: Verdict, reason: "own-confirmation", re: regexp.MustCompile(`\b(dat|dit|het) is toch( wel| gewoon| ook| zeker)? (prima|goed|oke|ok|geen probleem|toegestaan|in orde|niet erg|normaal|legaal|niet verboden|niet strafbaar|geen overtreding|mogelijk)\b|\b(dat|dit|het) kan toch( wel| gewoon| zomaar| ook)?\s*\?`)},
+	{intent: Verdict, reason: "judge-third-party", re: regexp.MustCompile(`\b(mijn|m'n|onze|de) (` + others + `)\b[^.?!]{0,120}\b(mag|mogen) (dat|dit|hij|zij|ze|die)\b|\b(is|was) (dat|dit|het|hij|zij|die)[^.?!]{0,25}\b(illegaal|legaal|verboden|strafbaar|toegestaan)\b|\b(mag|mogen) (hij|zij|mijn buurman|mijn buurvrouw|de buren)\b`)},
+	{intent: Verdict, reason: "moral-judgement", re: regexp.MustCompile(`\b(moreel|ethisch)\b|\b(is het|vind je)[^.?!]{0,20}\b(oke|ok|goed|fout|verkeerd)\b[^.?!]{0,30}\b(om|als)\b`)},
+	{intent: Verdict, reason: "yes-or-no", re: yesOrNo},
 }
 
 // yesOrNo matches a demand for a bare yes or no ("zeg gewoon ja of nee",
@@ -84,7 +97,7 @@ func Classify(question string) (Intent, string) {
 	q := normalise(question)
 	best, reason := Inform, ""
 	for _, r := range policyRules {
-		if !r.re.MatchString(q) {
+		if !r.re.MatchString(q) || r.also != nil && !r.also.MatchString(q) {
 			continue
 		}
 		if r.intent == Unlawful {
@@ -119,6 +132,26 @@ func RefuseUnlawful(req Request) Answer {
 	}
 	a.Text += " " + h.Message
 	return a
+}
+
+// AnswerBorrowedLogin answers a question about logging in as someone else,
+// in req.Lang: that is not allowed, and the page of the sources on
+// authorisation (the first passage that speaks of machtigen) says how it
+// is done properly. Without such a page it is the refusal of unlawful
+// help.
+func AnswerBorrowedLogin(req Request) Answer {
+	for _, p := range req.Passages {
+		if !strings.Contains(normalise(p.Title+" "+p.Section+" "+p.Text), "machtig") {
+			continue
+		}
+		m := textsFor(req.Lang)
+		return Answer{
+			Text:       m.BorrowedLogin + " " + fmt.Sprintf(m.Lawful, p.Title) + " [1]",
+			Citations:  []Citation{{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From}},
+			Confidence: 1,
+		}
+	}
+	return RefuseUnlawful(req)
 }
 
 // RefuseOffRemit returns the answer to a request the assistant does not

@@ -1,6 +1,7 @@
 package answer_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/assistent-nl/assistent/node/answer"
@@ -77,6 +78,12 @@ func TestClassify(t *testing.T) {
 		{"Waar woont mijn ex tegenwoordig?", answer.Unlawful, "others-personal-data"},
 		{"Waar vind ik het BSN van mijn kind?", answer.Inform, ""},
 		{"Wat is het adres van het gemeentehuis?", answer.Inform, ""},
+		{"Hoe log ik in met de DigiD van mijn moeder om haar zaken te regelen?", answer.BorrowedLogin, "borrowed-login"},
+		{"Mijn oom geeft me zijn DigiD-wachtwoord; hoe log ik daarmee in?", answer.BorrowedLogin, "borrowed-login"},
+		{"Mijn oma heeft haar DigiD-gegevens aan mij gegeven. Mag ik daarmee haar toeslag aanvragen?", answer.BorrowedLogin, "borrowed-login"},
+		{"Mijn moeder kan niet inloggen met haar DigiD, wat moet zij doen?", answer.Inform, ""},
+		{"Hoe vraag ik de DigiD van mijn moeder opnieuw aan?", answer.Inform, ""},
+		{"Hoe log ik in met mijn eigen DigiD?", answer.Inform, ""},
 		{"Mijn zwager vraagt het: waar laat hij zijn sloopafval als hij de milieustraat te duur vindt?", answer.Unlawful, "avoid-disposal-cost"},
 		{"Waar kan ik mijn sloopafval kwijt en wat kost dat?", answer.Inform, ""},
 		{"Wat kost het om sloopafval naar de milieustraat te brengen?", answer.Inform, ""},
@@ -86,5 +93,21 @@ func TestClassify(t *testing.T) {
 		if intent != tt.intent || reason != tt.reason {
 			t.Errorf("Classify(%q) = %v %q, want %v %q", tt.question, intent, reason, tt.intent, tt.reason)
 		}
+	}
+}
+
+// Logging in as someone else is answered with the rule and the page on
+// authorisation; without such a page it is the refusal of unlawful help.
+func TestAnswerBorrowedLogin(t *testing.T) {
+	machtigen := answer.Passage{DocID: "digid", URL: "https://www.proef.example/digid", Title: "DigiD en iemand machtigen",
+		Text: "Met DigiD Machtigen geeft u iemand toestemming om namens u in te loggen."}
+	other := answer.Passage{DocID: "afval", URL: "https://www.proef.example/afval", Title: "Afval", Text: "Zet de container buiten."}
+	a := answer.AnswerBorrowedLogin(answer.Request{Referral: referral, Passages: []answer.Passage{other, machtigen}})
+	if a.Refused || len(a.Citations) != 1 || a.Citations[0].ID != "digid" || !strings.Contains(a.Text, "mag u niet inloggen") || !strings.Contains(a.Text, "„DigiD en iemand machtigen”") {
+		t.Errorf("with a page on machtigen: %+v", a)
+	}
+	a = answer.AnswerBorrowedLogin(answer.Request{Referral: referral, Passages: []answer.Passage{other}, Lang: "en"})
+	if !a.Refused || a.Handoff == nil || !strings.Contains(a.Text, "not allowed") {
+		t.Errorf("without one: %+v", a)
 	}
 }
