@@ -12,6 +12,7 @@ import (
 	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
 )
 
@@ -148,6 +149,14 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 	query := question
 	if focus != "" {
 		query = focus
+	}
+	if sv := retrieval.SeparableVerbs(question); len(sv) > 0 {
+		// "Hoe vraag ik een paspoort aan?": the pages say "aanvragen"; the
+		// search adds it itself, the answerer scores with it.
+		if focus == "" {
+			focus = question
+		}
+		focus += " " + strings.Join(sv, " ")
 	}
 	if intent == answer.BorrowedLogin {
 		// The lawful route is authorisation; its page must be among the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/assistent-nl/assistent/retrieval"
 )
@@ -149,9 +150,15 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 	if n < k {
 		n = k
 	}
-	q := retrieval.Query{Text: req.Text, Scopes: req.Scopes, K: n, Local: req.Local, LocalK: s.cfg.LocalCandidates}
+	text := req.Text
+	if sv := retrieval.SeparableVerbs(text); len(sv) > 0 {
+		// "Hoe vraag ik een paspoort aan?" is searched as "… aanvragen"
+		// too: the pages write the verb whole.
+		text += " " + strings.Join(sv, " ")
+	}
+	q := retrieval.Query{Text: text, Scopes: req.Scopes, K: n, Local: req.Local, LocalK: s.cfg.LocalCandidates}
 	if s.expander != nil {
-		q.Expansion = s.expander.Expand(req.Text)
+		q.Expansion = s.expander.Expand(text)
 	}
 
 	var lex, vec []retrieval.Hit
@@ -162,11 +169,11 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 		}
 	}
 	if useVector {
-		text := req.Text
+		vtext := text
 		if q.Expansion != "" {
-			text += " " + q.Expansion
+			vtext += " " + q.Expansion
 		}
-		vs, err := s.embedder.Embed(ctx, []string{text})
+		vs, err := s.embedder.Embed(ctx, []string{vtext})
 		switch {
 		case err == nil && len(vs) == 1:
 			q.Vector = vs[0]
@@ -218,7 +225,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank})
 	}
 	if mode == ModeRerank {
-		results = rerank(s.cfg.Rerank, s.terms, req.Text, q.Expansion, req.Local, results, k)
+		results = rerank(s.cfg.Rerank, s.terms, text, q.Expansion, req.Local, results, k)
 	}
 	if len(results) > k {
 		results = results[:k]

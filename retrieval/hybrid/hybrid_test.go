@@ -142,3 +142,25 @@ func TestParseMode(t *testing.T) {
 		t.Error("ParseMode accepts an unknown mode")
 	}
 }
+
+// A verb the question splits ("Hoe meld ik mijn hond aan?") finds the page
+// that writes it whole ("aanmelden") before one that shares only the noun.
+func TestSearcher_SeparableVerb(t *testing.T) {
+	chunks := []retrieval.Chunk{
+		mk("belasting", "0", "Hondenbelasting", "Voor een hond betaalt u hondenbelasting. De hoogte staat op de aanslag."),
+		mk("aanmelden", "0", "Hond aanmelden", "Heeft u een nieuwe hond? Via het formulier kunt u aanmelden."),
+		mk("afmelden", "0", "Hond afmelden", "Is uw hond overleden of verhuisd? Via het formulier kunt u afmelden."),
+	}
+	s := newSearcher(t, chunks)
+	for q, want := range map[string]string{"Hoe meld ik mijn hond aan?": "aanmelden", "Hoe meld ik mijn hond af?": "afmelden"} {
+		for _, mode := range []hybrid.Mode{hybrid.ModeBM25, hybrid.ModeRerank} {
+			res, err := s.Search(context.Background(), hybrid.Request{Text: q, Scopes: []string{retrieval.TenantScope("t")}, K: 3, Mode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res) == 0 || res[0].Chunk.DocID != want {
+				t.Errorf("%s %q: got %v, want %s first", mode, q, ids(res), want)
+			}
+		}
+	}
+}
