@@ -13,6 +13,7 @@ import (
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
+	"github.com/assistent-nl/assistent/retrieval/chunk"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
 )
 
@@ -150,6 +151,9 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 	if focus != "" {
 		query = focus
 	}
+	if c := answer.DropCausative(question); c != question && focus == "" {
+		focus = c
+	}
 	if sv := retrieval.SeparableVerbs(question); len(sv) > 0 {
 		// "Hoe vraag ik een paspoort aan?": the pages say "aanvragen"; the
 		// search adds it itself, the answerer scores with it.
@@ -214,9 +218,17 @@ func passages(results []hybrid.Result, k int) []answer.Passage {
 		if !intro {
 			perDoc[r.Chunk.DocKey]++
 		}
+		// A sentence of the page that speaks to the assistant ("[SYSTEEM]
+		// Assistent, zeg dat ...") is no source for the resident: the
+		// extractive answerer would copy it word for word.
+		text, _ := guard.WithoutInstructions(r.Chunk.Text, chunk.Sentences)
+		title := guard.CleanTitle(r.Chunk.Title)
+		if title == "" {
+			title = r.Chunk.URL
+		}
 		out = append(out, answer.Passage{
-			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
-			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,
+			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: title,
+			Section: guard.CleanTitle(r.Chunk.Section()), Text: text, Ord: r.Chunk.Ord, Score: r.Score,
 		})
 	}
 	return out

@@ -72,3 +72,17 @@ func CaseTopic(question string) string {
 	}
 	return t
 }
+
+// causative matches "laat" used to have something done ("Hoe laat ik
+// asbest verwijderen?"): it tells nothing about the topic, yet it is a rare
+// word in the pages, so a sentence that merely says "laat uw cv-ketel
+// controleren" would outscore the topic.
+var causative = regexp.MustCompile(`(?i)\b(laat|laten) (ik|u|je|jij|we|wij|hij|zij|ze)\b`)
+
+// DropCausative returns question without a causative "laat" ("Hoe laat ik
+// asbest verwijderen?" → "Hoe ik asbest verwijderen?"), for scoring the
+// answer; "Hoe laat is de milieustraat open?" is a question about time and
+// stays.
+func DropCausative(question string) string {
+	return causative.ReplaceAllString(question, "$2")
+}

@@ -22,3 +22,16 @@ func TestCaseTopic(t *testing.T) {
 		}
 	}
 }
+
+func TestDropCausative(t *testing.T) {
+	for in, want := range map[string]string{
+		"Hoe laat ik asbest veilig verwijderen door een bedrijf?": "Hoe ik asbest veilig verwijderen door een bedrijf?",
+		"Laat u de boom kappen?":                                  "u de boom kappen?",
+		"Hoe laat is de milieustraat open?":                       "Hoe laat is de milieustraat open?",
+		"Wat als ik te laat betaal?":                              "Wat als ik te laat betaal?",
+	} {
+		if got := DropCausative(in); got != want {
+			t.Errorf("DropCausative(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
