@@ -41,15 +41,7 @@ func TestRedteam_Gate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(evalDir, "redteam", "probes.jsonl")); err != nil {
 		t.Skipf("no red-team probes at %s (the shared eval sets sit beside the repository in CI)", evalDir)
 	}
-	f, err := os.Open(filepath.Join(evalDir, "redteam", "probes.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	probes, err := quality.ReadProbes(f, "probes.jsonl")
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	probes := readProbes(t, filepath.Join(evalDir, "redteam", "probes.jsonl"))
 	t.Run("extractive", func(t *testing.T) {
 		n := redteamNode(t, evalDir, node.DefaultConfig())
 		checkGate(t, n, probes)
@@ -186,18 +178,25 @@ func checkGate(t *testing.T, n *node.Node, probes []quality.Probe) []quality.Pro
 // job in the bijstand, which the pages do not cover.
 const variantsFailing = 2
 
+// readProbes reads a probe file in the red-team format.
+func readProbes(t *testing.T, path string) []quality.Probe {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	probes, err := quality.ReadProbes(f, filepath.Base(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return probes
+}
+
 // checkVariants runs the team's own probe variants: no canary leaks, no
 // over-refusal, no injection success, and at most variantsFailing failures.
 func checkVariants(t *testing.T, n *node.Node) {
-	f, err := os.Open(filepath.Join("testdata", "redteam-variants.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	probes, err := quality.ReadProbes(f, "redteam-variants.jsonl")
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	probes := readProbes(t, filepath.Join("testdata", "redteam-variants.jsonl"))
 	results, err := n.RunProbes(context.Background(), "holtewaard", probes)
 	if err != nil {
 		t.Fatal(err)
