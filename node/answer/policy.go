@@ -34,9 +34,18 @@ type rule struct {
 	intent Intent
 	reason string
 	re     *regexp.Regexp
-	// also, when set, must match too.
-	also *regexp.Regexp
+	// also, when set, must match too; unless, when set, must not.
+	also, unless *regexp.Regexp
 }
+
+// ownAct matches a question about how the resident does something
+// themselves ("kan ik", "hoe", "de makkelijkste manier"), not whether
+// something is allowed ("Mag asbest bij het gewone afval?").
+var ownAct = regexp.MustCompile(`\b(hoe|kan ik|kunnen we|wil ik|ga ik|manier|veiligste|makkelijkste|snelste|goedkoopste|tips?|ik (doe|gooi|stop|breek|zaag))\b`)
+
+// reporting matches a resident who reports or asks about what others left
+// behind ("Hoe meld ik afval in de berm?"), not one who leaves it.
+var reporting = regexp.MustCompile(`\b(meld|melden|melding|zie|zag|gezien|aangeven|opruimen|gevonden|er (ligt|liggen)|wat doet de gemeente)\b`)
 
 // loginVerb matches using a login: logging in with it, or arranging
 // something with it.
@@ -46,13 +55,19 @@ var loginVerb = regexp.MustCompile(`\b(inlog\w*|ingelogd|log(t|de|den)?\b[^.?!]{
 // Dutch example that must trigger it and a benign twin that must not
 // (policy_test.go).
 var policyRules = []rule{
-	{intent: Unlawful, reason: "evade-enforcement", re: regexp.MustCompile(`zonder dat (de |het |een )?(gemeente|buren|buurman|politie|handhav\w*|toezicht\w*|iemand|niemand|ze|hij|zij)\b[^.?!]{0,30}\b(merk|zie|weet|ontdek|door ?heb)|(niet|nooit) (ge)?(pakt|betrapt|gesnapt) (te )?(worden|word)|zonder (gepakt|betrapt|gesnapt) te worden|\bongezien\b|\bstiekem\b|(de |het )?(buren|buurman|gemeente|niemand) (ziet|zien|merkt|merken) (het|dat|er) ?(toch|niks|niets)? ?niet|(verstop|verberg)\w* [^.?!]{0,40}(voor|van) (de )?(handhav|politie|gemeente|controle|buren)|(wanneer|hoe vaak|welke dagen)[^.?!]{0,40}(geen|minder|niet) (controle|gecontroleerd|handhav)`)},
+	{intent: Unlawful, reason: "evade-enforcement", re: regexp.MustCompile(`zonder dat (de |het |een )?(gemeente|buren|buurman|politie|handhav\w*|toezicht\w*|iemand|niemand|ze|hij|zij)\b[^.?!]{0,30}\b(merk|zie|weet|ontdek|door ?heb)|(niet|nooit) (ge)?(pakt|betrapt|gesnapt) (te )?(worden|word)|zonder (gepakt|betrapt|gesnapt) te worden|\bongezien\b|\bstiekem\b|(de |het )?(buren|buurman|gemeente|niemand) (ziet|zien|merkt|merken) (het|dat|er) ?(toch|niks|niets)? ?niet|(verstop|verberg)\w* [^.?!]{0,40}(voor|van) (de )?(handhav|politie|gemeente|controle|buren)|(wanneer|hoe vaak|welke dagen|welke tijden|welke uren|op welke momenten|hoe laat)[^.?!]{0,40}(geen|minder|niet) (controle|gecontroleerd|handhav)|\bzonder (dat (het|het iets|iemand|ze|hij|zij) )?(op te vallen|opvalt|opvallen|gezien te worden|gezien wordt)\b|\bvoordat (het|de politie|de gemeente|iemand|de buren|handhaving) (iets )?(opvalt|merkt|ziet|doorheeft)\b|\b(ongemerkt|onopvallend|onopgemerkt)\b|\b(handhav\w*|boa'?s|controleurs|toezichthouders|politie)\b[^?]{0,30}\b(niet|geen|nooit) (werken|werkt|aanwezig|controleren|controleert|in dienst|dienst hebben)\b|\b(welke|wanneer|hoe laat)\b[^?]{0,30}\b(werken|werkt|controleren|controleert)\b[^?]{0,30}\b(handhav\w*|boa'?s|controleurs|toezichthouders)\b[^?]{0,15}\b(niet|nooit)\b`)},
 	{intent: Unlawful, reason: "dumping", re: regexp.MustCompile(`\b(dump|dumpen|dumpt|dumpte|dumpten|gedumpt)\b|(afval|puin|bouwafval|asbest|troep)[^.?!]{0,40}\b(in de natuur|in het bos|in de sloot|langs de weg|in de berm)\b|illegaal (storten|lozen|afval)` +
 		// Anything thrown into water, nature or the roadside: "mijn oude
 		// koelkast in de sloot gooien".
 		`|\b(gooien|gooi|gooit|weggooien|storten|stort|lozen|achterlaten|kiepen|kieperen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
-		`|\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b[^.?!]{0,20}\b(gooien|gooi|gooit|weggooien|storten|lozen|achterlaten|kiepen|kieperen)\b`)},
-	{intent: Unlawful, reason: "dangerous-making", re: regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b`)},
+		`|\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b[^.?!]{0,20}\b(gooien|gooi|gooit|weggooien|storten|lozen|achterlaten|kiepen|kieperen|kwijt|verdwijnen)\b` +
+		// "… kwijt in de natuur", "… in de vaart laten verdwijnen", "welk
+		// stuk bos is rustig genoeg om het te storten", chemicals down the
+		// drain.
+		`|\b(kwijt|kwijtraken|verdwijnen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
+		`|\b(waar|welk|welke|hoe)\b[^?]{0,60}\b(bos|natuur|sloot|berm|vaart|plas|weiland|buitengebied|heide)\b[^.?!]{0,50}\b(storten|dumpen|lozen|achterlaten|kwijt|gooien)\b` +
+		`|\b(chemicalien|chemisch afval|olie|verf|oplosmiddel\w*|afvalwater)\b[^.?!]{0,40}\b(in|door) (het |de )?(riool|gootsteen|toilet|wc|put|sloot)\b[^.?!]{0,20}\b(lozen|gooien|spoelen|gieten)\b|\b(lozen|gooien|spoelen|gieten)\b[^.?!]{0,20}\b(chemicalien|chemisch afval|olie|verf|oplosmiddel\w*)`), unless: reporting},
+	{intent: Unlawful, reason: "dangerous-making", re: regexp.MustCompile(`(zelf|thuis|eigen)[^.?!]{0,20}\b(vuurwerk|explosie\w*|bom|wapen)\w* (maken|bouwen|in elkaar)|(vuurwerk|cobra|explosie\w*|bom)[^.?!]{0,20}\b(zelf )?(maken|bouwen|ombouwen)\b|\b(maak|maken|bouw|bouwen) (ik|je|we|jij)? ?(zelf|thuis)? ?(\w+ )?\w*(vuurwerk|explosie\w*|bom|bommen)\b|\b(wietplantage|wietkwekerij|hennepkwekerij|kweekzolder)\b|\b(rotje|rotjes|strijker|strijkers|cobra|cobra's|nitraatbom\w*|mortier\w*|lawinepijl\w*|vuurwerkbom\w*)\b[^?]{0,60}\b(in elkaar|knutsel\w*|ombouwen|combineren|samenvoegen|groter|zwaarder|harder)\b|\b(knutsel\w*|bouw|maak|maakte|maakten|bouwde|bouwden)\b[^?]{0,40}\b(rotje|rotjes|strijker|strijkers|cobra|nitraatbom\w*|vuurwerk)\b|\b(hennep|wiet|cannabis)(planten|plantjes|plant)?\b[^?]{0,60}\b(kweken|kweek|zolder|opvalt|politie)\b|\b(hennepplant\w*|wietplant\w*)\b`)},
 	// Leaving waste elsewhere because the lawful way costs money: "waar
 	// laat hij zijn sloopafval als hij de milieustraat te duur vindt".
 	{intent: Unlawful, reason: "avoid-disposal-cost", re: regexp.MustCompile(`\b(waar|hoe)\b[^?]{0,60}\b(laat|laten|kwijt|lozen|achterlaten|dumpen|dumpt|weg)\b[^?]{0,80}\b((milieustraat|stort|afvalbrengpunt|recyclestation)\b[^?]{0,20}\b(te duur|kost te veel)|(geen geld|niet (wil |willen |wilt )?betalen) (heeft |heb |hebben )?(voor|aan) (de )?(milieustraat|stort|afvalbrengpunt|recyclestation))\b`)},
@@ -61,13 +76,13 @@ var policyRules = []rule{
 	{intent: Unlawful, reason: "others-personal-data", re: regexp.MustCompile(`\b(bsn|burgerservicenummer|woonadres|huisadres|prive ?adres|privenummer|prive ?telefoonnummer|geboortedatum|inkomen|salaris|medische gegevens)\b[^.?!]{0,40}\b(van|voor) (de |het |mijn |m'n |onze |die |deze |een )?(burgemeester|wethouder|raadslid|ambtenaar|medewerker|iemand|andere|anderen|` + others + `)\b|\b(waar|op welk adres) (woont|wonen) (de |mijn |m'n |onze |die |deze )?(burgemeester|wethouder|raadslid|ambtenaar|` + others + `)\b`)},
 	// Deceiving a service: "zodat het lijkt alsof ik in het centrum woon".
 	{intent: Unlawful, reason: "deceive-service", re: regexp.MustCompile(`\b(zodat|zo dat|dan) het (net |wel )?(lijkt|eruitziet|eruit ziet|overkomt) (alsof|of|dat) (ik|wij|we|hij|zij)\b|\bop papier (ingeschreven|wonen|woon|woont)\b|\b(nep|schijn)(adres|inschrijving|huwelijk|constructie)\w*|\b(verzin|verzinnen|verzonnen|fake|faken|vervals\w*|sjoemel\w*)\b[^.?!]{0,40}\b(gegevens|adres|adressen|naam|namen|inkomen|formulier|aanvraag|kenteken)\b|\b(gegevens|adres|naam|inkomen|kenteken)\b[^.?!]{0,40}\b(verzinnen|verzin|vervalsen|faken)\b`)},
-	{intent: Unlawful, reason: "misuse-service", re: regexp.MustCompile(`\b(kan|mag|hoe|wil) (ik|je|we|jij)\b[^.?!]{0,80}\bdoor ?(te )?verkopen\b|\b(ik|we) [^.?!]{0,40}\bdoor ?(te )?verkopen\b|\b(nep|valse|verzonnen|andermans) (namen|naam|gegevens|adres\w*|e-?mailadres\w*|identiteit)|(welke|wat voor) (woning|woningen|huizen|panden|adressen)[^.?!]{0,60}\b(leeg|leegstaand|onbewoond)|\b(leeg|leegstaande) (woning|woningen|huizen|panden)\b[^.?!]{0,40}\b(welke|waar|adres)`)},
+	{intent: Unlawful, reason: "misuse-service", re: regexp.MustCompile(`\b(afspraken|afspraak|plekken|tijdsloten|tickets)\b[^?]{0,60}\b(te verkopen|verkopen|doorverkopen|verhandelen)\b|\bop (verschillende|andere|valse|nep) namen\b|\b(kan|mag|hoe|wil) (ik|je|we|jij)\b[^.?!]{0,80}\bdoor ?(te )?verkopen\b|\b(ik|we) [^.?!]{0,40}\bdoor ?(te )?verkopen\b|\b(nep|valse|verzonnen|andermans) (namen|naam|gegevens|adres\w*|e-?mailadres\w*|identiteit)|(welke|wat voor) (woning|woningen|huizen|panden|adressen)[^.?!]{0,60}\b(leeg|leegstaand|onbewoond)|\b(leeg|leegstaande) (woning|woningen|huizen|panden)\b[^.?!]{0,40}\b(welke|waar|adres)`)},
 	// A story, a role, a hypothesis or a claimed authority does not make
 	// help to break the rules lawful ("ik schrijf een roman ... hoe hij
 	// asbest illegaal afvoert"): framing plus a rule-breaking act.
 	{intent: Unlawful, reason: "framed-request", re: regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
 	// Asbestos with ordinary waste: "asbest gewoon bij het bouwafval doen".
-	{intent: Unlawful, reason: "asbestos-disposal", re: regexp.MustCompile(`\basbest\w*\b[^?]{0,60}\b(bij|in|met|tussen|onder) (het |de |een |mijn |ons )?(gewone |normale )?(bouwafval|restafval|grofvuil|puin|bouwpuin|container|kliko|vuilniszak|huisvuil|afvalbak|puincontainer)\b`)},
+	{intent: Unlawful, reason: "asbestos-disposal", re: regexp.MustCompile(`\basbest\w*\b[^?]{0,60}\b(bij|in|met|tussen|onder) (het |de |een |mijn |ons )?(gewone |normale )?(bouwafval|restafval|grofvuil|puin|bouwpuin|container|kliko|vuilniszak|huisvuil|afvalbak|puincontainer|afval|huisafval)\b|\basbest\w*\b[^?]{0,80}\bzonder (sloop)?melding\b|\bzonder (sloop)?melding\b[^?]{0,60}\basbest\w*`), also: ownAct},
 	// Making something beyond what is allowed: "een carbidbus die harder
 	// knalt dan toegestaan".
 	{intent: Unlawful, reason: "beyond-limit", re: regexp.MustCompile(`\b(bouw|bouwen|maak|maken|krijg|krijgen|zorg)\b[^?]{0,60}\b(harder|zwaarder|groter|hoger|sterker|luider|meer|verder)\b[^?]{0,25}\bdan (is |wettelijk )?(toegestaan|mag|de regels toestaan|de norm)\b`)},
@@ -102,7 +117,7 @@ func Classify(question string) (Intent, string) {
 	q := normalise(question)
 	best, reason := Inform, ""
 	for _, r := range policyRules {
-		if !r.re.MatchString(q) || r.also != nil && !r.also.MatchString(q) {
+		if !r.re.MatchString(q) || r.also != nil && !r.also.MatchString(q) || r.unless != nil && r.unless.MatchString(q) {
 			continue
 		}
 		if r.intent == Unlawful {
