@@ -65,7 +65,7 @@ func UnknownSpecifics(question string, passages []Passage, known ...string) []st
 		}
 	}
 	english := LooksEnglish(question)
-	for _, name := range specificNames(question) {
+	for _, name := range append(specificNames(question), lowerPlaces(question)...) {
 		if english && !strings.ContainsAny(name, "0123456789") {
 			continue
 		}
@@ -122,6 +122,66 @@ func specificNames(question string) []string {
 	flush()
 	return names
 }
+
+// placeNouns are the places a gemeente has and a resident asks the
+// assistant about in another town: "het gemeentehuis in zwolle".
+var placeNouns = map[string]bool{
+	"gemeente": true, "gemeentehuis": true, "stadhuis": true, "stadskantoor": true, "raadhuis": true,
+	"milieustraat": true, "afvalbrengpunt": true, "stad": true, "dorp": true, "bibliotheek": true,
+	"zwembad": true, "loket": true, "balie": true, "servicepunt": true,
+}
+
+// placeWords are the words between a place noun and its town ("de gemeente
+// zwolle", "het stadhuis in zwolle", "het stadskantoor van zwolle").
+var placeWords = map[string]bool{"in": true, "van": true, "te": true, "uit": true}
+
+// notPlaces follow a place noun without naming a town.
+var notPlaces = map[string]bool{
+	"de": true, "het": true, "een": true, "mijn": true, "onze": true, "uw": true, "jullie": true, "deze": true,
+	"die": true, "dat": true, "dit": true, "zelf": true, "open": true, "dicht": true, "gesloten": true,
+	"is": true, "zijn": true, "heeft": true, "wordt": true, "op": true, "aan": true, "en": true, "of": true,
+	"januari": true, "februari": true, "maart": true, "april": true, "mei": true, "juni": true, "juli": true,
+	"augustus": true, "september": true, "oktober": true, "november": true, "december": true,
+	"maandag": true, "dinsdag": true, "woensdag": true, "donderdag": true, "vrijdag": true, "zaterdag": true,
+	"zondag": true, "morgen": true, "vandaag": true,
+}
+
+// lowerPlaces returns the towns a question names in lower case after a
+// place noun ("wat zijn de openingstijden van het gemeentehuis in zwolle"
+// → "Zwolle"); capitalised names are found by specificNames.
+func lowerPlaces(question string) []string {
+	var out []string
+	words := strings.FieldsFunc(question, func(r rune) bool { return !unicode.IsLetter(r) && r != '-' && r != '\'' })
+	for i, w := range words {
+		if !placeNouns[strings.ToLower(w)] {
+			continue
+		}
+		j := i + 1
+		if j >= len(words) || !placeWords[words[j]] {
+			continue
+		}
+		j++
+		if j >= len(words) {
+			continue
+		}
+		town := words[j]
+		if town != strings.ToLower(town) || len(town) < 3 || notPlaces[town] || placeWords[town] {
+			continue // capitalised: specificNames has it
+		}
+		out = append(out, strings.ToUpper(town[:1])+town[1:])
+	}
+	// "in de gemeente meppel?": the town closes the clause.
+	for _, m := range gemeenteTown.FindAllStringSubmatch(question, -1) {
+		if !notPlaces[m[1]] {
+			out = append(out, strings.ToUpper(m[1][:1])+m[1][1:])
+		}
+	}
+	return out
+}
+
+// gemeenteTown matches "gemeente" and a lower-case town that ends the
+// clause; "de gemeente reageert niet" has a verb there, not a town.
+var gemeenteTown = regexp.MustCompile(`\bgemeente ([a-z][a-z'-]{2,})\s*(?:[.?!,;:]|$)`)
 
 // isCapitalised reports whether w looks like a name: an upper-case first
 // letter, then only lower case ("Zwolle", "Stiltezones"). Acronyms and

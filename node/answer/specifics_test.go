@@ -25,6 +25,17 @@ func TestUnknownSpecifics(t *testing.T) {
 	}{
 		{"Wat zijn de openingstijden van het stadskantoor in Zwolle?", []string{"Zwolle"}},
 		{"Wat zijn de openingstijden van de milieustraat in Proefdorp?", nil},
+		// A town typed in lower case after a place of the gemeente.
+		{"wat zijn de openingstijden van het gemeentehuis in zwolle", []string{"Zwolle"}},
+		{"is de milieustraat van deventer op zaterdag open", []string{"Deventer"}},
+		{"wat zijn de openingstijden van de milieustraat in proefdorp", nil},
+		{"is de milieustraat op zaterdag open", nil},
+		{"waar is het gemeentehuis in het centrum", nil},
+		{"is de balie morgen open", nil},
+		{"is het stadhuis in december open", nil},
+		{"hoeveel kost een paspoort in de gemeente meppel?", []string{"Meppel"}},
+		{"gemeente reageert al maanden niet op mijn aanvraag, kan ik ze een boete laten betalen", nil},
+		{"ik wil weten wat de gemeente intern heeft besproken", nil},
 		{"Wat staat er in artikel 4 van de Wet Gemeentelijke Stiltezones 2023?", []string{"artikel 4", "Wet Gemeentelijke Stiltezones", "2023"}},
 		{"Wat staat er in artikel 7:1 van de Algemene wet bestuursrecht?", nil},
 		{"Wat kost de afvalstoffenheffing in 2031?", []string{"2031"}},
