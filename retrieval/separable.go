@@ -124,6 +124,9 @@ func finiteVerb(words []string) string {
 // "halen", "geef" → "geven", "zeg" → "zeggen", "meld" → "melden".
 func infinitive(stem string) string {
 	n := len(stem)
+	if n < 2 {
+		return stem + "en"
+	}
 	last := stem[n-1]
 	if isVowel(last) {
 		return stem + "n" // "ga" → "gaan" is a modal; "doe" → "doen"
@@ -136,19 +139,19 @@ func infinitive(stem string) string {
 		voiced = 'z'
 	}
 	switch {
-	case n >= 3 && isVowel(stem[n-2]) && stem[n-2] == stem[n-3] && stem[n-2] != 'e' || n >= 3 && stem[n-2] == 'e' && stem[n-3] == 'e':
-		// A long vowel written double loses a letter: "haal" → "halen".
+	case n >= 3 && isVowel(stem[n-2]) && stem[n-2] == stem[n-3]:
+		// A long vowel written double loses a letter: "haal" → "halen",
+		// "geef" → "geven".
 		return stem[:n-2] + string(voiced) + "en"
-	case n >= 2 && isVowel(stem[n-2]) && (n < 3 || !isVowel(stem[n-3])) && last != 'w' && last != 'j':
+	case isVowel(stem[n-2]) && (n < 3 || !isVowel(stem[n-3])) && last != 'w' && last != 'j':
 		// A short vowel keeps its sound with a doubled consonant: "zeg" →
-		// "zeggen". (A long vowel there before f or s voices it: "lees"
-		// was handled above; "kies" → "kiezen" below.)
+		// "zeggen".
 		return stem + string(last) + "en"
 	case n >= 3 && isVowel(stem[n-2]) && isVowel(stem[n-3]):
-		// A diphthong or ie: "kies" → "kiezen", "schrijf" → "schrijven".
+		// A diphthong or ie: "kies" → "kiezen", "sluit" → "sluiten".
 		return stem[:n-1] + string(voiced) + "en"
-	}
-	if stem[n-2] == 'j' && (last == 'f' || last == 's') {
+	case stem[n-2] == 'j' && (last == 'f' || last == 's'):
+		// After ij: "schrijf" → "schrijven", "reis" is a diphthong above.
 		return stem[:n-1] + string(voiced) + "en"
 	}
 	return stem + "en"

@@ -31,3 +31,18 @@ func TestSeparableVerbs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSeparableVerbs: any text is split without a panic, and every verb
+// returned is a particle and a verb (longer than any particle alone).
+func FuzzSeparableVerbs(f *testing.F) {
+	for _, s := range []string{"Hoe vraag ik een paspoort aan?", "ik a aan", "u t op", "Hoe x ik y in.", "", "ik", "aan aan aan", "Wat doe ik mee?"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range retrieval.SeparableVerbs(s) {
+			if len(v) < 5 {
+				t.Fatalf("SeparableVerbs(%q) gave %q", s, v)
+			}
+		}
+	})
+}
