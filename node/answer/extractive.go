@@ -235,10 +235,10 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 }
 
 // premiseQuestion matches a question that asks to confirm a claim.
-var premiseQuestion = regexp.MustCompile(`\b(klopt het( dat)?|is het waar( dat)?|ik (heb|had) gehoord dat|iemand zei dat|ik las dat)\b|\btoch\b[^.!?]*\?\s*$`)
+var premiseQuestion = regexp.MustCompile(`\b(klopt het( dat)?|klopt dat|is het waar( dat)?|ik (heb|had) (gehoord|gelezen) dat|ik (hoorde|las|zag) dat|iemand zei dat|(men|ze|mensen) zeggen dat|er wordt gezegd dat)\b|\btoch\b[^.!?]*\?\s*$`)
 
 // premiseFrame holds the words that frame a claim rather than make it.
-const premiseFrame = "klopt het dat is het waar ik heb had gehoord iemand zei las toch"
+const premiseFrame = "klopt het dat is het waar ik heb had gehoord gelezen hoorde zag iemand zei las men ze mensen zeggen er wordt gezegd toch"
 
 // unsupportedPremise reports whether some word of the claim occurs in none
 // of the passages, not even as part of a longer or shorter word

@@ -304,7 +304,8 @@ func NoInformation(req Request, about []string) Answer {
 }
 
 // sayWords are the verbs that tell a chatbot what to output.
-var sayWords = regexp.MustCompile(`\b(zeg|zegt|zeggen|antwoord|antwoorden|typ|type|tik|schrijf|herhaal|bevestig|print|say|reply|respond|answer|output|echo|write|repeat|confirm)\b`)
+// ("wat zegt artikel 12" asks what a rule says, and keeps its echo).
+var sayWords = regexp.MustCompile(`\b(zeg|zeggen|antwoord|antwoorden|typ|type|tik|schrijf|herhaal|bevestig|print|say|reply|respond|answer|output|echo|write|repeat|confirm)\b`)
 
 // englishMarkers are function words of English that Dutch does not use.
 var englishMarkers = map[string]bool{

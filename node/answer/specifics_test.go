@@ -75,7 +75,7 @@ func TestNoInformation_NoEcho(t *testing.T) {
 			t.Errorf("%q: %+v", q, a)
 		}
 	}
-	a := answer.NoInformation(answer.Request{Question: "Wat staat er in beleidsregel HR-2024-17?", Referral: referral}, []string{"HR-2024-17"})
+	a := answer.NoInformation(answer.Request{Question: "Wat zegt beleidsregel HR-2024-17?", Referral: referral}, []string{"HR-2024-17"})
 	if !strings.Contains(a.Text, "HR-2024-17") {
 		t.Errorf("a plain question lost the name it asked about: %q", a.Text)
 	}
@@ -195,6 +195,10 @@ func TestExtractive_UnsupportedPremise(t *testing.T) {
 	a := generate(t, "Klopt het dat de afvalstoffenheffing dit jaar is afgeschaft?", pages...)
 	if !strings.HasPrefix(a.Text, "Dat kan ik niet bevestigen") || !strings.Contains(a.Text, "Daarvoor betaalt u afvalstoffenheffing.") {
 		t.Errorf("premise answer: %q", a.Text)
+	}
+	a = generate(t, "Ik hoorde dat de afvalstoffenheffing dit jaar is afgeschaft, klopt dat?", pages...)
+	if !strings.HasPrefix(a.Text, "Dat kan ik niet bevestigen") {
+		t.Errorf("premise in other words: %q", a.Text)
 	}
 	a = generate(t, "Klopt het dat ik afvalstoffenheffing terugkrijg als ik binnen het jaar verhuis?", pages...)
 	if strings.HasPrefix(a.Text, "Dat kan ik niet bevestigen") {
