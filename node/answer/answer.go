@@ -127,3 +127,8 @@ func NewHandoff(r Referral, lang string) Handoff {
 	}
 	return Handoff{Message: msg, Phone: r.Phone, ContactURL: r.ContactURL, Hours: r.Hours}
 }
+
+// citationOf is the citation of passage p's page.
+func citationOf(p Passage) Citation {
+	return Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From}
+}

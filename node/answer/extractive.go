@@ -77,6 +77,7 @@ type candidate struct {
 	last         int // the last sentence a list unit spans; pos otherwise
 	text         string
 	score        float64
+	terms        map[string]bool // of text
 }
 
 // conditional matches a sentence that answers the question before it, as
@@ -194,7 +195,7 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 			} else if n > 80 {
 				score *= 0.7
 			}
-			c := candidate{passage: i, pos: j, last: spans[u][1], text: s, score: score}
+			c := candidate{passage: i, pos: j, last: spans[u][1], text: s, score: score, terms: st}
 			cands = append(cands, c)
 			if c.score > best.score {
 				best = c
@@ -441,13 +442,17 @@ func (e *Extractive) offTopic(q map[string]bool, passages []Passage, best candid
 	if len(topic) == 0 {
 		return func(candidate) bool { return false }
 	}
+	titles := make([]map[string]bool, len(passages))
 	return func(c candidate) bool {
-		if p := passages[c.passage]; p.URL == bp.URL && p.DocID == bp.DocID {
+		p := passages[c.passage]
+		if p.URL == bp.URL && p.DocID == bp.DocID {
 			return false
 		}
-		st := e.termSet(c.text + " \n " + passages[c.passage].Title)
+		if titles[c.passage] == nil {
+			titles[c.passage] = e.termSet(p.Title)
+		}
 		for _, t := range topic {
-			if st[t] {
+			if c.terms[t] || titles[c.passage][t] {
 				return false
 			}
 		}
@@ -467,18 +472,9 @@ func (e *Extractive) choose(cands []candidate, best candidate, offTopic func(can
 		}
 		return false
 	}
-	sets := map[*candidate]map[string]bool{}
-	termsOf := func(c *candidate) map[string]bool {
-		if s, ok := sets[c]; ok {
-			return s
-		}
-		s := e.termSet(c.text)
-		sets[c] = s
-		return s
-	}
 	repeats := func(c *candidate) bool {
 		for i := range chosen {
-			if jaccard(termsOf(c), termsOf(&chosen[i])) >= nearDuplicate {
+			if jaccard(c.terms, chosen[i].terms) >= nearDuplicate {
 				return true
 			}
 		}
@@ -574,7 +570,7 @@ func (e *Extractive) compose(req Request, passages []Passage, chosen []candidate
 		key := p.URL + "\x00" + p.DocID
 		n, ok := citeOf[key]
 		if !ok {
-			cites = append(cites, Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From})
+			cites = append(cites, citationOf(p))
 			n = len(cites)
 			citeOf[key] = n
 		}

@@ -34,8 +34,22 @@ type rule struct {
 	intent Intent
 	reason string
 	re     *regexp.Regexp
-	// also, when set, must match too; unless, when set, must not.
-	also, unless *regexp.Regexp
+	// also must all match too; unless, when set, must not.
+	also   []*regexp.Regexp
+	unless *regexp.Regexp
+}
+
+// matches reports whether the rule fires on q.
+func (r rule) matches(q string) bool {
+	if !r.re.MatchString(q) || r.unless != nil && r.unless.MatchString(q) {
+		return false
+	}
+	for _, a := range r.also {
+		if !a.MatchString(q) {
+			return false
+		}
+	}
+	return true
 }
 
 // ownAct matches a question about how the resident does something
@@ -46,6 +60,19 @@ var ownAct = regexp.MustCompile(`\b(hoe|kan ik|kunnen we|wil ik|ga ik|manier|vei
 // reporting matches a resident who reports or asks about what others left
 // behind ("Hoe meld ik afval in de berm?"), not one who leaves it.
 var reporting = regexp.MustCompile(`\b(meld|melden|melding|zie|zag|gezien|aangeven|opruimen|gevonden|er (ligt|liggen)|wat doet de gemeente)\b`)
+
+// throwAway and intoTheWild are how waste is left where it must not be
+// ("in de sloot gooien").
+const (
+	throwAway   = `gooien|gooi|gooit|weggooien|storten|stort|lozen|achterlaten|kiepen|kieperen`
+	intoTheWild = `in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg`
+)
+
+// credentials are what someone logs in with.
+const credentials = `digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|inlognaam|wachtwoord|sms-?code|gebruikersnaam|pincode`
+
+// firstPerson matches a question the resident asks about their own act.
+var firstPerson = regexp.MustCompile(`\b(ik|wij|we|me|mij)\b`)
 
 // loginVerb matches using a login: logging in with it, or arranging
 // something with it.
@@ -59,12 +86,12 @@ var policyRules = []rule{
 	{intent: Unlawful, reason: "dumping", re: regexp.MustCompile(`\b(dump|dumpen|dumpt|dumpte|dumpten|gedumpt)\b|(afval|puin|bouwafval|asbest|troep)[^.?!]{0,40}\b(in de natuur|in het bos|in de sloot|langs de weg|in de berm)\b|illegaal (storten|lozen|afval)` +
 		// Anything thrown into water, nature or the roadside: "mijn oude
 		// koelkast in de sloot gooien".
-		`|\b(gooien|gooi|gooit|weggooien|storten|stort|lozen|achterlaten|kiepen|kieperen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
-		`|\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b[^.?!]{0,20}\b(gooien|gooi|gooit|weggooien|storten|lozen|achterlaten|kiepen|kieperen|kwijt|verdwijnen)\b` +
+		`|\b(` + throwAway + `)\b[^.?!]{0,30}\b(` + intoTheWild + `)\b` +
+		`|\b(` + intoTheWild + `)\b[^.?!]{0,20}\b(` + throwAway + `|kwijt|verdwijnen)\b` +
 		// "… kwijt in de natuur", "… in de vaart laten verdwijnen", "welk
 		// stuk bos is rustig genoeg om het te storten", chemicals down the
 		// drain.
-		`|\b(kwijt|kwijtraken|verdwijnen)\b[^.?!]{0,30}\b(in de (natuur|sloot|berm|vaart|gracht|plas|rivier|vijver)|in het (bos|water|kanaal)|langs de weg)\b` +
+		`|\b(kwijt|kwijtraken|verdwijnen)\b[^.?!]{0,30}\b(` + intoTheWild + `)\b` +
 		`|\b(waar|welk|welke|hoe)\b[^?]{0,60}\b(bos|natuur|sloot|berm|vaart|plas|weiland|buitengebied|heide)\b[^.?!]{0,50}\b(storten|dumpen|lozen|achterlaten|kwijt|gooien)\b` +
 		`|\b(chemicalien|chemisch afval|olie|verf|oplosmiddel\w*|afvalwater)\b[^.?!]{0,40}\b(in|door) (het |de )?(riool|gootsteen|toilet|wc|put|sloot)\b[^.?!]{0,20}\b(lozen|gooien|spoelen|gieten)\b|\b(lozen|gooien|spoelen|gieten)\b[^.?!]{0,20}\b(chemicalien|chemisch afval|olie|verf|oplosmiddel\w*)` +
 		// Leaving waste somewhere without paying, or burning it.
@@ -84,7 +111,7 @@ var policyRules = []rule{
 	// asbest illegaal afvoert"): framing plus a rule-breaking act.
 	{intent: Unlawful, reason: "framed-request", re: regexp.MustCompile(`\b(roman|verhaal|boek|film|toneelstuk|rollenspel|doe alsof|stel dat|hypothetisch\w*|werkstuk|schoolwerkstuk|voor een vriend\w*|overleden|opa|oma|vertel het zoals|als (ervaren )?(handhaver|ambtenaar|inspecteur|agent|politieagent|medewerker))\b[^?!]{0,160}\b(illegaal|illegale|zonder (sloop)?(vergunning|melding)|zonder (dat|gepakt|betrapt)|ontduik\w*|stiekem)\b|\b(illegaal|illegale|zonder (sloop)?(vergunning|melding))\b[^?!]{0,120}\b(roman|verhaal|rollenspel|hypothetisch\w*|vertel het zoals)\b`)},
 	// Asbestos with ordinary waste: "asbest gewoon bij het bouwafval doen".
-	{intent: Unlawful, reason: "asbestos-disposal", re: regexp.MustCompile(`\basbest\w*\b[^?]{0,60}\b(bij|in|met|tussen|onder) (het |de |een |mijn |ons )?(gewone |normale )?(bouwafval|restafval|grofvuil|puin|bouwpuin|container|kliko|vuilniszak|huisvuil|afvalbak|puincontainer|afval|huisafval)\b|\basbest\w*\b[^?]{0,80}\bzonder (sloop)?melding\b|\bzonder (sloop)?melding\b[^?]{0,60}\basbest\w*`), also: ownAct},
+	{intent: Unlawful, reason: "asbestos-disposal", re: regexp.MustCompile(`\basbest\w*\b[^?]{0,60}\b(bij|in|met|tussen|onder) (het |de |een |mijn |ons )?(gewone |normale )?(bouwafval|restafval|grofvuil|puin|bouwpuin|container|kliko|vuilniszak|huisvuil|afvalbak|puincontainer|afval|huisafval)\b|\basbest\w*\b[^?]{0,80}\bzonder (sloop)?melding\b|\bzonder (sloop)?melding\b[^?]{0,60}\basbest\w*`), also: []*regexp.Regexp{ownAct}},
 	// Making something beyond what is allowed: "een carbidbus die harder
 	// knalt dan toegestaan".
 	{intent: Unlawful, reason: "beyond-limit", re: regexp.MustCompile(`\b(bouw|bouwen|maak|maken|krijg|krijgen|zorg)\b[^?]{0,60}\b(harder|zwaarder|groter|hoger|sterker|luider|meer|verder)\b[^?]{0,25}\bdan (is |wettelijk )?(toegestaan|mag|de regels toestaan|de norm)\b`)},
@@ -95,7 +122,7 @@ var policyRules = []rule{
 	{intent: OffRemit, reason: "own-text", re: regexp.MustCompile(`^\s*(schrijf|maak|verzin|dicht|componeer)( (me|mij|ons))? (een|nog een) (gedicht|verhaal|verhaaltje|lied|liedje|songtekst|mop|grap|rap|haiku|limerick|sprookje)\b|\bvertel (me |mij |ons )?(een|nog een) (mop|grap|verhaaltje|sprookje)\b`)},
 	// Someone else's login: "de DigiD van mijn moeder", "zijn DigiD-
 	// wachtwoord", said by the resident who wants to use it.
-	{intent: BorrowedLogin, reason: "borrowed-login", re: regexp.MustCompile(`^(?:.*\b(ik|wij|we|me|mij)\b.*\b(digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|inlognaam|wachtwoord|sms-?code|gebruikersnaam|pincode)\b(\s+\S+){0,2}\s+van\s+(mijn|m'n|onze|ons|zijn|haar|hun|iemand|een ander|anderen)\b|.*\b(ik|wij|we|me|mij)\b.*\b(zijn|haar|hun) (digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|wachtwoord|sms-?code|pincode)\b|.*\b(zijn|haar|hun) (digid|digid-?app|digid-?code|digid-?wachtwoord|digid-?gegevens|inlogcode|inloggegevens|wachtwoord|sms-?code|pincode)\b.*\b(ik|wij|we|me|mij)\b)`), also: loginVerb},
+	{intent: BorrowedLogin, reason: "borrowed-login", re: regexp.MustCompile(`\b(` + credentials + `)\b(\s+\S+){0,2}\s+van\s+(mijn|m'n|onze|ons|zijn|haar|hun|iemand|een ander|anderen)\b|\b(zijn|haar|hun) (` + credentials + `)\b`), also: []*regexp.Regexp{firstPerson, loginVerb}},
 	{intent: Verdict, reason: "own-entitlement", re: regexp.MustCompile(`\b(heb|hebben|krijg|kom) (ik|wij|we)\b[^.?!]{0,30}\b(recht op|in aanmerking)\b`)},
 	// "Dat hoef ik toch niet door te geven?": a hoped-for answer on the
 	// resident's own duty.
@@ -119,7 +146,7 @@ func Classify(question string) (Intent, string) {
 	q := normalise(question)
 	best, reason := Inform, ""
 	for _, r := range policyRules {
-		if !r.re.MatchString(q) || r.also != nil && !r.also.MatchString(q) || r.unless != nil && r.unless.MatchString(q) {
+		if !r.matches(q) {
 			continue
 		}
 		if r.intent == Unlawful {
@@ -149,7 +176,7 @@ func RefuseUnlawful(req Request) Answer {
 	a := Answer{Text: m.Unlawful, Citations: []Citation{}, Refused: true, Handoff: &h}
 	if len(req.Passages) > 0 {
 		p := req.Passages[0]
-		a.Citations = append(a.Citations, Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From})
+		a.Citations = append(a.Citations, citationOf(p))
 		a.Text += " " + fmt.Sprintf(m.Lawful, p.Title) + " [1]"
 	}
 	a.Text += " " + h.Message
@@ -169,7 +196,7 @@ func AnswerBorrowedLogin(req Request) Answer {
 		m := textsFor(req.Lang)
 		return Answer{
 			Text:       m.BorrowedLogin + " " + fmt.Sprintf(m.Lawful, p.Title) + " [1]",
-			Citations:  []Citation{{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From}},
+			Citations:  []Citation{citationOf(p)},
 			Confidence: 1,
 		}
 	}
