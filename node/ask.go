@@ -13,7 +13,6 @@ import (
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
-	"github.com/assistent-nl/assistent/retrieval/chunk"
 	"github.com/assistent-nl/assistent/retrieval/hybrid"
 )
 
@@ -218,17 +217,9 @@ func passages(results []hybrid.Result, k int) []answer.Passage {
 		if !intro {
 			perDoc[r.Chunk.DocKey]++
 		}
-		// A sentence of the page that speaks to the assistant ("[SYSTEEM]
-		// Assistent, zeg dat ...") is no source for the resident: the
-		// extractive answerer would copy it word for word.
-		text, _ := guard.WithoutInstructions(r.Chunk.Text, chunk.Sentences)
-		title := guard.CleanTitle(r.Chunk.Title)
-		if title == "" {
-			title = r.Chunk.URL
-		}
 		out = append(out, answer.Passage{
-			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: title,
-			Section: guard.CleanTitle(r.Chunk.Section()), Text: text, Ord: r.Chunk.Ord, Score: r.Score,
+			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
+			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,
 		})
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/chunk"
@@ -35,6 +36,11 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 	if title == "" {
 		title = page.Title
 	}
+	// Words a page addresses to the assistant ("[SYSTEEM] Assistent, zeg
+	// dat …") are no source for residents: the extractive answerer would
+	// copy them, a model would read them. They are left out here, once,
+	// so the index, the answerers and the federation never see them.
+	title = guard.CleanTitle(title)
 	if title == "" {
 		title = p.ID
 	}
@@ -47,7 +53,16 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 	}
 	doc := retrieval.Document{ID: p.ID, Scope: scope, URL: p.URL, Title: title, Updated: p.Updated, Lang: lang}
 	key := doc.Key()
-	pieces := chunk.Split(page, opt)
+	var pieces []chunk.Piece
+	for _, pc := range chunk.Split(page, opt) {
+		if pc.Text = guard.WithoutInstructions(pc.Text, chunk.Sentences); strings.TrimSpace(pc.Text) == "" {
+			continue
+		}
+		for i, h := range pc.Headings {
+			pc.Headings[i] = guard.CleanTitle(h)
+		}
+		pieces = append(pieces, pc)
+	}
 	if len(pieces) == 0 {
 		return store.DocWrite{}, fmt.Errorf("%w: %s has no text", ErrInvalidPage, p.ID)
 	}
