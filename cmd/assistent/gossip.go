@@ -202,9 +202,6 @@ type nodeFederation struct {
 	member  *gossipMember
 	peers   *gossipPeers
 	client  *http.Client
-
-	mu        sync.Mutex
-	published []string // guarded by mu: the collections last gossiped
 }
 
 // applyGossip applies the registry's gossip settings to the node's member
@@ -217,8 +214,8 @@ func (nf *nodeFederation) applyGossip(gs gossipSettings) {
 }
 
 // publishCollections gossips the names of the national collections the
-// node serves, in place of what it gossiped before; the same list again is
-// not sent. The update spreads with gossip; waiting for its broadcast is
+// node serves, in place of what it gossiped before; the list the member
+// already gossips is not sent again. The update spreads with gossip; waiting for its broadcast is
 // bounded so that a quiet cluster does not hold up the caller.
 func (nf *nodeFederation) publishCollections(names []string) {
 	if nf == nil || nf.member == nil || nf.peers == nil || names == nil {
@@ -226,9 +223,7 @@ func (nf *nodeFederation) publishCollections(names []string) {
 	}
 	names = append([]string{}, names...)
 	slices.Sort(names)
-	nf.mu.Lock()
-	defer nf.mu.Unlock()
-	if nf.published != nil && slices.Equal(nf.published, names) {
+	if slices.Equal(nf.member.m.Local().Collections, names) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -243,7 +238,6 @@ func (nf *nodeFederation) publishCollections(names []string) {
 		// force locally and spreads with the next push/pull.
 		nf.member.log.Debug("gossip: collections still spreading", "err", err)
 	}
-	nf.published = names
 	nf.member.log.Info("gossip: collections published", "collections", names)
 }
 
