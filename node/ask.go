@@ -61,13 +61,14 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	case v.Injection:
 		n.log.InfoContext(ctx, "refused by guard", "tenant", tenant, "rule", v.Rule)
 		a := answer.Refusal(answer.Request{Lang: "nl", Referral: ref}, 0)
+		a.Mode = answer.ModeRefuse
 		a.Route = "guard:" + string(v.Reason)
 		n.metrics.questions.WithLabelValues(tenant, "refused").Inc()
 		n.metrics.refusal(tenant, a)
 		return a, nil
 	case v.WantsHuman:
 		h := answer.NewHandoff(ref, "nl")
-		a := answer.Answer{Text: h.Message, Citations: []answer.Citation{}, Handoff: &h, Route: "guard:human"}
+		a := answer.Answer{Text: h.Message, Mode: answer.ModeAnswer, Citations: []answer.Citation{}, Handoff: &h, Route: "guard:human"}
 		n.metrics.questions.WithLabelValues(tenant, "handoff").Inc()
 		n.metrics.refusal(tenant, a)
 		return a, nil
@@ -120,6 +121,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 			a = answer.WithoutVerdict(a, req)
 		}
 	}
+	a.Mode = answer.ModeOf(a)
 	n.metrics.observe("generate", gen)
 	n.metrics.observe("total", start)
 	switch {
@@ -192,13 +194,70 @@ func (n *Node) retrieve(ctx context.Context, tenant string, scopes []string, que
 	if results, err = n.withIntro(results); err != nil {
 		return answer.Request{}, err
 	}
+	ps := passages(results, n.cfg.AnswerK)
+	pages, err := n.pages(results)
+	if err != nil {
+		return answer.Request{}, err
+	}
 	return answer.Request{
 		Question:     question,
 		Focus:        focus,
 		PersonalCase: intent == answer.Verdict,
 		Lang:         lang,
-		Passages:     passages(results, n.cfg.AnswerK),
+		Passages:     ps,
+		Pages:        pages,
 	}, nil
+}
+
+// pages loads the documents of the first answer.MaxPages distinct
+// documents among results whole, best first, so that the answerer can
+// compose from whole sections.
+func (n *Node) pages(results []hybrid.Result) ([]answer.Page, error) {
+	var keys []string
+	seen := map[string]bool{}
+	for _, r := range results {
+		if len(keys) == answer.MaxPages {
+			break
+		}
+		if k := r.Chunk.DocKey; !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	var out []answer.Page
+	for _, k := range keys {
+		d, err := n.store.Doc(k)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				continue // removed since it was indexed
+			}
+			return nil, err
+		}
+		ids := make([]string, d.Chunks)
+		for i := range ids {
+			ids[i] = store.ChunkID(k, i)
+		}
+		got, err := n.store.Chunks(ids)
+		if err != nil {
+			return nil, err
+		}
+		var pg answer.Page
+		for _, id := range ids {
+			c, ok := got[id]
+			if !ok {
+				continue
+			}
+			pg.DocID, pg.URL, pg.Title = c.DocID, c.URL, c.Title
+			pg.Passages = append(pg.Passages, answer.Passage{
+				DocID: c.DocID, URL: c.URL, Title: c.Title,
+				Section: c.Section(), Text: c.Text, Ord: c.Ord,
+			})
+		}
+		if len(pg.Passages) > 0 {
+			out = append(out, pg)
+		}
+	}
+	return out, nil
 }
 
 // passages keeps at most k results, at most two per document besides the

@@ -44,9 +44,27 @@ type Handoff struct {
 	Hours      string `json:"hours,omitempty"`
 }
 
+// Mode says what kind of reply an Answer is; the contract's "mode".
+type Mode string
+
+// The four modes of a reply. Refused is true exactly for ModeNoInfo and
+// ModeRefuse.
+const (
+	// ModeAnswer states an answer from the cited pages.
+	ModeAnswer Mode = "answer"
+	// ModeSuggest is for doubt: the assistant says it is not sure, offers
+	// up to three pages that are about the question, and the referral.
+	ModeSuggest Mode = "suggest"
+	// ModeNoInfo: no source is about the question; the referral.
+	ModeNoInfo Mode = "noinfo"
+	// ModeRefuse: policy refuses; the lawful route and the referral.
+	ModeRefuse Mode = "refuse"
+)
+
 // Answer is what the resident gets.
 type Answer struct {
 	Text       string     `json:"answer"`
+	Mode       Mode       `json:"mode"`
 	Citations  []Citation `json:"citations"`
 	Refused    bool       `json:"refused"`
 	Handoff    *Handoff   `json:"handoff"`
@@ -77,7 +95,21 @@ type Request struct {
 	PersonalCase bool
 	Lang         string // "nl" (default) or "en"
 	Passages     []Passage
-	Referral     Referral
+	// Pages holds the best documents among Passages whole, in reading
+	// order, best first (at most MaxPages), so that an answer can be
+	// composed from whole sections. May be empty.
+	Pages    []Page
+	Referral Referral
+}
+
+// MaxPages bounds Request.Pages.
+const MaxPages = 3
+
+// Page is one retrieved document whole: every passage in reading order.
+type Page struct {
+	DocID, URL, Title string
+	From              string // as Passage.From
+	Passages          []Passage
 }
 
 // Generator composes an answer from passages.
@@ -93,6 +125,7 @@ func Refusal(req Request, confidence float64) Answer {
 	return Answer{
 		Text:       m.NoAnswer + " " + h.Message,
 		Citations:  []Citation{},
+		Mode:       ModeNoInfo,
 		Refused:    true,
 		Handoff:    &h,
 		Confidence: confidence,
@@ -131,4 +164,16 @@ func NewHandoff(r Referral, lang string) Handoff {
 // citationOf is the citation of passage p's page.
 func citationOf(p Passage) Citation {
 	return Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From}
+}
+
+// ModeOf returns a's mode; an answer a generator left without one is
+// ModeNoInfo when refused and ModeAnswer otherwise.
+func ModeOf(a Answer) Mode {
+	switch {
+	case a.Mode != "":
+		return a.Mode
+	case a.Refused:
+		return ModeNoInfo
+	}
+	return ModeAnswer
 }

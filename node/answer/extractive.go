@@ -576,7 +576,7 @@ func (e *Extractive) compose(req Request, passages []Passage, chosen []candidate
 		}
 		parts = append(parts, fmt.Sprintf("%s [%d]", sentenceEnd(c.text), n))
 	}
-	return Answer{Text: strings.Join(parts, " "), Citations: cites, Confidence: conf, Route: RouteExtractive}
+	return Answer{Text: strings.Join(parts, " "), Mode: ModeAnswer, Citations: cites, Confidence: conf, Route: RouteExtractive}
 }
 
 // sentenceEnd makes list items and headings read as sentences.

@@ -173,7 +173,7 @@ func normalise(s string) string {
 func RefuseUnlawful(req Request) Answer {
 	h := NewHandoff(req.Referral, req.Lang)
 	m := textsFor(req.Lang)
-	a := Answer{Text: m.Unlawful, Citations: []Citation{}, Refused: true, Handoff: &h}
+	a := Answer{Text: m.Unlawful, Mode: ModeRefuse, Citations: []Citation{}, Refused: true, Handoff: &h}
 	if len(req.Passages) > 0 {
 		p := req.Passages[0]
 		a.Citations = append(a.Citations, citationOf(p))
@@ -196,6 +196,7 @@ func AnswerBorrowedLogin(req Request) Answer {
 		m := textsFor(req.Lang)
 		return Answer{
 			Text:       m.BorrowedLogin + " " + fmt.Sprintf(m.Lawful, p.Title) + " [1]",
+			Mode:       ModeAnswer,
 			Citations:  []Citation{citationOf(p)},
 			Confidence: 1,
 		}
@@ -210,7 +211,7 @@ func RefuseOffRemit(req Request) Answer {
 	if name == "" {
 		name = textsFor(req.Lang).Gemeente
 	}
-	return Answer{Text: fmt.Sprintf(textsFor(req.Lang).OffRemit, name), Citations: []Citation{}, Refused: true}
+	return Answer{Text: fmt.Sprintf(textsFor(req.Lang).OffRemit, name), Mode: ModeRefuse, Citations: []Citation{}, Refused: true}
 }
 
 // WithoutVerdict adds to an answer on a resident's own case that the

@@ -297,6 +297,7 @@ func NoInformation(req Request, about []string) Answer {
 	}
 	return Answer{
 		Text:      fmt.Sprintf(m.NoInfo, list) + " " + h.Message,
+		Mode:      ModeNoInfo,
 		Citations: []Citation{},
 		Refused:   true,
 		Handoff:   &h,
