@@ -26,6 +26,8 @@ type messages struct {
 	// Unconfirmed opens an answer to a claim the sources do not confirm.
 	Unconfirmed string
 	And         string // joins the last two items of a list
+	// Suggest opens a reply in mode suggest; the pages follow it as a list.
+	Suggest string
 }
 
 var texts = map[string]messages{
@@ -48,7 +50,8 @@ var texts = map[string]messages{
 		Unconfirmed:  "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
 		BorrowedLogin: "Een DigiD is persoonlijk: met die van een ander mag u niet inloggen, ook niet om te helpen. " +
 			"Wilt u zaken regelen voor iemand anders? Dan kan die persoon u machtigen.",
-		And: " en ",
+		And:     " en ",
+		Suggest: "Ik weet niet zeker of dit uw vraag beantwoordt. Deze pagina's gaan erover:",
 	},
 	"en": {
 		NoAnswer:     "I cannot give a reliable answer to that.",
@@ -69,7 +72,8 @@ var texts = map[string]messages{
 		Unconfirmed:  "I cannot confirm that with the information I have. This is what I know:",
 		BorrowedLogin: "A DigiD is personal: you may not log in with someone else's, not even to help. " +
 			"Do you want to arrange things for someone else? Then that person can authorise you (machtigen).",
-		And: " and ",
+		And:     " and ",
+		Suggest: "I am not sure this answers your question. These pages are about it:",
 	},
 }
 
