@@ -115,6 +115,9 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 				a = fa // the own weak answer stands unless the peer's is better
 			}
 		}
+		if err == nil && a.Route == answer.RouteExtractive || err == nil && a.Refused && a.Mode == answer.ModeNoInfo {
+			a = n.withMode(a, req)
+		}
 		if err == nil && (intent == answer.Verdict || len(v.PII) > 0) && !a.Refused {
 			// A verdict on the resident's own case, or a question about their
 			// own data: the gemeente decides, and says how to reach it.
@@ -134,6 +137,26 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		n.metrics.questions.WithLabelValues(tenant, "answered").Inc()
 	}
 	return a, err
+}
+
+// withMode turns a weak answer or a refusal for low confidence into a
+// suggestion of the pages found when its confidence says the sources are
+// about the question but may not answer it.
+func (n *Node) withMode(a answer.Answer, req answer.Request) answer.Answer {
+	m := n.cfg.Modes
+	switch {
+	case a.Confidence >= m.AnswerAt && !a.Refused:
+		return a
+	case a.Confidence >= m.SuggestAt && len(req.Passages) > 0:
+		s := answer.Suggestion(req, a.Confidence)
+		s.Route = a.Route
+		return s
+	case !a.Refused:
+		r := answer.Refusal(req, a.Confidence)
+		r.Route = a.Route
+		return r
+	}
+	return a
 }
 
 // retrieve finds the passages for a scrubbed question of tenant, as the

@@ -36,6 +36,7 @@ type Config struct {
 	EmbedDim    int    // dimension of the built-in lexical embedder
 	Search      hybrid.Config
 	Extractive  answer.ExtractiveConfig
+	Modes       answer.ModeConfig // when a reply answers, suggests pages, or refers
 	Models      models.Config // model providers and routes; default extractive only
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
@@ -55,6 +56,7 @@ func DefaultConfig() Config {
 		EmbedDim:    256,
 		Search:      hybrid.DefaultConfig(),
 		Extractive:  answer.DefaultExtractiveConfig(),
+		Modes:       answer.DefaultModeConfig(),
 		Models:      models.DefaultConfig(),
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
@@ -93,6 +95,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := c.Chat.Validate(); err != nil {
+		return err
+	}
+	if err := c.Modes.Validate(); err != nil {
 		return err
 	}
 	return c.Extractive.Validate()

@@ -18,6 +18,9 @@ type ModeConfig struct {
 	SuggestAt float64
 }
 
+// DefaultModeConfig returns the calibrated thresholds.
+func DefaultModeConfig() ModeConfig { return ModeConfig{AnswerAt: 0.2, SuggestAt: 0.08} }
+
 // Validate reports the first invalid field.
 func (c ModeConfig) Validate() error {
 	switch {
