@@ -44,6 +44,26 @@ func (n *Node) CheckQuestion(q string) error {
 // tenant's own content and the national collections, then generate or
 // refuse with the tenant's referral.
 func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer, error) {
+	return n.ask(ctx, tenant, question, nil)
+}
+
+// Trace records what one question went through, for calibration and
+// evaluation.
+type Trace struct {
+	// Request holds the passages and pages the answer was composed from;
+	// empty when the guard decided before retrieval.
+	Request answer.Request
+	// Features is set when the mode was chosen by the calibrated model.
+	Features *answer.Features
+	// Generated is the generator's answer before the mode was chosen.
+	Generated answer.Answer
+}
+
+// ask is Ask; a non-nil tr is filled in.
+func (n *Node) ask(ctx context.Context, tenant, question string, tr *Trace) (answer.Answer, error) {
+	if tr == nil {
+		tr = &Trace{}
+	}
 	if err := n.CheckQuestion(question); err != nil {
 		return answer.Answer{}, err
 	}
@@ -86,6 +106,7 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	}
 	n.metrics.observe("search", start)
 	req.Referral = ref
+	tr.Request = req
 	gen := time.Now()
 	var a answer.Answer
 	unknown := answer.UnknownSpecifics(question, req.Passages, ref.Name)
@@ -107,6 +128,10 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 		a.Route = "policy:unknown_specifics"
 	default:
 		a, err = n.router.Load().Generator(models.TaskAnswer, tenant).Generate(ctx, req)
+		if err == nil {
+			tr.Generated = a
+			a = n.chooseMode(a, req, tr)
+		}
 		fb := n.cfg.Fallback.ForTenant(tenant)
 		if err == nil && fb.Enabled() && (a.Refused || a.Confidence < fb.MinConfidence) {
 			// Not answered well from the gemeente's own sources: ask the
@@ -114,9 +139,6 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 			if fa, ok := n.fallback(ctx, fb, req); ok && (a.Refused || fa.Confidence > a.Confidence) {
 				a = fa // the own weak answer stands unless the peer's is better
 			}
-		}
-		if err == nil && a.Route == answer.RouteExtractive || err == nil && a.Refused && a.Mode == answer.ModeNoInfo {
-			a = n.withMode(a, req)
 		}
 		if err == nil && (intent == answer.Verdict || len(v.PII) > 0) && !a.Refused {
 			// A verdict on the resident's own case, or a question about their
@@ -139,24 +161,44 @@ func (n *Node) Ask(ctx context.Context, tenant, question string) (answer.Answer,
 	return a, err
 }
 
-// withMode turns a weak answer or a refusal for low confidence into a
-// suggestion of the pages found when its confidence says the sources are
-// about the question but may not answer it.
-func (n *Node) withMode(a answer.Answer, req answer.Request) answer.Answer {
-	m := n.cfg.Modes
-	switch {
-	case a.Confidence >= m.AnswerAt && !a.Refused:
-		return a
-	case a.Confidence >= m.SuggestAt && len(req.Passages) > 0:
-		s := answer.Suggestion(req, a.Confidence)
-		s.Route = a.Route
-		return s
-	case !a.Refused:
-		r := answer.Refusal(req, a.Confidence)
-		r.Route = a.Route
-		return r
+// chooseMode decides whether the generated answer a is stated, turned
+// into a suggestion of the pages found, or into the referral. Extractive
+// answers are decided by the calibrated mode model on the question's
+// features (recorded in tr); a model route's answer, whose confidence
+// means something else, on its confidence against the same thresholds.
+func (n *Node) chooseMode(a answer.Answer, req answer.Request, tr *Trace) answer.Answer {
+	mode, conf := answer.ModeOf(a), a.Confidence
+	th := n.cfg.Modes
+	if th.IsZero() {
+		th = answer.FallbackModeConfig
+		if n.modes != nil {
+			th = n.modes.Thresholds
+		}
 	}
-	return a
+	switch {
+	case a.Route == answer.RouteExtractive && n.modes != nil:
+		f := answer.FeaturesOf(req, a, n.analyzer.Terms)
+		tr.Features = &f
+		mode, conf = n.modes.Decide(f, th)
+		if mode == answer.ModeAnswer && a.Refused {
+			mode = answer.ModeSuggest // the model is sure of the page, the answerer found no sentence
+		}
+	case a.Refused && a.Mode == answer.ModeNoInfo && len(req.Passages) > 0 && conf >= th.SuggestAt:
+		mode = answer.ModeSuggest
+	case !a.Refused && conf < th.AnswerAt:
+		mode = answer.ModeSuggest
+	}
+	var out answer.Answer
+	switch mode {
+	case answer.ModeAnswer:
+		out = a
+	case answer.ModeSuggest:
+		out = answer.Suggestion(req, conf)
+	default:
+		out = answer.Refusal(req, conf)
+	}
+	out.Confidence, out.Route = conf, a.Route
+	return out
 }
 
 // retrieve finds the passages for a scrubbed question of tenant, as the
@@ -302,6 +344,7 @@ func passages(results []hybrid.Result, k int) []answer.Passage {
 		out = append(out, answer.Passage{
 			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
 			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,
+			Lexical: r.LexicalRank, Vector: r.VectorRank,
 		})
 	}
 	return out

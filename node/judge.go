@@ -56,7 +56,8 @@ func (n *Node) EvalAnswers(ctx context.Context, tenant string, cases []quality.A
 func (n *Node) observe(ctx context.Context, tenant, question string) (quality.Observation, error) {
 	var obs quality.Observation
 	start := time.Now()
-	a, err := n.Ask(ctx, tenant, question)
+	var tr Trace
+	a, err := n.ask(ctx, tenant, question, &tr)
 	obs.Latency = time.Since(start)
 	var bq *BadQuestion
 	switch {
@@ -67,7 +68,17 @@ func (n *Node) observe(ctx context.Context, tenant, question string) (quality.Ob
 		return obs, err
 	}
 	obs.Answer = a
-	if obs.Passages, err = n.answerContext(ctx, tenant, question); err != nil {
+	if tr.Features != nil {
+		obs.Features = tr.Features.Vector()
+	}
+	for _, c := range tr.Generated.Citations {
+		obs.Generated = append(obs.Generated, c.ID)
+	}
+	if ps := tr.Request.Passages; len(ps) > 0 {
+		for _, p := range ps {
+			obs.Passages = append(obs.Passages, p.DocID)
+		}
+	} else if obs.Passages, err = n.answerContext(ctx, tenant, question); err != nil {
 		return obs, fmt.Errorf("retrieve context: %w", err)
 	}
 	if obs.Sources, err = n.citedPages(tenant, a.Citations); err != nil {

@@ -36,7 +36,7 @@ type Config struct {
 	EmbedDim    int    // dimension of the built-in lexical embedder
 	Search      hybrid.Config
 	Extractive  answer.ExtractiveConfig
-	Modes       answer.ModeConfig // when a reply answers, suggests pages, or refers
+	Modes       answer.ModeConfig // when a reply answers, suggests pages, or refers; zero: as fitted
 	Models      models.Config // model providers and routes; default extractive only
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
@@ -56,7 +56,6 @@ func DefaultConfig() Config {
 		EmbedDim:    256,
 		Search:      hybrid.DefaultConfig(),
 		Extractive:  answer.DefaultExtractiveConfig(),
-		Modes:       answer.DefaultModeConfig(),
 		Models:      models.DefaultConfig(),
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
@@ -123,6 +122,7 @@ type Node struct {
 	expander   *retrieval.Expander // synonyms and the English glossary
 	searcher   *hybrid.Searcher
 	answerer   answer.Generator              // the extractive answerer, the end of every chain
+	modes      *answer.ModeModel             // the calibrated choice of mode; nil: confidence thresholds
 	router     atomic.Pointer[models.Router] // replaced whole by SetModels
 	modelsMu   sync.Mutex                    // serialises SetModels; guards cfg.Models
 	metrics    *metrics
@@ -211,6 +211,11 @@ func (n *Node) open(ctx context.Context) error {
 	n.answerer, err = answer.NewExtractive(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
 	if err != nil {
 		return err
+	}
+	if mm, err := answer.DefaultModeModel(); err == nil {
+		n.modes = &mm
+	} else {
+		n.log.Warn("no calibrated mode model; modes follow the answer's confidence", "err", err)
 	}
 	r, err := models.NewRouter(n.cfg.Models, n.answerer, n.log, models.WithObserver(n.metrics.attempt))
 	if err != nil {

@@ -106,7 +106,8 @@ func TestCLI_EvalAnswers(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no set", []string{"--tenant", "proef"}, 2, "--tenant and --set are required"},
+		{"no set", []string{"--tenant", "proef"}, 2, "--set is required"},
+		{"no tenant", []string{"--set", set}, 2, "needs a file and a tenant (--tenant or FILE@TENANT)"},
 		{"missing file", []string{"--tenant", "proef", "--set", filepath.Join(t.TempDir(), "weg.jsonl")}, 1, "no such file"},
 		{"bad line", []string{"--tenant", "proef", "--set", writeFile(t, "bad.jsonl", answersJSONL+"{\"question\":\n")}, 1, "bad.jsonl:3: invalid JSON"},
 		{"unknown tenant", []string{"--tenant", "nergens", "--set", set}, 1, "unknown tenant: nergens (create it with 'assistent tenant set"},
@@ -119,5 +120,51 @@ func TestCLI_EvalAnswers(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", res.code, tt.code, tt.want, res.stderr)
 			}
 		})
+	}
+}
+
+// TestCLI_EvalAnswersSets prints several sets side by side, one of them a
+// query set without references that holds a question no page answers.
+func TestCLI_EvalAnswersSets(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if res := run(t, "", "tenant", "set", "--data", data, "--id", "proef", "--name", "Gemeente Proef"); res.code != 0 {
+		t.Fatalf("tenant set: %s", res.stderr)
+	}
+	if res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--jsonl", writeFile(t, "p.jsonl", pagesJSONL)); res.code != 0 {
+		t.Fatalf("ingest: %s", res.stderr)
+	}
+	ans := writeFile(t, "answers.jsonl", answersJSONL)
+	qs := writeFile(t, "queries.jsonl", `{"question":"wat kost een paspoort","relevant":["paspoort"],"style":"keyword"}
+{"question":"wanneer is het zwembad open","relevant":[],"style":"informal"}
+`)
+	res := run(t, "", "eval", "answers", "--data", data, "--set", ans+"@proef,"+qs+"@proef")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	for _, want := range []string{"answers.jsonl", "queries.jsonl", "right page in first 3 citations", "2/0", "1/1", "stitching defects"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	res = run(t, "", "eval", "answers", "--data", data, "--set", ans+"@proef,"+qs+"@proef", "--json")
+	var reps []struct {
+		Set     string
+		Summary struct {
+			Modes struct {
+				Answerable, Unanswerable int
+			}
+		}
+		Results []struct{ Mode string }
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &reps); err != nil || len(reps) != 2 {
+		t.Fatalf("json %q: %v", res.stdout, err)
+	}
+	if m := reps[1].Summary.Modes; m.Answerable != 1 || m.Unanswerable != 1 {
+		t.Errorf("query set modes %+v", m)
+	}
+	for _, r := range reps[0].Results {
+		if r.Mode == "" {
+			t.Errorf("result without mode: %+v", reps[0].Results)
+		}
 	}
 }

@@ -22,6 +22,9 @@ type Passage struct {
 	Ord     int    // position of the passage in its document, from 0
 	Text    string
 	Score   float64 // retrieval score, comparable within one request
+	// Lexical and Vector are the passage's 1-based ranks in the lexical
+	// and the vector list before fusion, 0 when absent or unknown.
+	Lexical, Vector int
 	// From names the other gemeente whose page this is (federated
 	// fallback); empty for the resident's own gemeente and national pages.
 	From string

@@ -1,36 +1,50 @@
 package answer
 
 import (
+	_ "embed" // the fitted mode model
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+
+	"github.com/assistent-nl/assistent/internal/logreg"
 )
 
 // MaxSuggestions bounds the pages a reply in mode suggest offers.
 const MaxSuggestions = 3
 
-// ModeConfig holds the thresholds on the calibrated probability that an
-// answer cites the right page: at or above AnswerAt the reply is an
-// answer, at or above SuggestAt (and below AnswerAt) a suggestion, below
-// SuggestAt no information.
+// ModeConfig holds the thresholds of the choice of mode: at or above
+// AnswerAt on the calibrated probability that the best page answers
+// (ModeModel.Right) the reply is an answer; else at or above SuggestAt on
+// the probability that a page among the first three is about the question
+// (ModeModel.About) a suggestion; else no information. A model route's
+// answer, which the model does not score, is held against the thresholds
+// with its own confidence. The zero ModeConfig means: the thresholds
+// fitted with the model.
 type ModeConfig struct {
-	AnswerAt  float64
-	SuggestAt float64
+	AnswerAt  float64 `json:"answer_at"`
+	SuggestAt float64 `json:"suggest_at"`
 }
 
-// DefaultModeConfig returns the calibrated thresholds.
-func DefaultModeConfig() ModeConfig { return ModeConfig{AnswerAt: 0.2, SuggestAt: 0.08} }
-
-// Validate reports the first invalid field.
+// Validate reports the first invalid field. A threshold above 1 is never
+// reached: answer_at 1.01 turns every answer into a suggestion.
 func (c ModeConfig) Validate() error {
 	switch {
-	case c.SuggestAt < 0 || c.SuggestAt > 1:
-		return errors.New("answer.modes.suggest_at: must be in [0, 1]")
-	case c.AnswerAt < c.SuggestAt || c.AnswerAt > 1.01:
-		return errors.New("answer.modes.answer_at: must be in [suggest_at, 1.01]")
+	case c.SuggestAt < 0 || c.SuggestAt > 1.01:
+		return errors.New("answer.modes.suggest_at: must be in [0, 1.01]")
+	case c.AnswerAt < 0 || c.AnswerAt > 1.01:
+		return errors.New("answer.modes.answer_at: must be in [0, 1.01]")
 	}
 	return nil
 }
+
+// IsZero reports whether c is the zero ModeConfig.
+func (c ModeConfig) IsZero() bool { return c == ModeConfig{} }
+
+// FallbackModeConfig holds the thresholds used when no fitted model is
+// available: on the answerer's own confidence.
+var FallbackModeConfig = ModeConfig{AnswerAt: 0.2, SuggestAt: 0.08}
 
 // Suggestion returns the reply in mode suggest: the assistant is not sure
 // its sources answer the question, says so, and offers the first
@@ -66,4 +80,177 @@ func Suggestion(req Request, confidence float64) Answer {
 		Handoff:    &h,
 		Confidence: confidence,
 	}
+}
+
+// Features are what the choice of mode is decided on: measures of how well
+// the retrieved pages fit a question that carry over to new questions (no
+// word lists). Vector gives them in the order of FeatureNames.
+type Features struct {
+	Confidence float64 // the generator's own confidence, 0..1
+	TopScore   float64 // log(1 + the best passage's retrieval score)
+	Margin     float64 // relative gap between the best page's score and the next page's
+	Agreement  float64 // how high the lexical and vector lists rank the best passage: mean of 1/rank
+	Coverage   float64 // weighted share of the question's terms found in the best page
+	TitleMatch float64 // weighted share of the question's terms in the best passage's title and section
+	Spread     float64 // distinct pages among the first five passages, over five
+	Length     float64 // log(1 + number of question terms)
+	English    float64 // 1 for a question in English
+}
+
+// FeatureNames names the elements of Features.Vector.
+var FeatureNames = []string{"confidence", "top_score", "margin", "agreement", "coverage", "title_match", "spread", "length", "english"}
+
+// Vector returns f as a slice in the order of FeatureNames.
+func (f Features) Vector() []float64 {
+	return []float64{f.Confidence, f.TopScore, f.Margin, f.Agreement, f.Coverage, f.TitleMatch, f.Spread, f.Length, f.English}
+}
+
+// FeaturesOf measures req's passages against its question (or focus) and
+// the generated answer a. terms analyses text into index terms.
+func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
+	f := Features{Confidence: a.Confidence}
+	if req.Lang == "en" {
+		f.English = 1
+	}
+	focus := req.Question
+	if req.Focus != "" {
+		focus = req.Focus
+	}
+	q := map[string]bool{}
+	for _, t := range terms(focus) {
+		q[t] = true
+	}
+	f.Length = math.Log1p(float64(len(q)))
+	ps := req.Passages
+	if len(ps) == 0 || len(q) == 0 {
+		return f
+	}
+	best := ps[0]
+	f.TopScore = math.Log1p(math.Max(0, best.Score))
+	for _, p := range ps[1:] {
+		if p.DocID != best.DocID || p.URL != best.URL {
+			if best.Score > 0 {
+				f.Margin = math.Max(0, (best.Score-p.Score)/best.Score)
+			}
+			break
+		}
+	}
+	if best.Lexical > 0 {
+		f.Agreement += 0.5 / float64(best.Lexical)
+	}
+	if best.Vector > 0 {
+		f.Agreement += 0.5 / float64(best.Vector)
+	}
+	docs := map[string]bool{}
+	for i, p := range ps {
+		if i == 5 {
+			break
+		}
+		docs[p.URL+"\x00"+p.DocID] = true
+	}
+	f.Spread = float64(len(docs)) / 5
+
+	// Term weights: IDF over the offered passages, so that a question word
+	// every passage has counts little and one that none has counts most.
+	sets := make([]map[string]bool, len(ps))
+	for i, p := range ps {
+		sets[i] = setOf(terms(p.Title + " \n " + p.Section + " \n " + p.Text))
+	}
+	page := best.Title + " \n " + best.Text
+	for _, pg := range req.Pages {
+		if pg.DocID == best.DocID && pg.URL == best.URL {
+			var b strings.Builder
+			b.WriteString(pg.Title)
+			for _, p := range pg.Passages {
+				b.WriteString(" \n " + p.Section + " \n " + p.Text)
+			}
+			page = b.String()
+			break
+		}
+	}
+	inPage := setOf(terms(page))
+	inTitle := setOf(terms(best.Title + " \n " + best.Section))
+	var total, cov, tit float64
+	for t := range q {
+		df := 0
+		for _, s := range sets {
+			if s[t] {
+				df++
+			}
+		}
+		w := math.Log(1 + float64(len(sets)+1)/(float64(df)+0.5))
+		total += w
+		if inPage[t] {
+			cov += w
+		}
+		if inTitle[t] {
+			tit += w
+		}
+	}
+	f.Coverage, f.TitleMatch = cov/total, tit/total
+	return f
+}
+
+func setOf(ts []string) map[string]bool {
+	m := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		m[t] = true
+	}
+	return m
+}
+
+// ModeModel holds the two calibrated models the mode is chosen with.
+type ModeModel struct {
+	// Right estimates P(the best page answers the question): an answer is
+	// stated when it reaches ModeConfig.AnswerAt.
+	Right logreg.Model `json:"right"`
+	// About estimates P(a page among the first three is about the
+	// question): the pages are suggested when it reaches
+	// ModeConfig.SuggestAt; below, no source is about it.
+	About logreg.Model `json:"about"`
+	// Thresholds are the ones fitted with the models.
+	Thresholds ModeConfig `json:"thresholds"`
+}
+
+// Validate reports a model that does not fit Features.
+func (m ModeModel) Validate() error {
+	if err := m.Thresholds.Validate(); err != nil {
+		return fmt.Errorf("mode model: %w", err)
+	}
+	for name, l := range map[string]logreg.Model{"right": m.Right, "about": m.About} {
+		if err := l.Validate(); err != nil {
+			return fmt.Errorf("mode model %s: %w", name, err)
+		}
+		if len(l.Weights) != len(FeatureNames) {
+			return fmt.Errorf("mode model %s: %d weights for %d features", name, len(l.Weights), len(FeatureNames))
+		}
+	}
+	return nil
+}
+
+// Decide returns the mode for f under thresholds c, and the calibrated
+// probability that the best page answers.
+func (m ModeModel) Decide(f Features, c ModeConfig) (Mode, float64) {
+	x := f.Vector()
+	right := m.Right.Prob(x)
+	switch {
+	case right >= c.AnswerAt:
+		return ModeAnswer, right
+	case m.About.Prob(x) >= c.SuggestAt:
+		return ModeSuggest, right
+	}
+	return ModeNoInfo, right
+}
+
+//go:embed modes.json
+var modesJSON []byte
+
+// DefaultModeModel returns the model fitted on the project's own
+// development questions (see node/answer/DESIGN.md for how it is refitted).
+func DefaultModeModel() (ModeModel, error) {
+	var m ModeModel
+	if err := json.Unmarshal(modesJSON, &m); err != nil {
+		return ModeModel{}, fmt.Errorf("mode model: %w", err)
+	}
+	return m, m.Validate()
 }

@@ -29,14 +29,19 @@ type AnswerCase struct {
 	URL       string   `json:"url,omitempty"`
 }
 
-// ReadAnswerCases reads an answer set; other fields are ignored. A line
-// that is not valid JSON or lacks "question", "reference_answer" or
-// "relevant" is an error naming name and the line; an empty set is an
-// error too.
+// ReadAnswerCases reads an answer set; other fields are ignored, so a
+// query set (queries.jsonl format) reads as an answer set without
+// references. A line that is not valid JSON, lacks "question" or
+// "relevant" (an empty list marks a question no page answers), or has a
+// "reference_answer" without relevant pages is an error naming name and
+// the line; an empty set is an error too.
 func ReadAnswerCases(r io.Reader, name string) ([]AnswerCase, error) {
 	out, err := readSet(r, name, func(c AnswerCase) error {
-		if strings.TrimSpace(c.Question) == "" || strings.TrimSpace(c.Reference) == "" || len(c.Relevant) == 0 {
-			return errors.New(`needs "question", "reference_answer" and "relevant"`)
+		switch {
+		case strings.TrimSpace(c.Question) == "" || c.Relevant == nil:
+			return errors.New(`needs "question" and "relevant"`)
+		case strings.TrimSpace(c.Reference) != "" && len(c.Relevant) == 0:
+			return errors.New(`a "reference_answer" needs "relevant" pages`)
 		}
 		return nil
 	})
@@ -413,6 +418,9 @@ type Observation struct {
 	// empty text when the page could not be found.
 	Sources []answer.Passage
 	Latency time.Duration
+	// Features and Generated as in AnswerResult; may be empty.
+	Features  []float64
+	Generated []string
 }
 
 // AskFunc answers one question of an answer set.
@@ -423,14 +431,16 @@ type JudgeFunc func(ctx context.Context, msgs []models.Message) (string, error)
 
 // AnswerResult holds the metrics of one question of an answer set.
 type AnswerResult struct {
-	Question   string   `json:"question"`
-	Relevant   []string `json:"relevant"`
-	Answer     string   `json:"answer"`
-	Refused    bool     `json:"refused"`
-	Route      string   `json:"route"`
-	Confidence float64  `json:"confidence"`
-	Citations  []string `json:"citations"` // document ids, in citation order
-	Passages   []string `json:"passages"`  // document ids of the answerer's passages
+	Question   string      `json:"question"`
+	Relevant   []string    `json:"relevant"`
+	Reference  bool        `json:"has_reference"` // whether the case has a reference answer
+	Answer     string      `json:"answer"`
+	Refused    bool        `json:"refused"`
+	Mode       answer.Mode `json:"mode"`
+	Route      string      `json:"route"`
+	Confidence float64     `json:"confidence"`
+	Citations  []string    `json:"citations"` // document ids, in citation order
+	Passages   []string    `json:"passages"`  // document ids of the answerer's passages
 	ContextScore
 	Faithfulness Faithfulness `json:"faithfulness"`
 	// MissingSources counts cited pages whose text was not found.
@@ -443,6 +453,13 @@ type AnswerResult struct {
 	Judge      *Verdict `json:"judge,omitempty"`
 	JudgeError string   `json:"judge_error,omitempty"`
 	LatencyMS  float64  `json:"latency_ms"`
+	// Defect names the answer's stitching defect (StitchDefect); empty
+	// when there is none or the reply is not an answer.
+	Defect string `json:"defect,omitempty"`
+	// Features are the calibrated mode model's inputs, when it decided;
+	// Generated the citations of the answer before the mode was chosen.
+	Features  []float64 `json:"features,omitempty"`
+	Generated []string  `json:"generated,omitempty"`
 }
 
 // Dist is the mean and spread of a metric over the questions it applies to.
@@ -505,6 +522,10 @@ type AnswerSummary struct {
 	Judge         *JudgeSummary `json:"judge,omitempty"` // nil without a judge
 	P50ms         float64       `json:"latency_p50_ms"`
 	P95ms         float64       `json:"latency_p95_ms"`
+	Modes         ModeSummary   `json:"modes"`
+	// References counts the questions with a reference answer: token F1
+	// and ROUGE-L are over those.
+	References int `json:"references"`
 }
 
 // AnswerReport is the outcome of EvalAnswers.
@@ -557,9 +578,10 @@ func EvalAnswers(ctx context.Context, cases []AnswerCase, ask AskFunc, judge Jud
 func scoreAnswer(c AnswerCase, obs Observation) AnswerResult {
 	a := obs.Answer
 	r := AnswerResult{
-		Question: c.Question, Relevant: c.Relevant, Answer: a.Text, Refused: a.Refused,
+		Question: c.Question, Relevant: c.Relevant, Reference: c.Reference != "", Answer: a.Text, Refused: a.Refused,
 		Route: a.Route, Confidence: a.Confidence, Citations: []string{}, Passages: obs.Passages,
 		LatencyMS: r4(float64(obs.Latency.Microseconds()) / 1000),
+		Mode:      answer.ModeOf(a), Features: obs.Features, Generated: obs.Generated,
 	}
 	if r.Passages == nil {
 		r.Passages = []string{}
@@ -578,8 +600,13 @@ func scoreAnswer(c AnswerCase, obs Observation) AnswerResult {
 	}
 	r.AnswerWords = len(Words(a.Text))
 	r.Faithfulness = CheckFaithfulness(a.Text, obs.Sources)
-	r.TokenF1 = TokenF1(a.Text, c.Reference)
-	r.RougeL = RougeL(a.Text, c.Reference)
+	if r.Mode == answer.ModeAnswer {
+		r.Defect = StitchDefect(a.Text, obs.Sources)
+	}
+	if c.Reference != "" {
+		r.TokenF1 = TokenF1(a.Text, c.Reference)
+		r.RougeL = RougeL(a.Text, c.Reference)
+	}
 	return r
 }
 
@@ -590,9 +617,16 @@ func SummariseAnswers(results []AnswerResult, judged bool) AnswerSummary {
 	var rr, rp, cr, cp, faith, f1, rl, lat []float64
 	var js JudgeSummary
 	var corr, jfaith []float64
+	s.Modes = SummariseModes(results)
 	for _, r := range results {
-		rr, rp, cr = append(rr, r.RetrievedRecall), append(rp, r.RetrievedPrecision), append(cr, r.CitedRecall)
-		f1, rl, lat = append(f1, r.TokenF1.F1), append(rl, r.RougeL.F1), append(lat, r.LatencyMS)
+		lat = append(lat, r.LatencyMS)
+		if len(r.Relevant) > 0 {
+			rr, rp, cr = append(rr, r.RetrievedRecall), append(rp, r.RetrievedPrecision), append(cr, r.CitedRecall)
+		}
+		if r.Reference {
+			s.References++
+			f1, rl = append(f1, r.TokenF1.F1), append(rl, r.RougeL.F1)
+		}
 		if r.Refused {
 			s.Refused++
 			continue

@@ -175,9 +175,16 @@ func TestReadAnswerCases(t *testing.T) {
 	if err != nil || len(cs) != 2 || cs[0].Reference != "€ 84,40" || cs[0].URL != "https://x/p" || cs[1].Relevant[0] != "grofvuil" {
 		t.Fatalf("ReadAnswerCases = %+v, %v", cs, err)
 	}
+	// A query set reads as answer cases without references; an empty
+	// relevant list marks a question no page answers.
+	qs, err := quality.ReadAnswerCases(strings.NewReader(`{"question":"paspoort kwijt","relevant":["p"],"style":"keyword"}`+"\n"+`{"question":"zwembad open?","relevant":[]}`), "q.jsonl")
+	if err != nil || len(qs) != 2 || qs[0].Reference != "" || len(qs[1].Relevant) != 0 {
+		t.Fatalf("query set = %+v, %v", qs, err)
+	}
 	for _, tt := range []struct{ name, body, want string }{
 		{"bad JSON", good + "{\"question\":\n", "a.jsonl:4: invalid JSON"},
-		{"no reference", good + `{"question":"x","relevant":["y"]}`, `a.jsonl:4: needs "question", "reference_answer"`},
+		{"no relevant", good + `{"question":"x","reference_answer":"y"}`, `a.jsonl:4: needs "question" and "relevant"`},
+		{"reference without pages", good + `{"question":"x","reference_answer":"y","relevant":[]}`, `a.jsonl:4: a "reference_answer" needs "relevant" pages`},
 		{"two values on a line", `{"question":"x","reference_answer":"y","relevant":["z"]} {}`, "a.jsonl:1: invalid JSON: more than one value"},
 		{"empty", "\n", "a.jsonl: the answer set is empty"},
 	} {
