@@ -37,7 +37,7 @@ type Config struct {
 	Search      hybrid.Config
 	Extractive  answer.ExtractiveConfig
 	Modes       answer.ModeConfig // when a reply answers, suggests pages, or refers; zero: as fitted
-	Models      models.Config // model providers and routes; default extractive only
+	Models      models.Config     // model providers and routes; default extractive only
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
 	Rate        RateConfig
