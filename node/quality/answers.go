@@ -599,8 +599,10 @@ func scoreAnswer(c AnswerCase, obs Observation) AnswerResult {
 		return r
 	}
 	r.AnswerWords = len(Words(a.Text))
-	r.Faithfulness = CheckFaithfulness(a.Text, obs.Sources)
 	if r.Mode == answer.ModeAnswer {
+		// A suggestion lists page titles; only a stated answer makes
+		// claims.
+		r.Faithfulness = CheckFaithfulness(a.Text, obs.Sources)
 		r.Defect = StitchDefect(a.Text, obs.Sources)
 	}
 	if c.Reference != "" {
