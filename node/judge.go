@@ -56,7 +56,7 @@ func (n *Node) EvalAnswers(ctx context.Context, tenant string, cases []quality.A
 func (n *Node) observe(ctx context.Context, tenant, question string) (quality.Observation, error) {
 	var obs quality.Observation
 	start := time.Now()
-	var tr Trace
+	var tr answer.Trace
 	a, err := n.ask(ctx, tenant, question, &tr)
 	obs.Latency = time.Since(start)
 	var bq *BadQuestion
@@ -92,13 +92,12 @@ func (n *Node) observe(ctx context.Context, tenant, question string) (quality.Ob
 // in a federated fallback are not included; for a question the input guard
 // stops, these are the passages it would have had.
 func (n *Node) answerContext(ctx context.Context, tenant, question string) ([]string, error) {
-	scopes, err := n.Scopes(tenant)
-	if err != nil {
+	if _, err := n.Scopes(tenant); err != nil {
 		return nil, err
 	}
 	query := guard.Check(question).Scrubbed
 	intent, _ := answer.Classify(query)
-	req, err := n.retrieve(ctx, tenant, scopes, query, intent)
+	req, err := n.pipeline.Request(ctx, tenant, query, intent)
 	if err != nil {
 		return nil, err
 	}

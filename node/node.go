@@ -122,7 +122,7 @@ type Node struct {
 	expander   *retrieval.Expander // synonyms and the English glossary
 	searcher   *hybrid.Searcher
 	answerer   answer.Generator              // the extractive answerer, the end of every chain
-	modes      *answer.ModeModel             // the calibrated choice of mode; nil: confidence thresholds
+	pipeline   *answer.Pipeline              // the question path
 	router     atomic.Pointer[models.Router] // replaced whole by SetModels
 	modelsMu   sync.Mutex                    // serialises SetModels; guards cfg.Models
 	metrics    *metrics
@@ -212,16 +212,21 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if mm, err := answer.DefaultModeModel(); err == nil {
-		n.modes = &mm
-	} else {
-		n.log.Warn("no calibrated mode model; modes follow the answer's confidence", "err", err)
-	}
 	r, err := models.NewRouter(n.cfg.Models, n.answerer, n.log, models.WithObserver(n.metrics.attempt))
 	if err != nil {
 		return err
 	}
 	n.router.Store(r)
+	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n},
+		Thresholds: n.cfg.Modes, Terms: n.analyzer.Terms, Expand: n.expander.Expand, Log: n.log}
+	if mm, err := answer.DefaultModeModel(); err == nil {
+		deps.Modes = &mm
+	} else {
+		n.log.Warn("no calibrated mode model; modes follow the answer's confidence", "err", err)
+	}
+	if n.pipeline, err = answer.NewPipeline(deps); err != nil {
+		return err
+	}
 	query, err := n.routeEmbedder(ctx)
 	if err != nil {
 		return err

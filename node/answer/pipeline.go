@@ -1,0 +1,286 @@
+package answer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/assistent-nl/assistent/node/guard"
+	"github.com/assistent-nl/assistent/retrieval"
+)
+
+// Retriever finds the passages for a search query in a tenant's sources
+// (its own pages and the national collections it holds), best first, with
+// the best pages whole.
+type Retriever interface {
+	Retrieve(ctx context.Context, tenant, query string) (Retrieved, error)
+}
+
+// Retrieved is what a Retriever found.
+type Retrieved struct {
+	Passages []Passage
+	Pages    []Page // see Request.Pages
+}
+
+// Generators gives the generator that answers a tenant's questions: a
+// model route with the extractive answerer at the end of its chain.
+type Generators interface {
+	Generator(tenant string) Generator
+}
+
+// Peers asks other gemeenten (federated fallback) when the own sources
+// fall short. Fallback returns the answer a peer's pages give, labelled
+// with its gemeente, and false when the tenant's policy does not ask
+// peers for own answer a or no peer helped.
+type Peers interface {
+	Fallback(ctx context.Context, tenant string, req Request, own Answer) (Answer, bool)
+}
+
+// Pipeline is the question path of a node: input guard, intent, retrieval,
+// policy, generation, choice of mode, fallback and the verdict check. It
+// holds no storage; its parts come in through small interfaces, so it can
+// be tested without an index.
+type Pipeline struct {
+	retriever Retriever
+	gens      Generators
+	peers     Peers // nil: no fallback
+	modes     *ModeModel
+	thresh    ModeConfig
+	terms     func(string) []string
+	expand    func(string) string
+	log       *slog.Logger
+}
+
+// PipelineDeps are the parts of a Pipeline. Retriever, Generators and
+// Terms are required.
+type PipelineDeps struct {
+	Retriever  Retriever
+	Generators Generators
+	Peers      Peers      // may be nil
+	Modes      *ModeModel // nil: modes follow the answer's confidence
+	// Thresholds override the model's fitted ones; zero: as fitted.
+	Thresholds ModeConfig
+	// Terms analyses text into index terms (the light analyzer).
+	Terms func(string) []string
+	// Expand returns the Dutch terms of an English question; may be nil.
+	Expand func(string) string
+	Log    *slog.Logger
+}
+
+// NewPipeline returns a pipeline over deps.
+func NewPipeline(deps PipelineDeps) (*Pipeline, error) {
+	if deps.Retriever == nil || deps.Generators == nil || deps.Terms == nil {
+		return nil, errors.New("answer: pipeline needs a retriever, generators and a terms function")
+	}
+	if err := deps.Thresholds.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, peers: deps.Peers, modes: deps.Modes,
+		thresh: deps.Thresholds, terms: deps.Terms, expand: deps.Expand, log: deps.Log}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.thresh.IsZero() {
+		p.thresh = FallbackModeConfig
+		if p.modes != nil {
+			p.thresh = p.modes.Thresholds
+		}
+	}
+	return p, nil
+}
+
+// Trace records what one question went through, for metrics, calibration
+// and evaluation.
+type Trace struct {
+	// Request holds the passages and pages the answer was composed from;
+	// empty when the guard decided before retrieval.
+	Request Request
+	// Features is set when the mode was chosen by the calibrated model.
+	Features *Features
+	// Generated is the generator's answer before the mode was chosen.
+	Generated Answer
+	// Search and Generate time the retrieval and everything after it.
+	Search, Generate time.Duration
+	// Stage names where the answer was decided: "guard", "policy" or
+	// "generate".
+	Stage string
+}
+
+// Ask answers question for tenant with referral ref. A non-nil tr is
+// filled in. Errors are those of retrieval and generation; the question
+// must have been checked for length and encoding.
+func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referral, tr *Trace) (Answer, error) {
+	if tr == nil {
+		tr = &Trace{}
+	}
+	// The input guard: personal data never goes further than this line, an
+	// injection attempt is refused, and a request for a person gets the
+	// referral.
+	v := guard.Check(question)
+	switch {
+	case v.Injection:
+		tr.Stage = "guard"
+		p.log.InfoContext(ctx, "refused by guard", "tenant", tenant, "rule", v.Rule)
+		a := Refusal(Request{Lang: "nl", Referral: ref}, 0)
+		a.Mode = ModeRefuse
+		a.Route = "guard:" + string(v.Reason)
+		return a, nil
+	case v.WantsHuman:
+		tr.Stage = "guard"
+		h := NewHandoff(ref, "nl")
+		return Answer{Text: h.Message, Mode: ModeAnswer, Citations: []Citation{}, Handoff: &h, Route: "guard:human"}, nil
+	}
+	question = v.Scrubbed
+	intent, reason := Classify(question)
+	start := time.Now()
+	req, err := p.Request(ctx, tenant, question, intent)
+	tr.Search = time.Since(start)
+	if err != nil {
+		return Answer{}, err
+	}
+	req.Referral = ref
+	tr.Request = req
+	start = time.Now()
+	defer func() { tr.Generate = time.Since(start) }()
+	tr.Stage = "policy"
+	var a Answer
+	unknown := UnknownSpecifics(question, req.Passages, ref.Name)
+	switch {
+	case intent == Unlawful:
+		p.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", reason)
+		a = RefuseUnlawful(req)
+		a.Route = "policy:" + reason
+	case intent == BorrowedLogin:
+		a = AnswerBorrowedLogin(req)
+		a.Route = "policy:" + reason
+	case intent == OffRemit:
+		a = RefuseOffRemit(req)
+		a.Route = "policy:" + reason
+	case len(unknown) > 0:
+		// The question is about something the sources never mention.
+		p.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
+		a = NoInformation(req, unknown)
+		a.Route = "policy:unknown_specifics"
+	default:
+		tr.Stage = "generate"
+		a, err = p.gens.Generator(tenant).Generate(ctx, req)
+		if err != nil {
+			return Answer{}, err
+		}
+		tr.Generated = a
+		a = p.chooseMode(a, req, tr)
+		if p.peers != nil {
+			// Not answered well from the gemeente's own sources: the peers
+			// may, within the deadline; the question is scrubbed already.
+			if fa, ok := p.peers.Fallback(ctx, tenant, req, a); ok {
+				a = fa
+			}
+		}
+		if (intent == Verdict || len(v.PII) > 0) && !a.Refused && a.Mode == ModeAnswer {
+			// A verdict on the resident's own case, or a question about
+			// their own data: the gemeente decides, and says how to reach
+			// it.
+			a = WithoutVerdict(a, req)
+		}
+	}
+	a.Mode = ModeOf(a)
+	return a, nil
+}
+
+// Request builds the generator's request for a scrubbed question: the
+// search query and the answerer's focus shaped by intent (a personal case
+// by its topic, a split verb whole, an English question by its Dutch
+// terms), and what the retriever finds for it. The referral is not set.
+func (p *Pipeline) Request(ctx context.Context, tenant, question string, intent Intent) (Request, error) {
+	focus := ""
+	if intent == Verdict {
+		// A personal case is found and scored on its topic, not its story.
+		if t := CaseTopic(question); t != question {
+			focus = t
+		}
+	}
+	query := question
+	if focus != "" {
+		query = focus
+	}
+	if c := DropCausative(question); c != question && focus == "" {
+		focus = c
+	}
+	if sv := retrieval.SeparableVerbs(question); len(sv) > 0 {
+		// "Hoe vraag ik een paspoort aan?": the pages say "aanvragen"; the
+		// search adds it itself, the answerer scores with it.
+		if focus == "" {
+			focus = question
+		}
+		focus += " " + strings.Join(sv, " ")
+	}
+	if intent == BorrowedLogin {
+		// The lawful route is authorisation; its page must be among the
+		// passages.
+		query += " machtigen"
+	}
+	lang := "nl"
+	if LooksEnglish(question) {
+		// An English question is answered from Dutch pages: it is found
+		// and scored by its Dutch terms, and the referral is in English.
+		lang = "en"
+		if p.expand != nil {
+			if exp := p.expand(question); exp != "" && focus == "" {
+				focus = exp
+			}
+		}
+	}
+	// Personal data the resident states ("mijn BSN is [BSN]") says
+	// nothing about the topic: the pages are found, and the answer scored,
+	// without it.
+	if u := guard.Unpersonal(query); u != query && len(strings.Fields(u)) >= 2 {
+		query, focus = u, u
+	}
+	got, err := p.retriever.Retrieve(ctx, tenant, query)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{
+		Question:     question,
+		Focus:        focus,
+		PersonalCase: intent == Verdict,
+		Lang:         lang,
+		Passages:     got.Passages,
+		Pages:        got.Pages,
+	}, nil
+}
+
+// chooseMode decides whether the generated answer a is stated, turned
+// into a suggestion of the pages found, or into the referral. Extractive
+// answers are decided by the calibrated mode model on the question's
+// features (recorded in tr); a model route's answer, whose confidence
+// means something else, on its confidence against the same thresholds.
+func (p *Pipeline) chooseMode(a Answer, req Request, tr *Trace) Answer {
+	mode, conf := ModeOf(a), a.Confidence
+	switch {
+	case a.Route == RouteExtractive && p.modes != nil:
+		f := FeaturesOf(req, a, p.terms)
+		tr.Features = &f
+		mode, conf = p.modes.Decide(f, p.thresh)
+		if mode == ModeAnswer && a.Refused {
+			mode = ModeSuggest // the model is sure of the page, the answerer found no sentence
+		}
+	case a.Refused && a.Mode == ModeNoInfo && len(req.Passages) > 0 && conf >= p.thresh.SuggestAt:
+		mode = ModeSuggest
+	case !a.Refused && conf < p.thresh.AnswerAt:
+		mode = ModeSuggest
+	}
+	var out Answer
+	switch mode {
+	case ModeAnswer:
+		out = a
+	case ModeSuggest:
+		out = Suggestion(req, conf)
+	default:
+		out = Refusal(req, conf)
+	}
+	out.Mode, out.Confidence, out.Route = mode, conf, a.Route
+	return out
+}
