@@ -139,7 +139,7 @@ func TestPipeline_ModeModel(t *testing.T) {
 	}
 	p := newPipeline(t, answer.PipelineDeps{Retriever: proefPages, Generators: firstSentence{0.5, answer.RouteExtractive}, Modes: &mm})
 	for q, want := range map[string]answer.Mode{
-		"paspoort aanvragen gemeentehuis": answer.ModeAnswer,
+		"paspoort aanvragen gemeentehuis":                   answer.ModeAnswer,
 		"wat kost een hondenpenning voor een tweede teckel": answer.ModeSuggest,
 	} {
 		var tr answer.Trace
