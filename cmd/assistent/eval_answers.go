@@ -48,29 +48,35 @@ func (m *Main) runEvalAnswers(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("eval answers: unexpected argument %q", fs.Arg(0))
 	}
-	type setSpec struct{ path, tenant string }
-	var specs []setSpec
-	for _, s := range strings.Split(*set, ",") {
-		path, t, ok := strings.Cut(strings.TrimSpace(s), "@")
-		if !ok {
-			t = *tenant
-		}
-		if path == "" || t == "" {
-			return usagef("eval answers: set %q needs a file and a tenant (--tenant or FILE@TENANT)", s)
-		}
-		specs = append(specs, setSpec{path, t})
+	specs, err := setSpecs("eval answers", *set, *tenant)
+	if err != nil {
+		return err
 	}
-	cases := make([][]quality.AnswerCase, len(specs))
-	for i, sp := range specs {
+	type part struct {
+		name, tenant string
+		cases        []quality.AnswerCase
+	}
+	var parts []part
+	for _, sp := range specs {
 		f, err := os.Open(sp.path)
 		if err != nil {
 			return fmt.Errorf("eval answers: %w", err)
 		}
-		cases[i], err = quality.ReadAnswerCases(f, sp.path)
+		cases, err := quality.ReadAnswerCases(f, sp.path)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("eval answers: %w", err)
 		}
+		names, halves := quality.SplitHalves(cases, sp.path, func(c quality.AnswerCase) string { return c.Split })
+		for i := range names {
+			if *fitOut != "" && halves[i][0].Split == "heldout" {
+				continue // held-out halves are for reporting, never for fitting
+			}
+			parts = append(parts, part{names[i], sp.tenant, halves[i]})
+		}
+	}
+	if len(parts) == 0 {
+		return usagef("eval answers: --fit needs questions outside a held-out half")
 	}
 	n, err := m.openNodeConfigured(ctx, *data, *config)
 	if err != nil {
@@ -78,15 +84,15 @@ func (m *Main) runEvalAnswers(ctx context.Context, args []string) error {
 	}
 	defer n.Close()
 	var reps []answersReport
-	for i, sp := range specs {
-		res, err := n.EvalAnswers(ctx, sp.tenant, cases[i])
+	for _, p := range parts {
+		res, err := n.EvalAnswers(ctx, p.tenant, p.cases)
 		if errors.Is(err, node.ErrUnknownTenant) {
-			return fmt.Errorf("eval answers: %w (create it with 'assistent tenant set --data %s --id %s', or check --data)", err, *data, sp.tenant)
+			return fmt.Errorf("eval answers: %w (create it with 'assistent tenant set --data %s --id %s', or check --data)", err, *data, p.tenant)
 		}
 		if err != nil {
 			return fmt.Errorf("eval answers: %w", err)
 		}
-		reps = append(reps, answersReport{Set: sp.path, Tenant: sp.tenant, Judge: res.Summary.Judge != nil, Summary: res.Summary, Results: res.Results})
+		reps = append(reps, answersReport{Set: p.name, Tenant: p.tenant, Judge: res.Summary.Judge != nil, Summary: res.Summary, Results: res.Results})
 	}
 	if *fitOut != "" {
 		return m.fitModes(reps, *fitOut, quality.ModeTargets{Precision: *precision, MaxRefusal: *maxRefusal})

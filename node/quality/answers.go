@@ -27,6 +27,8 @@ type AnswerCase struct {
 	Reference string   `json:"reference_answer"`
 	Relevant  []string `json:"relevant"`
 	URL       string   `json:"url,omitempty"`
+	Style     string   `json:"style,omitempty"`
+	Split     string   `json:"split,omitempty"` // as Query.Split
 }
 
 // ReadAnswerCases reads an answer set; other fields are ignored, so a

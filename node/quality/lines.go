@@ -31,3 +31,25 @@ func readSet[T any](r io.Reader, name string, check func(T) error) ([]T, error) 
 	}
 	return out, nil
 }
+
+// SplitHalves divides a set by its items' split field: one part per
+// distinct value, in order of first appearance, named name or name:split.
+// A set without splits is one part named name.
+func SplitHalves[T any](items []T, name string, split func(T) string) (names []string, parts [][]T) {
+	index := map[string]int{}
+	for _, it := range items {
+		s := split(it)
+		i, ok := index[s]
+		if !ok {
+			i = len(parts)
+			index[s] = i
+			n := name
+			if s != "" {
+				n += ":" + s
+			}
+			names, parts = append(names, n), append(parts, nil)
+		}
+		parts[i] = append(parts[i], it)
+	}
+	return names, parts
+}

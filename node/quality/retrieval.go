@@ -19,6 +19,9 @@ type Query struct {
 	Question string   `json:"question"`
 	Relevant []string `json:"relevant"`
 	Style    string   `json:"style,omitempty"`
+	// Split is "tune" or "heldout" in a development set whose halves are
+	// reported apart (tuning looks at tune only); empty elsewhere.
+	Split string `json:"split,omitempty"`
 }
 
 // ReadQueries reads a query set. A line that is not a valid query is an
@@ -44,6 +47,9 @@ type Metrics struct {
 	P50ms    float64 `json:"latency_p50_ms"`
 	P95ms    float64 `json:"latency_p95_ms"`
 	P99ms    float64 `json:"latency_p99_ms"`
+	// StyleNDCG10 is nDCG@10 per query style, for sets whose queries
+	// name one.
+	StyleNDCG10 map[string]float64 `json:"style_ndcg@10,omitempty"`
 }
 
 // SearchFunc returns the ids of the best documents for a question, best first.
@@ -56,6 +62,7 @@ func EvalRetrieval(ctx context.Context, mode string, queries []Query, search Sea
 		return m, fmt.Errorf("eval: the query set is empty")
 	}
 	lat := make([]float64, 0, len(queries))
+	styleN := map[string]int{}
 	for _, q := range queries {
 		start := time.Now()
 		ids, err := search(ctx, q.Question)
@@ -68,6 +75,16 @@ func EvalRetrieval(ctx context.Context, mode string, queries []Query, search Sea
 		m.Recall5 += s.Recall5
 		m.Recall10 += s.Recall10
 		m.MRR10 += s.MRR10
+		if q.Style != "" {
+			if m.StyleNDCG10 == nil {
+				m.StyleNDCG10 = map[string]float64{}
+			}
+			m.StyleNDCG10[q.Style] += s.NDCG10
+			styleN[q.Style]++
+		}
+	}
+	for st, k := range styleN {
+		m.StyleNDCG10[st] = r4(m.StyleNDCG10[st] / float64(k))
 	}
 	n := float64(len(queries))
 	m.NDCG10, m.Recall5, m.Recall10, m.MRR10 = r4(m.NDCG10/n), r4(m.Recall5/n), r4(m.Recall10/n), r4(m.MRR10/n)

@@ -59,3 +59,19 @@ func TestReadQueries(t *testing.T) {
 		t.Fatalf("missing relevant: err = %v, want it to name q.jsonl:4", err)
 	}
 }
+
+func TestSplitHalves(t *testing.T) {
+	qs := []quality.Query{{Question: "a", Split: "tune"}, {Question: "b", Split: "heldout"}, {Question: "c", Split: "tune"}}
+	names, parts := quality.SplitHalves(qs, "dev.jsonl", func(q quality.Query) string { return q.Split })
+	if len(names) != 2 || names[0] != "dev.jsonl:tune" || names[1] != "dev.jsonl:heldout" || len(parts[0]) != 2 || parts[1][0].Question != "b" {
+		t.Fatalf("names %v, parts %v", names, parts)
+	}
+	names, parts = quality.SplitHalves(qs[:1:1][:0], "x", func(q quality.Query) string { return q.Split })
+	if len(names) != 0 || len(parts) != 0 {
+		t.Fatalf("empty: %v %v", names, parts)
+	}
+	names, _ = quality.SplitHalves([]quality.Query{{Question: "a"}}, "v.jsonl", func(q quality.Query) string { return q.Split })
+	if len(names) != 1 || names[0] != "v.jsonl" {
+		t.Fatalf("no split: %v", names)
+	}
+}
