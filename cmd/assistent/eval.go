@@ -145,7 +145,7 @@ func (m *Main) printRetrievalSets(reps []evalReport) {
 	w := m.Stdout
 	fmt.Fprintf(w, "%-22s", "nDCG@10 / Recall@10")
 	for _, r := range reps {
-		fmt.Fprintf(w, " %24s", short(filepath.Base(r.Set), 24))
+		fmt.Fprintf(w, " %24s", setLabel(r.Set))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%-22s", "queries")
@@ -257,4 +257,10 @@ func (m *Main) runEvalConfidence(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "calibrated threshold %.3f: answers %.1f%% of answerable, refuses %.1f%% of unanswerable\n",
 		rep.Calibration.Threshold, 100*rep.Calibration.AnswerRate, 100*rep.Calibration.RefuseRate)
 	return nil
+}
+
+// setLabel names a set (part) in a column head: its file name without the
+// .jsonl extension, with the half it is, e.g. "rijksoverheid:heldout".
+func setLabel(name string) string {
+	return short(strings.Replace(filepath.Base(name), ".jsonl", "", 1), 24)
 }

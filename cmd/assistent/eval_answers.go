@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/assistent-nl/assistent/node"
@@ -158,13 +157,13 @@ func (m *Main) printAnswerSets(reps []answersReport) {
 	w := m.Stdout
 	fmt.Fprintf(w, "%-34s", "metric")
 	for _, r := range reps {
-		fmt.Fprintf(w, " %14s", short(filepath.Base(r.Set), 14))
+		fmt.Fprintf(w, " %16s", setLabel(r.Set))
 	}
 	fmt.Fprintln(w)
 	row := func(name string, f func(quality.AnswerSummary) string) {
 		fmt.Fprintf(w, "%-34s", name)
 		for _, r := range reps {
-			fmt.Fprintf(w, " %14s", f(r.Summary))
+			fmt.Fprintf(w, " %16s", f(r.Summary))
 		}
 		fmt.Fprintln(w)
 	}

@@ -28,6 +28,8 @@ type messages struct {
 	And         string // joins the last two items of a list
 	// Suggest opens a reply in mode suggest; the pages follow it as a list.
 	Suggest string
+	// SuggestRest introduces the pages after NoInfo in a suggestion.
+	SuggestRest string
 }
 
 var texts = map[string]messages{
@@ -50,8 +52,9 @@ var texts = map[string]messages{
 		Unconfirmed:  "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
 		BorrowedLogin: "Een DigiD is persoonlijk: met die van een ander mag u niet inloggen, ook niet om te helpen. " +
 			"Wilt u zaken regelen voor iemand anders? Dan kan die persoon u machtigen.",
-		And:     " en ",
-		Suggest: "Ik weet niet zeker of dit uw vraag beantwoordt. Deze pagina's gaan erover:",
+		And:         " en ",
+		Suggest:     "Ik weet niet zeker of dit uw vraag beantwoordt. Deze pagina's gaan erover:",
+		SuggestRest: "Deze pagina's gaan wel over de rest van uw vraag:",
 	},
 	"en": {
 		NoAnswer:     "I cannot give a reliable answer to that.",
@@ -72,8 +75,9 @@ var texts = map[string]messages{
 		Unconfirmed:  "I cannot confirm that with the information I have. This is what I know:",
 		BorrowedLogin: "A DigiD is personal: you may not log in with someone else's, not even to help. " +
 			"Do you want to arrange things for someone else? Then that person can authorise you (machtigen).",
-		And:     " and ",
-		Suggest: "I am not sure this answers your question. These pages are about it:",
+		And:         " and ",
+		Suggest:     "I am not sure this answers your question. These pages are about it:",
+		SuggestRest: "These pages are about the rest of your question:",
 	},
 }
 

@@ -51,6 +51,11 @@ var FallbackModeConfig = ModeConfig{AnswerAt: 0.2, SuggestAt: 0.08}
 // MaxSuggestions distinct pages among req.Passages with the referral.
 // Without passages it is Refusal.
 func Suggestion(req Request, confidence float64) Answer {
+	return suggestion(req, confidence, textsFor(req.Lang).Suggest)
+}
+
+// suggestion is Suggestion with its opening sentence.
+func suggestion(req Request, confidence float64, lead string) Answer {
 	var cites []Citation
 	seen := map[string]bool{}
 	for _, p := range req.Passages {
@@ -65,10 +70,9 @@ func Suggestion(req Request, confidence float64) Answer {
 	if len(cites) == 0 {
 		return Refusal(req, confidence)
 	}
-	m := textsFor(req.Lang)
 	h := NewHandoff(req.Referral, req.Lang)
 	var b strings.Builder
-	b.WriteString(m.Suggest)
+	b.WriteString(lead)
 	for i, c := range cites {
 		fmt.Fprintf(&b, "\n- %s [%d]", c.Title, i+1)
 	}

@@ -159,9 +159,17 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 		a = RefuseOffRemit(req)
 		a.Route = "policy:" + reason
 	case len(unknown) > 0:
-		// The question is about something the sources never mention.
-		p.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
+		// The question is about something the sources never mention: say
+		// so. When the pages are about the rest of it (a story that names
+		// a place or an app), offer them as a suggestion.
+		p.log.InfoContext(ctx, "no information", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
 		a = NoInformation(req, unknown)
+		if g, err := p.gens.Generator(tenant).Generate(ctx, req); err == nil {
+			tr.Generated = g
+			if m := p.chooseMode(g, req, tr); m.Mode == ModeAnswer || m.Mode == ModeSuggest {
+				a = NoInformationSuggestion(req, unknown, m.Confidence)
+			}
+		}
 		a.Route = "policy:unknown_specifics"
 	default:
 		tr.Stage = "generate"
@@ -259,11 +267,14 @@ func (p *Pipeline) Request(ctx context.Context, tenant, question string, intent 
 // means something else, on its confidence against the same thresholds.
 func (p *Pipeline) chooseMode(a Answer, req Request, tr *Trace) Answer {
 	mode, conf := ModeOf(a), a.Confidence
-	switch {
-	case a.Route == RouteExtractive && p.modes != nil:
+	if a.Route == RouteExtractive {
+		// Recorded also without a model: they are what one is fitted on.
 		f := FeaturesOf(req, a, p.terms)
 		tr.Features = &f
-		mode, conf = p.modes.Decide(f, p.thresh)
+	}
+	switch {
+	case tr.Features != nil && p.modes != nil:
+		mode, conf = p.modes.Decide(*tr.Features, p.thresh)
 		if mode == ModeAnswer && a.Refused {
 			mode = ModeSuggest // the model is sure of the page, the answerer found no sentence
 		}

@@ -291,17 +291,33 @@ func NoInformation(req Request, about []string) Answer {
 	}
 	h := NewHandoff(req.Referral, req.Lang)
 	m := textsFor(req.Lang)
-	list := strings.Join(about, ", ")
-	if len(about) > 1 {
-		list = strings.Join(about[:len(about)-1], ", ") + m.And + about[len(about)-1]
-	}
 	return Answer{
-		Text:      fmt.Sprintf(m.NoInfo, list) + " " + h.Message,
+		Text:      fmt.Sprintf(m.NoInfo, nameList(about, m.And)) + " " + h.Message,
 		Mode:      ModeNoInfo,
 		Citations: []Citation{},
 		Refused:   true,
 		Handoff:   &h,
 	}
+}
+
+// NoInformationSuggestion is NoInformation for a question whose other
+// words the sources do cover: it names what they do not mention, then
+// offers the pages about the rest as a suggestion ("Ik heb geen informatie
+// over Westland. Deze pagina's gaan wel over uw vraag: …").
+func NoInformationSuggestion(req Request, about []string, confidence float64) Answer {
+	if sayWords.MatchString(normalise(req.Question)) {
+		return Refusal(req, 0)
+	}
+	m := textsFor(req.Lang)
+	return suggestion(req, confidence, fmt.Sprintf(m.NoInfo, nameList(about, m.And))+" "+m.SuggestRest)
+}
+
+// nameList joins names as a sentence names them: "a, b en c".
+func nameList(names []string, and string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + and + names[len(names)-1]
 }
 
 // sayWords are the verbs that tell a chatbot what to output.
