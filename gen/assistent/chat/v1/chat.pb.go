@@ -159,12 +159,15 @@ func (x *AskRequest) GetConversation() string {
 type AskResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Answer is the answer text; it refers to sources as [n], n = index in
-	// citations + 1. Empty when the node refused to answer.
+	// citations + 1. In MODE_SUGGEST it is the lead-in, the titles of the
+	// pages offered and the referral; a client may draw that from citations
+	// and handoff instead. In MODE_NOINFO and MODE_REFUSE it is the referral.
 	Answer string `protobuf:"bytes,1,opt,name=answer,proto3" json:"answer,omitempty"`
 	// Citations are the sources the answer refers to, in order of reference.
 	Citations []*Citation `protobuf:"bytes,2,rep,name=citations,proto3" json:"citations,omitempty"`
 	// Refused is true when the node declined to answer (out of scope, unsafe or
-	// too little confidence); handoff then says where to go instead.
+	// too little confidence): exactly in MODE_NOINFO and MODE_REFUSE. Handoff
+	// then says where to go instead.
 	Refused bool `protobuf:"varint,3,opt,name=refused,proto3" json:"refused,omitempty"`
 	// Handoff tells the resident how to reach a human at the gemeente; unset
 	// when no handoff is offered.
