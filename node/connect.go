@@ -31,7 +31,7 @@ func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskReq
 	}
 	return connect.NewResponse(&chatv1.AskResponse{
 		Answer: a.Text, Citations: protoCitations(a.Citations), Refused: a.Refused,
-		Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route,
+		Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route, Mode: protoMode(a),
 	}), nil
 }
 
@@ -49,7 +49,7 @@ func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.
 		return err
 	}
 	return stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Done{Done: &chatv1.Done{
-		Refused: a.Refused, Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route,
+		Refused: a.Refused, Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route, Mode: protoMode(a),
 	}}})
 }
 
@@ -89,6 +89,22 @@ func protoCitations(cs []answer.Citation) []*chatv1.Citation {
 		out = append(out, &chatv1.Citation{Id: c.ID, Url: c.URL, Title: c.Title, From: c.From})
 	}
 	return out
+}
+
+// protoMode is a's mode as the proto enum; a mode it does not know is
+// MODE_UNSPECIFIED, which clients read from refused.
+func protoMode(a answer.Answer) chatv1.Mode {
+	switch answer.ModeOf(a) {
+	case answer.ModeAnswer:
+		return chatv1.Mode_MODE_ANSWER
+	case answer.ModeSuggest:
+		return chatv1.Mode_MODE_SUGGEST
+	case answer.ModeNoInfo:
+		return chatv1.Mode_MODE_NOINFO
+	case answer.ModeRefuse:
+		return chatv1.Mode_MODE_REFUSE
+	}
+	return chatv1.Mode_MODE_UNSPECIFIED
 }
 
 func protoHandoff(h *answer.Handoff) *chatv1.Handoff {

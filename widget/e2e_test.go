@@ -65,12 +65,15 @@ func (r *statusRecorder) WriteHeader(code int) {
 }
 
 // startSite opens a node with the demo tenant in a temporary directory and
-// serves it on loopback.
-func startSite(tb testing.TB) *site {
+// serves it on loopback; configure, if any, adjusts the node's config.
+func startSite(tb testing.TB, configure ...func(*node.Config)) *site {
 	tb.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = tb.TempDir()
+	for _, f := range configure {
+		f(&cfg)
+	}
 	n, err := node.Open(ctx, cfg, nil)
 	if err != nil {
 		tb.Fatalf("open node: %v", err)
@@ -157,6 +160,19 @@ func startBrowser(tb testing.TB) (context.Context, func() []string) {
 		defer mu.Unlock()
 		return slices.Clone(exceptions)
 	}
+}
+
+// needBrowser skips a browser test under -short or without Chromium, and
+// returns the source of axe-core (readAxe).
+func needBrowser(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: skipped with -short")
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("browser test: %s is absent; install it with apt-get install -y chromium", chromium)
+	}
+	return readAxe(t)
 }
 
 // readAxe returns the source of axe-core from node_modules (npm ci in
@@ -273,13 +289,7 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 // feedback, Escape, axe-core at WCAG 2.2 AA, phone and desktop sizes, the
 // REST fallback, and the launcher's render time.
 func TestWidget_Browser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("browser test: %s is absent; install it with apt-get install -y chromium", chromium)
-	}
-	axeSrc := readAxe(t)
+	axeSrc := needBrowser(t)
 	s := startSite(t)
 	ctx, exceptions := startBrowser(t)
 	dir := artifactDir(t)

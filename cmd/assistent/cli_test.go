@@ -88,13 +88,18 @@ func TestCLI_SearchAskTenant(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &a); err != nil {
 		t.Fatalf("ask: %q %v %s", res.stdout, err, res.stderr)
 	}
-	for _, key := range []string{"answer", "citations", "refused", "handoff", "confidence", "route"} {
+	for _, key := range []string{"answer", "mode", "citations", "refused", "handoff", "confidence", "route"} {
 		if _, ok := a[key]; !ok {
 			t.Errorf("ask JSON lacks %q: %s", key, res.stdout)
 		}
 	}
-	if a["refused"] != false || !strings.Contains(a["answer"].(string), "84,40") {
+	if a["refused"] != false || a["mode"] != "answer" || !strings.Contains(a["answer"].(string), "84,40") {
 		t.Errorf("ask: %s", res.stdout)
+	}
+	res = run(t, "", "ask", "--data", data, "--tenant", "proef", "--json", "wat is de hoofdstad van Australië")
+	a = nil
+	if err := json.Unmarshal([]byte(res.stdout), &a); err != nil || a["mode"] != "noinfo" || a["refused"] != true {
+		t.Errorf("ask outside the sources: want mode noinfo, refused: %s %v", res.stdout, err)
 	}
 
 	res = run(t, "", "ask", "--data", data, "--tenant", "nergens", "--json", "paspoort")

@@ -1,6 +1,7 @@
 // Package chat serves the residents' chat: the WebSocket protocol of
 // DESIGN.md §4, one question at a time per connection, answers streamed as
-// deltas, then citations, then done.
+// deltas, then citations, then done with the reply's mode (answer, suggest,
+// noinfo, refuse) and verdict.
 package chat
 
 import (
@@ -99,6 +100,7 @@ type serverMessage struct {
 	ID           string            `json:"id"`
 	Text         string            `json:"text,omitempty"`
 	Items        []answer.Citation `json:"items,omitempty"`
+	Mode         answer.Mode       `json:"mode,omitempty"`
 	Refused      *bool             `json:"refused,omitempty"`
 	Handoff      *answer.Handoff   `json:"handoff,omitempty"`
 	Confidence   *float64          `json:"confidence,omitempty"`
@@ -186,7 +188,8 @@ func (h *Handler) answer(ctx context.Context, c *websocket.Conn, tenant string, 
 		return false
 	}
 	refused, conf := a.Refused, a.Confidence
-	return h.send(ctx, c, serverMessage{Type: "done", ID: m.ID, Refused: &refused, Handoff: a.Handoff, Confidence: &conf, Route: a.Route, Conversation: a.Conversation})
+	return h.send(ctx, c, serverMessage{Type: "done", ID: m.ID, Mode: answer.ModeOf(a), Refused: &refused, Handoff: a.Handoff,
+		Confidence: &conf, Route: a.Route, Conversation: a.Conversation})
 }
 
 func nonNil(cs []answer.Citation) []answer.Citation {

@@ -35,6 +35,7 @@
       source: "bron",
       newTab: "(opent in een nieuw tabblad)",
       refused: "Hierop weet ik geen betrouwbaar antwoord.",
+      suggest: "Ik weet niet zeker of dit uw vraag beantwoordt. Deze pagina's gaan erover:",
       human: "Contact met de gemeente",
       call: "Bel ",
       form: "Stel uw vraag via het contactformulier",
@@ -67,6 +68,7 @@
       source: "source",
       newTab: "(opens in a new tab)",
       refused: "I do not have a reliable answer to this.",
+      suggest: "I am not sure this answers your question. These pages are about it:",
       human: "Contact the municipality",
       call: "Call ",
       form: "Ask your question with the contact form",
@@ -528,13 +530,22 @@
       turn.wait.remove();
       turn.a.removeAttribute("aria-busy");
       const cites = turn.citations.filter((c) => c && typeof c === "object");
-      this.renderText(turn, cites, d.refused ? t.refused : "");
-      if (cites.length) turn.a.append(this.sources(cites));
+      // A suggestion (mode "suggest") is drawn from its citations, not its
+      // text: a lead-in and the pages as a list of links, then the referral.
+      const suggest = d.mode === "suggest" && !d.refused && cites.some((c) => webURL(c.url));
+      let say;
+      if (suggest) {
+        say = this.renderSuggestion(turn, cites);
+      } else {
+        this.renderText(turn, cites, d.refused ? t.refused : "");
+        if (cites.length) turn.a.append(this.sources(cites));
+        say = t.answer + (turn.body.textContent || "").replace(/\s*\[\d+\]/g, "");
+        if (cites.length) say += t.withSources.replace("{n}", cites.length);
+      }
       if (d.handoff && typeof d.handoff === "object") turn.a.append(this.handoff(d.handoff));
       if (turn.text) turn.a.append(this.feedback(turn));
       turn.li.dataset.via = turn.via;
-      let say = t.answer + (turn.body.textContent || "").replace(/\s*\[\d+\]/g, "");
-      if (cites.length) say += t.withSources.replace("{n}", cites.length);
+      if (typeof d.mode === "string") turn.li.dataset.mode = d.mode;
       if (d.handoff && d.handoff.message) say += " " + d.handoff.message;
       this.announce(say);
       this.follow(turn);
@@ -549,6 +560,29 @@
       turn.body.className = "text error";
       this.announce(message);
       this.follow(turn);
+    }
+
+    // renderSuggestion replaces the streamed text with the lead-in and a
+    // list of the suggested pages, and returns what the live region says.
+    renderSuggestion(turn, cites) {
+      const t = this.t;
+      const lead = turn.body;
+      lead.className = "lead";
+      lead.id = "lead-" + turn.id;
+      lead.lang = this.uiLang;
+      lead.textContent = t.suggest;
+      const ul = el("ul", "pages");
+      ul.lang = "nl";
+      ul.setAttribute("aria-labelledby", lead.id);
+      const titles = [];
+      for (const c of cites) {
+        if (!webURL(c.url)) continue;
+        ul.append(this.page(c));
+        titles.push(c.title || c.url);
+      }
+      turn.a.classList.add("suggest");
+      turn.a.append(ul);
+      return t.suggest + " " + titles.join("; ") + ".";
     }
 
     // renderText shows the answer with its [n] markers as links to the
@@ -587,17 +621,20 @@
       const box = el("div", "sources");
       box.append(el("h3", null, this.t.sources));
       const ol = el("ol");
-      for (const c of cites) {
-        const li = el("li");
-        const label = c.title || c.url || c.id || "";
-        const href = webURL(c.url);
-        li.append(href ? this.link(href, label) : label);
-        // A page of another gemeente (federated fallback) says whose it is.
-        if (typeof c.from === "string" && c.from) li.append(el("span", "from", " (" + c.from + ")"));
-        ol.append(li);
-      }
+      for (const c of cites) ol.append(this.page(c));
       box.append(ol);
       return box;
+    }
+
+    // page is a list item with a link to a cited page.
+    page(c) {
+      const li = el("li");
+      const label = c.title || c.url || c.id || "";
+      const href = webURL(c.url);
+      li.append(href ? this.link(href, label) : label);
+      // A page of another gemeente (federated fallback) says whose it is.
+      if (typeof c.from === "string" && c.from) li.append(el("span", "from", " (" + c.from + ")"));
+      return li;
     }
 
     handoff(h) {

@@ -25,6 +25,71 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Mode is the kind of a reply, the "mode" of the JSON contract.
+type Mode int32
+
+const (
+	// MODE_UNSPECIFIED is never sent by a node; a client treats it as
+	// MODE_NOINFO when refused is true and as MODE_ANSWER otherwise.
+	Mode_MODE_UNSPECIFIED Mode = 0
+	// MODE_ANSWER: the node states an answer from the cited pages ("answer").
+	Mode_MODE_ANSWER Mode = 1
+	// MODE_SUGGEST: the node is not sure its pages answer the question; the
+	// answer text says so, the citations are the pages it offers (at most
+	// three), and handoff is the referral. Refused is false ("suggest").
+	Mode_MODE_SUGGEST Mode = 2
+	// MODE_NOINFO: no source covers the question; the referral ("noinfo").
+	Mode_MODE_NOINFO Mode = 3
+	// MODE_REFUSE: policy refuses; the lawful route and the referral
+	// ("refuse").
+	Mode_MODE_REFUSE Mode = 4
+)
+
+// Enum value maps for Mode.
+var (
+	Mode_name = map[int32]string{
+		0: "MODE_UNSPECIFIED",
+		1: "MODE_ANSWER",
+		2: "MODE_SUGGEST",
+		3: "MODE_NOINFO",
+		4: "MODE_REFUSE",
+	}
+	Mode_value = map[string]int32{
+		"MODE_UNSPECIFIED": 0,
+		"MODE_ANSWER":      1,
+		"MODE_SUGGEST":     2,
+		"MODE_NOINFO":      3,
+		"MODE_REFUSE":      4,
+	}
+)
+
+func (x Mode) Enum() *Mode {
+	p := new(Mode)
+	*p = x
+	return p
+}
+
+func (x Mode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Mode) Descriptor() protoreflect.EnumDescriptor {
+	return file_assistent_chat_v1_chat_proto_enumTypes[0].Descriptor()
+}
+
+func (Mode) Type() protoreflect.EnumType {
+	return &file_assistent_chat_v1_chat_proto_enumTypes[0]
+}
+
+func (x Mode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Mode.Descriptor instead.
+func (Mode) EnumDescriptor() ([]byte, []int) {
+	return file_assistent_chat_v1_chat_proto_rawDescGZIP(), []int{0}
+}
+
 // AskRequest is one question of a resident to one tenant.
 type AskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -94,12 +159,15 @@ func (x *AskRequest) GetConversation() string {
 type AskResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Answer is the answer text; it refers to sources as [n], n = index in
-	// citations + 1. Empty when the node refused to answer.
+	// citations + 1. In MODE_SUGGEST it is the lead-in, the titles of the
+	// pages offered and the referral; a client may draw that from citations
+	// and handoff instead. In MODE_NOINFO and MODE_REFUSE it is the referral.
 	Answer string `protobuf:"bytes,1,opt,name=answer,proto3" json:"answer,omitempty"`
 	// Citations are the sources the answer refers to, in order of reference.
 	Citations []*Citation `protobuf:"bytes,2,rep,name=citations,proto3" json:"citations,omitempty"`
 	// Refused is true when the node declined to answer (out of scope, unsafe or
-	// too little confidence); handoff then says where to go instead.
+	// too little confidence): exactly in MODE_NOINFO and MODE_REFUSE. Handoff
+	// then says where to go instead.
 	Refused bool `protobuf:"varint,3,opt,name=refused,proto3" json:"refused,omitempty"`
 	// Handoff tells the resident how to reach a human at the gemeente; unset
 	// when no handoff is offered.
@@ -108,7 +176,10 @@ type AskResponse struct {
 	Confidence float64 `protobuf:"fixed64,5,opt,name=confidence,proto3" json:"confidence,omitempty"`
 	// Route names the path the answer took, e.g. the model route or
 	// "extractive", for logs and evaluation.
-	Route         string `protobuf:"bytes,6,opt,name=route,proto3" json:"route,omitempty"`
+	Route string `protobuf:"bytes,6,opt,name=route,proto3" json:"route,omitempty"`
+	// Mode says what kind of reply this is; refused is true exactly for
+	// MODE_NOINFO and MODE_REFUSE.
+	Mode          Mode `protobuf:"varint,7,opt,name=mode,proto3,enum=assistent.chat.v1.Mode" json:"mode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -183,6 +254,13 @@ func (x *AskResponse) GetRoute() string {
 		return x.Route
 	}
 	return ""
+}
+
+func (x *AskResponse) GetMode() Mode {
+	if x != nil {
+		return x.Mode
+	}
+	return Mode_MODE_UNSPECIFIED
 }
 
 // Citation is one source an answer refers to.
@@ -539,7 +617,9 @@ type Done struct {
 	// Confidence is the node's confidence in the answer, from 0 to 1.
 	Confidence float64 `protobuf:"fixed64,3,opt,name=confidence,proto3" json:"confidence,omitempty"`
 	// Route names the path the answer took; see AskResponse.route.
-	Route         string `protobuf:"bytes,4,opt,name=route,proto3" json:"route,omitempty"`
+	Route string `protobuf:"bytes,4,opt,name=route,proto3" json:"route,omitempty"`
+	// Mode says what kind of reply this is; see AskResponse.mode.
+	Mode          Mode `protobuf:"varint,5,opt,name=mode,proto3,enum=assistent.chat.v1.Mode" json:"mode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -600,6 +680,13 @@ func (x *Done) GetRoute() string {
 		return x.Route
 	}
 	return ""
+}
+
+func (x *Done) GetMode() Mode {
+	if x != nil {
+		return x.Mode
+	}
+	return Mode_MODE_UNSPECIFIED
 }
 
 // ListTenantsRequest asks for the tenants a node serves. It has no fields.
@@ -749,7 +836,7 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"AskRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
 	"\bquestion\x18\x02 \x01(\tR\bquestion\x12\"\n" +
-	"\fconversation\x18\x03 \x01(\tR\fconversation\"\xe6\x01\n" +
+	"\fconversation\x18\x03 \x01(\tR\fconversation\"\x93\x02\n" +
 	"\vAskResponse\x12\x16\n" +
 	"\x06answer\x18\x01 \x01(\tR\x06answer\x129\n" +
 	"\tcitations\x18\x02 \x03(\v2\x1b.assistent.chat.v1.CitationR\tcitations\x12\x18\n" +
@@ -758,7 +845,8 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"\n" +
 	"confidence\x18\x05 \x01(\x01R\n" +
 	"confidence\x12\x14\n" +
-	"\x05route\x18\x06 \x01(\tR\x05route\"V\n" +
+	"\x05route\x18\x06 \x01(\tR\x05route\x12+\n" +
+	"\x04mode\x18\a \x01(\x0e2\x17.assistent.chat.v1.ModeR\x04mode\"V\n" +
 	"\bCitation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -778,20 +866,27 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"\x05Delta\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\">\n" +
 	"\tCitations\x121\n" +
-	"\x05items\x18\x01 \x03(\v2\x1b.assistent.chat.v1.CitationR\x05items\"\x8c\x01\n" +
+	"\x05items\x18\x01 \x03(\v2\x1b.assistent.chat.v1.CitationR\x05items\"\xb9\x01\n" +
 	"\x04Done\x12\x18\n" +
 	"\arefused\x18\x01 \x01(\bR\arefused\x124\n" +
 	"\ahandoff\x18\x02 \x01(\v2\x1a.assistent.chat.v1.HandoffR\ahandoff\x12\x1e\n" +
 	"\n" +
 	"confidence\x18\x03 \x01(\x01R\n" +
 	"confidence\x12\x14\n" +
-	"\x05route\x18\x04 \x01(\tR\x05route\"\x14\n" +
+	"\x05route\x18\x04 \x01(\tR\x05route\x12+\n" +
+	"\x04mode\x18\x05 \x01(\x0e2\x17.assistent.chat.v1.ModeR\x04mode\"\x14\n" +
 	"\x12ListTenantsRequest\"J\n" +
 	"\x13ListTenantsResponse\x123\n" +
 	"\atenants\x18\x01 \x03(\v2\x19.assistent.chat.v1.TenantR\atenants\",\n" +
 	"\x06Tenant\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name2\x85\x02\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name*a\n" +
+	"\x04Mode\x12\x14\n" +
+	"\x10MODE_UNSPECIFIED\x10\x00\x12\x0f\n" +
+	"\vMODE_ANSWER\x10\x01\x12\x10\n" +
+	"\fMODE_SUGGEST\x10\x02\x12\x0f\n" +
+	"\vMODE_NOINFO\x10\x03\x12\x0f\n" +
+	"\vMODE_REFUSE\x10\x042\x85\x02\n" +
 	"\vChatService\x12D\n" +
 	"\x03Ask\x12\x1d.assistent.chat.v1.AskRequest\x1a\x1e.assistent.chat.v1.AskResponse\x12R\n" +
 	"\tAskStream\x12\x1d.assistent.chat.v1.AskRequest\x1a$.assistent.chat.v1.AskStreamResponse0\x01\x12\\\n" +
@@ -810,40 +905,44 @@ func file_assistent_chat_v1_chat_proto_rawDescGZIP() []byte {
 	return file_assistent_chat_v1_chat_proto_rawDescData
 }
 
+var file_assistent_chat_v1_chat_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_assistent_chat_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_assistent_chat_v1_chat_proto_goTypes = []any{
-	(*AskRequest)(nil),          // 0: assistent.chat.v1.AskRequest
-	(*AskResponse)(nil),         // 1: assistent.chat.v1.AskResponse
-	(*Citation)(nil),            // 2: assistent.chat.v1.Citation
-	(*Handoff)(nil),             // 3: assistent.chat.v1.Handoff
-	(*AskStreamResponse)(nil),   // 4: assistent.chat.v1.AskStreamResponse
-	(*Delta)(nil),               // 5: assistent.chat.v1.Delta
-	(*Citations)(nil),           // 6: assistent.chat.v1.Citations
-	(*Done)(nil),                // 7: assistent.chat.v1.Done
-	(*ListTenantsRequest)(nil),  // 8: assistent.chat.v1.ListTenantsRequest
-	(*ListTenantsResponse)(nil), // 9: assistent.chat.v1.ListTenantsResponse
-	(*Tenant)(nil),              // 10: assistent.chat.v1.Tenant
+	(Mode)(0),                   // 0: assistent.chat.v1.Mode
+	(*AskRequest)(nil),          // 1: assistent.chat.v1.AskRequest
+	(*AskResponse)(nil),         // 2: assistent.chat.v1.AskResponse
+	(*Citation)(nil),            // 3: assistent.chat.v1.Citation
+	(*Handoff)(nil),             // 4: assistent.chat.v1.Handoff
+	(*AskStreamResponse)(nil),   // 5: assistent.chat.v1.AskStreamResponse
+	(*Delta)(nil),               // 6: assistent.chat.v1.Delta
+	(*Citations)(nil),           // 7: assistent.chat.v1.Citations
+	(*Done)(nil),                // 8: assistent.chat.v1.Done
+	(*ListTenantsRequest)(nil),  // 9: assistent.chat.v1.ListTenantsRequest
+	(*ListTenantsResponse)(nil), // 10: assistent.chat.v1.ListTenantsResponse
+	(*Tenant)(nil),              // 11: assistent.chat.v1.Tenant
 }
 var file_assistent_chat_v1_chat_proto_depIdxs = []int32{
-	2,  // 0: assistent.chat.v1.AskResponse.citations:type_name -> assistent.chat.v1.Citation
-	3,  // 1: assistent.chat.v1.AskResponse.handoff:type_name -> assistent.chat.v1.Handoff
-	5,  // 2: assistent.chat.v1.AskStreamResponse.delta:type_name -> assistent.chat.v1.Delta
-	6,  // 3: assistent.chat.v1.AskStreamResponse.citations:type_name -> assistent.chat.v1.Citations
-	7,  // 4: assistent.chat.v1.AskStreamResponse.done:type_name -> assistent.chat.v1.Done
-	2,  // 5: assistent.chat.v1.Citations.items:type_name -> assistent.chat.v1.Citation
-	3,  // 6: assistent.chat.v1.Done.handoff:type_name -> assistent.chat.v1.Handoff
-	10, // 7: assistent.chat.v1.ListTenantsResponse.tenants:type_name -> assistent.chat.v1.Tenant
-	0,  // 8: assistent.chat.v1.ChatService.Ask:input_type -> assistent.chat.v1.AskRequest
-	0,  // 9: assistent.chat.v1.ChatService.AskStream:input_type -> assistent.chat.v1.AskRequest
-	8,  // 10: assistent.chat.v1.ChatService.ListTenants:input_type -> assistent.chat.v1.ListTenantsRequest
-	1,  // 11: assistent.chat.v1.ChatService.Ask:output_type -> assistent.chat.v1.AskResponse
-	4,  // 12: assistent.chat.v1.ChatService.AskStream:output_type -> assistent.chat.v1.AskStreamResponse
-	9,  // 13: assistent.chat.v1.ChatService.ListTenants:output_type -> assistent.chat.v1.ListTenantsResponse
-	11, // [11:14] is the sub-list for method output_type
-	8,  // [8:11] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	3,  // 0: assistent.chat.v1.AskResponse.citations:type_name -> assistent.chat.v1.Citation
+	4,  // 1: assistent.chat.v1.AskResponse.handoff:type_name -> assistent.chat.v1.Handoff
+	0,  // 2: assistent.chat.v1.AskResponse.mode:type_name -> assistent.chat.v1.Mode
+	6,  // 3: assistent.chat.v1.AskStreamResponse.delta:type_name -> assistent.chat.v1.Delta
+	7,  // 4: assistent.chat.v1.AskStreamResponse.citations:type_name -> assistent.chat.v1.Citations
+	8,  // 5: assistent.chat.v1.AskStreamResponse.done:type_name -> assistent.chat.v1.Done
+	3,  // 6: assistent.chat.v1.Citations.items:type_name -> assistent.chat.v1.Citation
+	4,  // 7: assistent.chat.v1.Done.handoff:type_name -> assistent.chat.v1.Handoff
+	0,  // 8: assistent.chat.v1.Done.mode:type_name -> assistent.chat.v1.Mode
+	11, // 9: assistent.chat.v1.ListTenantsResponse.tenants:type_name -> assistent.chat.v1.Tenant
+	1,  // 10: assistent.chat.v1.ChatService.Ask:input_type -> assistent.chat.v1.AskRequest
+	1,  // 11: assistent.chat.v1.ChatService.AskStream:input_type -> assistent.chat.v1.AskRequest
+	9,  // 12: assistent.chat.v1.ChatService.ListTenants:input_type -> assistent.chat.v1.ListTenantsRequest
+	2,  // 13: assistent.chat.v1.ChatService.Ask:output_type -> assistent.chat.v1.AskResponse
+	5,  // 14: assistent.chat.v1.ChatService.AskStream:output_type -> assistent.chat.v1.AskStreamResponse
+	10, // 15: assistent.chat.v1.ChatService.ListTenants:output_type -> assistent.chat.v1.ListTenantsResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_assistent_chat_v1_chat_proto_init() }
@@ -861,13 +960,14 @@ func file_assistent_chat_v1_chat_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_assistent_chat_v1_chat_proto_rawDesc), len(file_assistent_chat_v1_chat_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_assistent_chat_v1_chat_proto_goTypes,
 		DependencyIndexes: file_assistent_chat_v1_chat_proto_depIdxs,
+		EnumInfos:         file_assistent_chat_v1_chat_proto_enumTypes,
 		MessageInfos:      file_assistent_chat_v1_chat_proto_msgTypes,
 	}.Build()
 	File_assistent_chat_v1_chat_proto = out.File
