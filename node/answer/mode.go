@@ -233,11 +233,14 @@ func (m ModeModel) Validate() error {
 }
 
 // Decide returns the mode for f under thresholds c, and the calibrated
-// probability that the best page answers.
+// probability that the best page answers. A best page that has none of
+// the question's terms is not about it, whatever the models say.
 func (m ModeModel) Decide(f Features, c ModeConfig) (Mode, float64) {
 	x := f.Vector()
 	right := m.Right.Prob(x)
 	switch {
+	case f.Coverage == 0:
+		return ModeNoInfo, right
 	case right >= c.AnswerAt:
 		return ModeAnswer, right
 	case m.About.Prob(x) >= c.SuggestAt:

@@ -37,3 +37,20 @@ func TestModeConfig_Validate(t *testing.T) {
 		t.Errorf("always suggest: %v", err)
 	}
 }
+
+// A best page without any of the question's terms is not about it: no
+// suggestion, whatever the models say.
+func TestModeModel_NothingShared(t *testing.T) {
+	m, err := answer.DefaultModeModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := answer.Features{Confidence: 0.9, TopScore: 3, Agreement: 1, Coverage: 0, Length: 1}
+	if mode, _ := m.Decide(f, answer.ModeConfig{AnswerAt: 0.01, SuggestAt: 0.01}); mode != answer.ModeNoInfo {
+		t.Errorf("mode %s, want noinfo", mode)
+	}
+	f.Coverage = 0.5
+	if mode, _ := m.Decide(f, answer.ModeConfig{AnswerAt: 0.01, SuggestAt: 0.01}); mode != answer.ModeAnswer {
+		t.Errorf("mode %s, want answer", mode)
+	}
+}
