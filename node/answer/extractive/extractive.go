@@ -1,9 +1,13 @@
-package answer
+// Package extractive is the answerer that needs no model: it composes an
+// answer from the retrieved pages' own sentences, lists and table rows.
+// It is the embedded default and the last step of every fallback chain.
+package extractive
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/assistent-nl/assistent/node/answer"
 	"math"
 	"regexp"
 	"slices"
@@ -11,8 +15,8 @@ import (
 	"strings"
 )
 
-// ExtractiveConfig tunes the extractive generator.
-type ExtractiveConfig struct {
+// Config tunes the extractive generator.
+type Config struct {
 	MaxPassages  int     // passages sentences are taken from
 	MaxSentences int     // sentences in an answer
 	MaxChars     int     // answer length budget, citations excluded
@@ -22,13 +26,13 @@ type ExtractiveConfig struct {
 	MinConfidence float64
 }
 
-// DefaultExtractiveConfig returns the calibrated defaults.
-func DefaultExtractiveConfig() ExtractiveConfig {
-	return ExtractiveConfig{MaxPassages: 4, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.2}
+// DefaultConfig returns the calibrated defaults.
+func DefaultConfig() Config {
+	return Config{MaxPassages: 4, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.2}
 }
 
 // Validate reports the first invalid field.
-func (c ExtractiveConfig) Validate() error {
+func (c Config) Validate() error {
 	switch {
 	case c.MaxPassages < 1:
 		return errors.New("answer.extractive.max_passages: must be at least 1")
@@ -44,33 +48,33 @@ func (c ExtractiveConfig) Validate() error {
 	return nil
 }
 
-// Extractive composes answers from the passages' own sentences; it needs no
+// Generator composes answers from the passages' own sentences; it needs no
 // model. It is the embedded default and the last step of every fallback
 // chain.
-type Extractive struct {
-	cfg       ExtractiveConfig
+type Generator struct {
+	cfg       Config
 	terms     func(string) []string
 	sentences func(string) []string
 }
 
-// NewExtractive returns an extractive generator. terms analyses text into
+// New returns an extractive generator. terms analyses text into
 // index terms (stemmed, stop words removed); sentences splits a passage.
-func NewExtractive(cfg ExtractiveConfig, terms, sentences func(string) []string) (*Extractive, error) {
+func New(cfg Config, terms, sentences func(string) []string) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if terms == nil || sentences == nil {
 		return nil, errors.New("answer: extractive generator needs terms and sentences functions")
 	}
-	return &Extractive{cfg: cfg, terms: terms, sentences: sentences}, nil
+	return &Generator{cfg: cfg, terms: terms, sentences: sentences}, nil
 }
 
 // navigation matches sentences that point to another page instead of
 // saying something.
 var navigation = regexp.MustCompile(`(?i)^(lees (dan |ook |meer )?|kijk (dan |ook )?(op|bij)|ga (dan )?naar|zie (ook )?|meer informatie)`)
 
-// RouteExtractive names the extractive route in answers.
-const RouteExtractive = "extractive"
+// Route names the extractive route in answers.
+const Route = "extractive"
 
 type candidate struct {
 	passage, pos int
@@ -124,9 +128,9 @@ func units(ss []string) (texts []string, spans [][2]int) {
 
 // Generate answers req from its passages, or refuses with the referral when
 // the passages do not support an answer well enough.
-func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) {
+func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.Answer, error) {
 	if err := ctx.Err(); err != nil {
-		return Answer{}, err
+		return answer.Answer{}, err
 	}
 	focus := req.Question
 	if req.Focus != "" {
@@ -138,8 +142,8 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 		passages = passages[:e.cfg.MaxPassages]
 	}
 	if len(q) == 0 || len(passages) == 0 {
-		a := Refusal(req, 0)
-		a.Route = RouteExtractive
+		a := answer.Refusal(req, 0)
+		a.Route = Route
 		return a, nil
 	}
 
@@ -205,8 +209,8 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 
 	conf := e.confidence(weights, total, sets[0], title, best.score)
 	if conf < e.cfg.MinConfidence || best.score == 0 {
-		a := Refusal(req, conf)
-		a.Route = RouteExtractive
+		a := answer.Refusal(req, conf)
+		a.Route = Route
 		return a, nil
 	}
 
@@ -214,11 +218,11 @@ func (e *Extractive) Generate(ctx context.Context, req Request) (Answer, error) 
 	chosen = e.complete(chosen, cands, best, req.Question, passages)
 	var lead string
 	switch {
-	case premiseQuestion.MatchString(normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)):
+	case premiseQuestion.MatchString(answer.Normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)):
 		// "Klopt het dat de heffing is afgeschaft?" and no source says so:
 		// say that, then what the sources do say, opening with the page's
 		// lead.
-		lead = textsFor(req.Lang).Unconfirmed
+		lead = answer.Unconfirmed(req.Lang)
 		chosen = withLead(chosen, cands, passages, best, premiseLead, e.cfg.MaxSentences, e.cfg.MaxChars)
 	case req.PersonalCase:
 		// A question on the resident's own case is answered with the rule:
@@ -270,7 +274,7 @@ func related(term string, set map[string]bool) bool {
 
 // withLead adds the opening of the best document (the first sentences of
 // its introduction passage, Ord 0, up to leadChars) when not chosen yet.
-func withLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
+func withLead(chosen, cands []candidate, passages []answer.Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
 	lead := leadUnits(cands, passages, best, leadChars)
 	n := 0
 	for _, c := range lead {
@@ -293,7 +297,7 @@ func withLead(chosen, cands []candidate, passages []Passage, best candidate, lea
 
 // leadUnits returns the units of the best page's opening passage from its
 // start, in order, until they hold leadChars characters.
-func leadUnits(cands []candidate, passages []Passage, best candidate, leadChars int) []candidate {
+func leadUnits(cands []candidate, passages []answer.Passage, best candidate, leadChars int) []candidate {
 	top := passages[best.passage]
 	var lead []candidate
 	n := 0
@@ -315,7 +319,7 @@ func leadUnits(cands []candidate, passages []Passage, best candidate, leadChars 
 // addLead adds to chosen the units of the best page's opening (up to
 // leadChars) that are not chosen yet, while the answer stays within
 // maxSentences units and budget characters.
-func addLead(chosen, cands []candidate, passages []Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
+func addLead(chosen, cands []candidate, passages []answer.Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
 	size := 0
 	for _, c := range chosen {
 		size += len(c.text)
@@ -365,8 +369,8 @@ var answerTypes = []struct {
 // asks for: a "waar" question gets a place, "wanneer" a time, "wat kost"
 // an amount. When no chosen sentence has one, the best-scoring sentence of
 // the best document that has one is added.
-func (e *Extractive) complete(chosen, cands []candidate, best candidate, question string, passages []Passage) []candidate {
-	q := normalise(question)
+func (e *Generator) complete(chosen, cands []candidate, best candidate, question string, passages []answer.Passage) []candidate {
+	q := answer.Normalise(question)
 	for _, t := range answerTypes {
 		if !t.question.MatchString(q) {
 			continue
@@ -402,7 +406,7 @@ func (e *Extractive) complete(chosen, cands []candidate, best candidate, questio
 // lower: by the passage's score relative to the best one when scores are
 // known, else by rank. Two passages of the same page score alike, so the
 // better sentence wins wherever on the page it stands.
-func passageWeight(ps []Passage, i int) float64 {
+func passageWeight(ps []answer.Passage, i int) float64 {
 	if top := ps[0].Score; top > 0 && ps[i].Score > 0 {
 		return math.Min(1, ps[i].Score/top)
 	}
@@ -411,7 +415,7 @@ func passageWeight(ps []Passage, i int) float64 {
 
 // confidence combines how much of the question the best passage covers with
 // how well the best sentence matches, on a 0..1 scale.
-func (e *Extractive) confidence(weights map[string]float64, total float64, top, title map[string]bool, bestSentence float64) float64 {
+func (e *Generator) confidence(weights map[string]float64, total float64, top, title map[string]bool, bestSentence float64) float64 {
 	var covered, inTitle float64
 	for t, w := range weights {
 		if top[t] {
@@ -431,7 +435,7 @@ func (e *Extractive) confidence(weights map[string]float64, total float64, top, 
 // alone, but a question about bijstand is not answered by the page on
 // hondenbelasting. When the title shares no question word, nothing is off
 // topic.
-func (e *Extractive) offTopic(q map[string]bool, passages []Passage, best candidate) func(candidate) bool {
+func (e *Generator) offTopic(q map[string]bool, passages []answer.Passage, best candidate) func(candidate) bool {
 	bp := passages[best.passage]
 	var topic []string
 	for t := range e.termSet(bp.Title) {
@@ -460,7 +464,7 @@ func (e *Extractive) offTopic(q map[string]bool, passages []Passage, best candid
 	}
 }
 
-func (e *Extractive) choose(cands []candidate, best candidate, offTopic func(candidate) bool) []candidate {
+func (e *Generator) choose(cands []candidate, best candidate, offTopic func(candidate) bool) []candidate {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	chosen := []candidate{best}
 	size := len(best.text)
@@ -537,7 +541,7 @@ func jaccard(a, b map[string]bool) float64 {
 
 // readingOrder sorts sentences by the rank of their document, then by
 // where they stand in it.
-func readingOrder(chosen []candidate, passages []Passage) {
+func readingOrder(chosen []candidate, passages []answer.Passage) {
 	docRank := map[string]int{}
 	for i, p := range passages {
 		if _, ok := docRank[p.URL+"\x00"+p.DocID]; !ok {
@@ -561,22 +565,22 @@ func readingOrder(chosen []candidate, passages []Passage) {
 	})
 }
 
-func (e *Extractive) compose(req Request, passages []Passage, chosen []candidate, conf float64) Answer {
+func (e *Generator) compose(req answer.Request, passages []answer.Passage, chosen []candidate, conf float64) answer.Answer {
 	citeOf := map[string]int{}
-	var cites []Citation
+	var cites []answer.Citation
 	var parts []string
 	for _, c := range chosen {
 		p := passages[c.passage]
 		key := p.URL + "\x00" + p.DocID
 		n, ok := citeOf[key]
 		if !ok {
-			cites = append(cites, citationOf(p))
+			cites = append(cites, answer.CitationOf(p))
 			n = len(cites)
 			citeOf[key] = n
 		}
 		parts = append(parts, fmt.Sprintf("%s [%d]", sentenceEnd(c.text), n))
 	}
-	return Answer{Text: strings.Join(parts, " "), Mode: ModeAnswer, Citations: cites, Confidence: conf, Route: RouteExtractive}
+	return answer.Answer{Text: strings.Join(parts, " "), Mode: answer.ModeAnswer, Citations: cites, Confidence: conf, Route: Route}
 }
 
 // sentenceEnd makes list items and headings read as sentences.
@@ -593,7 +597,7 @@ func sentenceEnd(s string) string {
 	return s + "."
 }
 
-func (e *Extractive) termSet(s string) map[string]bool {
+func (e *Generator) termSet(s string) map[string]bool {
 	ts := e.terms(s)
 	m := make(map[string]bool, len(ts))
 	for _, t := range ts {
