@@ -25,6 +25,9 @@ type Passage struct {
 	// From names the other gemeente whose page this is (federated
 	// fallback); empty for the resident's own gemeente and national pages.
 	From string
+	// Anchor is the fragment of URL that links to Section ("kosten");
+	// empty when the page has none.
+	Anchor string
 }
 
 // Citation is a source an answer refers to as [n], n = index + 1.
