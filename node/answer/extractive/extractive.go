@@ -1,26 +1,38 @@
 // Package extractive is the answerer that needs no model: it composes an
-// answer from the retrieved pages' own sentences, lists and table rows.
-// It is the embedded default and the last step of every fallback chain.
+// answer from whole sections of the best retrieved page, in the page's own
+// words, with its lists as lists and its tables as the rows that match. It
+// is the embedded default and the last step of every fallback chain.
+//
+// The retrieved passages decide the page and the confidence; the page
+// whole (answer.Request.Pages) gives the sections to compose from. An
+// answer never mixes sentences of different pages, and a sentence that
+// leans on the one before it ("Dan ...", see Leans) comes with that
+// sentence or not at all.
 package extractive
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"github.com/assistent-nl/assistent/node/answer"
 	"math"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/assistent-nl/assistent/node/answer"
 )
 
 // Config tunes the extractive generator.
 type Config struct {
-	MaxPassages  int     // passages sentences are taken from
-	MaxSentences int     // sentences in an answer
-	MaxChars     int     // answer length budget, citations excluded
-	MinRelative  float64 // a sentence joins when its score is this share of the best
+	// MaxPassages is how many of the best retrieved passages decide the
+	// page and the confidence.
+	MaxPassages int
+	// MaxWords is the answer's length budget in words (B1: short), the
+	// citations and the assistant's own words excluded. The best match is
+	// always used whole, even when it is longer.
+	MaxWords int
+	// MinRelative is the share of the best match's score a further part
+	// of the page needs to join the answer.
+	MinRelative float64
 	// MinConfidence is the threshold below which the generator refuses.
 	// It is calibrated with "assistent eval confidence" (see BENCHMARKS.md).
 	MinConfidence float64
@@ -28,7 +40,7 @@ type Config struct {
 
 // DefaultConfig returns the calibrated defaults.
 func DefaultConfig() Config {
-	return Config{MaxPassages: 4, MaxSentences: 4, MaxChars: 650, MinRelative: 0.5, MinConfidence: 0.2}
+	return Config{MaxPassages: 4, MaxWords: 90, MinRelative: 0.5, MinConfidence: 0.2}
 }
 
 // Validate reports the first invalid field.
@@ -36,10 +48,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.MaxPassages < 1:
 		return errors.New("answer.extractive.max_passages: must be at least 1")
-	case c.MaxSentences < 1:
-		return errors.New("answer.extractive.max_sentences: must be at least 1")
-	case c.MaxChars < 80:
-		return errors.New("answer.extractive.max_chars: must be at least 80")
+	case c.MaxWords < 20:
+		return errors.New("answer.extractive.max_words: must be at least 20")
 	case c.MinRelative < 0 || c.MinRelative > 1:
 		return errors.New("answer.extractive.min_relative: must be in [0, 1]")
 	case c.MinConfidence < 0 || c.MinConfidence > 1:
@@ -48,17 +58,15 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Generator composes answers from the passages' own sentences; it needs no
-// model. It is the embedded default and the last step of every fallback
-// chain.
+// Generator composes answers from the pages' own text; it needs no model.
 type Generator struct {
 	cfg       Config
 	terms     func(string) []string
 	sentences func(string) []string
 }
 
-// New returns an extractive generator. terms analyses text into
-// index terms (stemmed, stop words removed); sentences splits a passage.
+// New returns an extractive generator. terms analyses text into index
+// terms (stemmed, stop words removed); sentences splits a paragraph.
 func New(cfg Config, terms, sentences func(string) []string) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -69,65 +77,17 @@ func New(cfg Config, terms, sentences func(string) []string) (*Generator, error)
 	return &Generator{cfg: cfg, terms: terms, sentences: sentences}, nil
 }
 
-// navigation matches sentences that point to another page instead of
-// saying something.
-var navigation = regexp.MustCompile(`(?i)^(lees (dan |ook |meer )?|kijk (dan |ook )?(op|bij)|ga (dan )?naar|zie (ook )?|meer informatie)`)
-
 // Route names the extractive route in answers.
 const Route = "extractive"
 
-type candidate struct {
-	passage, pos int
-	last         int // the last sentence a list unit spans; pos otherwise
-	text         string
-	score        float64
-	terms        map[string]bool // of text
-}
+// unread is the weight of a unit in a passage the retrieval did not
+// return, against one it did: the page is read whole, but what the search
+// found is likelier to be what was asked.
+const unread = 0.9
 
-// conditional matches a sentence that answers the question before it, as
-// B1 texts put conditions: "Heeft u een laag inkomen? Dan kunt u ...".
-var conditional = regexp.MustCompile(`^\s*(Dan|Zo ja|Zo nee|In dat geval)\b`)
-
-// maxListItems bounds the items a sentence that introduces a list ("Dan
-// kunt u bezwaar maken:") takes along.
-const maxListItems = 6
-
-// units returns the sentences of a passage as answer units: a sentence
-// that ends in a colon carries the list items after it (lines ending in
-// ";" or without a full stop, up to and including the first that ends one),
-// because the items are what it announces.
-func units(ss []string) (texts []string, spans [][2]int) {
-	for j := 0; j < len(ss); j++ {
-		s := strings.TrimSpace(ss[j])
-		if strings.HasSuffix(s, "?") && j+1 < len(ss) && conditional.MatchString(ss[j+1]) {
-			// "Verhuist u binnen het jaar? Dan krijgt u ..." is one statement.
-			texts, spans = append(texts, s+" "+strings.TrimSpace(ss[j+1])), append(spans, [2]int{j, j + 1})
-			j++
-			continue
-		}
-		if !strings.HasSuffix(s, ":") || j+1 == len(ss) {
-			texts, spans = append(texts, ss[j]), append(spans, [2]int{j, j})
-			continue
-		}
-		items := []string{}
-		k := j + 1
-		for ; k < len(ss) && len(items) < maxListItems; k++ {
-			it := strings.TrimSpace(ss[k])
-			items = append(items, strings.TrimRight(it, ";,."))
-			if strings.HasSuffix(it, ".") || strings.HasSuffix(it, "?") || strings.HasSuffix(it, "!") {
-				k++
-				break
-			}
-		}
-		texts = append(texts, s+" "+strings.Join(items, "; ")+".")
-		spans = append(spans, [2]int{j, k - 1})
-		// The items stay candidates on their own too: one may answer alone.
-	}
-	return texts, spans
-}
-
-// Generate answers req from its passages, or refuses with the referral when
-// the passages do not support an answer well enough.
+// Generate answers req from the best page among its passages, or refuses
+// with the referral when the passages do not support an answer well
+// enough.
 func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.Answer, error) {
 	if err := ctx.Err(); err != nil {
 		return answer.Answer{}, err
@@ -165,57 +125,49 @@ func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.An
 		weights[t] = math.Log(1 + float64(len(sets)+1)/(float64(df)+0.5))
 		total += weights[t]
 	}
-	title := e.termSet(passages[0].Title)
+	sc := scorer{e: e, weights: weights, total: total, numbers: numbers(focus)}
 
-	var cands []candidate
-	var best candidate
+	// The best unit of the retrieved passages decides the page and, with
+	// how much of the question the best passage covers, the confidence.
+	var best float64
+	var page string
 	for i, p := range passages {
-		around := e.termSet(p.Title + " \n " + p.Section)
-		texts, spans := units(e.sentences(p.Text))
-		for u, s := range texts {
-			j := spans[u][0]
-			st := e.termSet(s)
-			var cov, ctxCov float64
-			for t, w := range weights {
-				if st[t] {
-					cov += w
-				} else if around[t] {
-					ctxCov += w
+		d := e.parseDoc([]answer.Passage{p})
+		for _, s := range d.secs {
+			around := e.termSet(p.Title + " \n " + s.heading)
+			for j := range s.units {
+				if v := sc.score(&s.units[j], j, around) * passageWeight(passages, i); v > best {
+					best, page = v, key(p)
 				}
-			}
-			// A sentence is supported by its own words, and a little by the
-			// heading it stands under ("Kosten" → "€ 84,40").
-			score := (cov + 0.35*ctxCov) / total
-			score *= passageWeight(passages, i)
-			score *= 1 + 0.2/float64(1+j)
-			if strings.HasSuffix(s, "?") {
-				score *= 0.5 // a question in the text rarely answers one
-			}
-			if navigation.MatchString(s) {
-				score *= 0.5 // "Lees dan de pagina ..." points elsewhere
-			}
-			if n := len(strings.Fields(s)); n < 4 {
-				score *= 0.5
-			} else if n > 80 {
-				score *= 0.7
-			}
-			c := candidate{passage: i, pos: j, last: spans[u][1], text: s, score: score, terms: st}
-			cands = append(cands, c)
-			if c.score > best.score {
-				best = c
 			}
 		}
 	}
-
-	conf := e.confidence(weights, total, sets[0], title, best.score)
-	if conf < e.cfg.MinConfidence || best.score == 0 {
+	conf := e.confidence(weights, total, sets[0], e.termSet(passages[0].Title), best)
+	if conf < e.cfg.MinConfidence || best == 0 {
 		a := answer.Refusal(req, conf)
 		a.Route = Route
 		return a, nil
 	}
 
-	chosen := e.choose(cands, best, e.offTopic(q, passages, best))
-	chosen = e.complete(chosen, cands, best, req.Question, passages)
+	d := e.page(req, page)
+	read := map[int]bool{} // Ords of d's passages the retrieval returned
+	for _, p := range req.Passages {
+		if key(p) == page {
+			read[p.Ord] = true
+		}
+	}
+	for i := range d.secs {
+		s := &d.secs[i]
+		around := e.termSet(d.Title + " \n " + s.heading)
+		for j := range s.units {
+			u := &s.units[j]
+			u.score = sc.score(u, j, around)
+			if !read[u.ord] {
+				u.score *= unread
+			}
+		}
+	}
+	c := e.choose(&d, sc, normalisedQuestion(req.Question))
 	var lead string
 	switch {
 	case premiseQuestion.MatchString(answer.Normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)):
@@ -223,20 +175,65 @@ func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.An
 		// say that, then what the sources do say, opening with the page's
 		// lead.
 		lead = answer.Unconfirmed(req.Lang)
-		chosen = withLead(chosen, cands, passages, best, premiseLead, e.cfg.MaxSentences, e.cfg.MaxChars)
+		c.lead(&d, premiseLead)
 	case req.PersonalCase:
 		// A question on the resident's own case is answered with the rule:
-		// the sentences that match the case best, and as much of the
-		// opening paragraph of their page (the rule's context and
-		// exceptions) as fits, one sentence more than usual.
-		chosen = addLead(chosen, cands, passages, best, caseLead, e.cfg.MaxSentences+1, e.cfg.MaxChars)
+		// the sections that match the case best, and as much of the
+		// page's introduction (the rule's context and exceptions) as fits.
+		c.lead(&d, caseLead)
 	}
-	readingOrder(chosen, passages)
-	a := e.compose(req, passages, chosen, conf)
+	a := e.compose(&d, c, sc, conf)
 	if lead != "" {
 		a.Text = lead + " " + a.Text
 	}
 	return a, nil
+}
+
+// page returns the page with key k whole: from req.Pages when it is there,
+// else from the retrieved passages of it.
+func (e *Generator) page(req answer.Request, k string) doc {
+	for _, pg := range req.Pages {
+		if len(pg.Passages) > 0 && key(pg.Passages[0]) == k {
+			d := e.parseDoc(pg.Passages)
+			for _, p := range req.Passages {
+				if key(p) == k {
+					d.From = p.From // the retrieved passage knows whose page it is
+					if d.Title == "" {
+						d.Title = p.Title
+					}
+					break
+				}
+			}
+			return d
+		}
+	}
+	var ps []answer.Passage
+	for _, p := range req.Passages {
+		if key(p) == k {
+			ps = append(ps, p)
+		}
+	}
+	return e.parseDoc(ps)
+}
+
+func normalisedQuestion(q string) string { return answer.Normalise(q) }
+
+// premiseLead is how much of a page's opening leads an answer to a
+// premise question; caseLead how much leads one on a personal case, where
+// the opening paragraph states the rule and its exceptions ("Soms is een
+// melding genoeg"). In characters.
+const (
+	premiseLead = 120
+	caseLead    = 320
+)
+
+func (e *Generator) termSet(s string) map[string]bool {
+	ts := e.terms(s)
+	m := make(map[string]bool, len(ts))
+	for _, t := range ts {
+		m[t] = true
+	}
+	return m
 }
 
 // premiseQuestion matches a question that asks to confirm a claim.
@@ -272,83 +269,6 @@ func related(term string, set map[string]bool) bool {
 	return false
 }
 
-// withLead adds the opening of the best document (the first sentences of
-// its introduction passage, Ord 0, up to leadChars) when not chosen yet.
-func withLead(chosen, cands []candidate, passages []answer.Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
-	lead := leadUnits(cands, passages, best, leadChars)
-	n := 0
-	for _, c := range lead {
-		n += len(c.text)
-	}
-	var out []candidate
-	for _, c := range chosen {
-		if !slices.ContainsFunc(lead, func(l candidate) bool { return l.passage == c.passage && l.pos == c.pos }) {
-			out = append(out, c)
-		}
-	}
-	size := n
-	keep := 0
-	for keep < len(out) && keep+len(lead) < maxSentences && size+len(out[keep].text) <= budget {
-		size += len(out[keep].text)
-		keep++
-	}
-	return append(lead, out[:keep]...)
-}
-
-// leadUnits returns the units of the best page's opening passage from its
-// start, in order, until they hold leadChars characters.
-func leadUnits(cands []candidate, passages []answer.Passage, best candidate, leadChars int) []candidate {
-	top := passages[best.passage]
-	var lead []candidate
-	n := 0
-	for pos := 0; n < leadChars; pos++ {
-		i := slices.IndexFunc(cands, func(c candidate) bool {
-			p := passages[c.passage]
-			return p.URL == top.URL && p.DocID == top.DocID && p.Ord == 0 && c.pos == pos
-		})
-		if i < 0 {
-			break
-		}
-		lead = append(lead, cands[i])
-		n += len(cands[i].text)
-		pos = cands[i].last
-	}
-	return lead
-}
-
-// addLead adds to chosen the units of the best page's opening (up to
-// leadChars) that are not chosen yet, while the answer stays within
-// maxSentences units and budget characters.
-func addLead(chosen, cands []candidate, passages []answer.Passage, best candidate, leadChars, maxSentences, budget int) []candidate {
-	size := 0
-	for _, c := range chosen {
-		size += len(c.text)
-	}
-	for _, c := range leadUnits(cands, passages, best, leadChars) {
-		if len(chosen) >= maxSentences {
-			break
-		}
-		if slices.ContainsFunc(chosen, func(o candidate) bool { return o.passage == c.passage && o.pos <= c.pos && c.pos <= o.last }) {
-			continue
-		}
-		if size+len(c.text) > budget {
-			break
-		}
-		chosen = append(chosen, c)
-		size += len(c.text)
-	}
-	return chosen
-}
-
-// premiseLead is how much of a page's opening leads an answer to a
-// premise question; caseLead how much leads one on a personal case, where
-// the opening paragraph states the rule and its exceptions ("Soms is een
-// melding genoeg").
-const (
-	premiseLead = 120
-	caseLead    = 320
-)
-
 // answerTypes are the kinds of fact a question word asks for, each with
 // the cue that a sentence states one.
 var answerTypes = []struct {
@@ -363,43 +283,6 @@ var answerTypes = []struct {
 	// wat kost / hoeveel: an amount.
 	{regexp.MustCompile(`^\s*(wat kost|wat kosten|hoeveel kost|hoeveel kosten|hoe duur|hoeveel betaal)|\b(kosten|tarief|tarieven|prijs|leges)\b`),
 		regexp.MustCompile(`(?i)€|\beuro\b|\bgratis\b|\bkosteloos\b`)},
-}
-
-// complete makes sure the answer states the kind of fact the question
-// asks for: a "waar" question gets a place, "wanneer" a time, "wat kost"
-// an amount. When no chosen sentence has one, the best-scoring sentence of
-// the best document that has one is added.
-func (e *Generator) complete(chosen, cands []candidate, best candidate, question string, passages []answer.Passage) []candidate {
-	q := answer.Normalise(question)
-	for _, t := range answerTypes {
-		if !t.question.MatchString(q) {
-			continue
-		}
-		for _, c := range chosen {
-			if t.cue.MatchString(c.text) {
-				return chosen
-			}
-		}
-		top := passages[best.passage]
-		size := 0
-		for _, c := range chosen {
-			size += len(c.text)
-		}
-		for _, c := range cands { // best first
-			p := passages[c.passage]
-			if p.URL != top.URL || p.DocID != top.DocID || !t.cue.MatchString(c.text) {
-				continue
-			}
-			for len(chosen) > 1 && (len(chosen) >= e.cfg.MaxSentences || size+len(c.text) > e.cfg.MaxChars) {
-				last := chosen[len(chosen)-1]
-				chosen = chosen[:len(chosen)-1]
-				size -= len(last.text)
-			}
-			return append(chosen, c)
-		}
-		return chosen
-	}
-	return chosen
 }
 
 // passageWeight discounts sentences from passages the retrieval ranked
@@ -429,179 +312,7 @@ func (e *Generator) confidence(weights map[string]float64, total float64, top, t
 	return math.Round(c*1000) / 1000
 }
 
-// offTopic returns a test for sentences of other pages than the best
-// sentence's that share none of the question's words in that page's title:
-// "Meld uw hond aan" matches "dat hoef ik niet te melden" on its verb
-// alone, but a question about bijstand is not answered by the page on
-// hondenbelasting. When the title shares no question word, nothing is off
-// topic.
-func (e *Generator) offTopic(q map[string]bool, passages []answer.Passage, best candidate) func(candidate) bool {
-	bp := passages[best.passage]
-	var topic []string
-	for t := range e.termSet(bp.Title) {
-		if q[t] {
-			topic = append(topic, t)
-		}
-	}
-	if len(topic) == 0 {
-		return func(candidate) bool { return false }
-	}
-	titles := make([]map[string]bool, len(passages))
-	return func(c candidate) bool {
-		p := passages[c.passage]
-		if p.URL == bp.URL && p.DocID == bp.DocID {
-			return false
-		}
-		if titles[c.passage] == nil {
-			titles[c.passage] = e.termSet(p.Title)
-		}
-		for _, t := range topic {
-			if c.terms[t] || titles[c.passage][t] {
-				return false
-			}
-		}
-		return true
-	}
-}
+// navigation matches sentences that point to another page instead of
+// saying something.
+var navigation = regexp.MustCompile(`(?i)^(lees (dan |ook |meer )?|kijk (dan |ook )?(op|bij)|ga (dan )?naar|zie (ook )?|meer informatie)`)
 
-func (e *Generator) choose(cands []candidate, best candidate, offTopic func(candidate) bool) []candidate {
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	chosen := []candidate{best}
-	size := len(best.text)
-	has := func(c candidate) bool {
-		for _, o := range chosen {
-			if o.passage == c.passage && o.pos <= c.last && c.pos <= o.last {
-				return true // the same sentence, or one inside the other's list
-			}
-		}
-		return false
-	}
-	repeats := func(c *candidate) bool {
-		for i := range chosen {
-			if jaccard(c.terms, chosen[i].terms) >= nearDuplicate {
-				return true
-			}
-		}
-		return false
-	}
-	for i := range cands {
-		c := &cands[i]
-		if len(chosen) >= e.cfg.MaxSentences {
-			break
-		}
-		if has(*c) || c.score < e.cfg.MinRelative*best.score || size+len(c.text) > e.cfg.MaxChars || repeats(c) || offTopic(*c) {
-			continue
-		}
-		chosen = append(chosen, *c)
-		size += len(c.text)
-	}
-	// A section opens with its point ("U moet uw bezwaar binnen 6 weken
-	// indienen."); when the best sentence stands further down, the opening
-	// sentence comes along.
-	if best.pos > 0 && len(chosen) < e.cfg.MaxSentences {
-		for i := range cands {
-			c := &cands[i]
-			if c.passage == best.passage && c.pos == 0 && c.score > 0 && !has(*c) && !repeats(c) && size+len(c.text) <= e.cfg.MaxChars {
-				chosen = append(chosen, *c)
-				size += len(c.text)
-				break
-			}
-		}
-	}
-	// One sentence rarely answers well: add the one after the best, which
-	// usually carries on with the how or the what.
-	if len(chosen) == 1 {
-		for _, c := range cands {
-			if c.passage == best.passage && c.pos == best.last+1 && size+len(c.text) <= e.cfg.MaxChars {
-				chosen = append(chosen, c)
-				break
-			}
-		}
-	}
-	return chosen
-}
-
-// nearDuplicate is the term overlap (Jaccard) above which two sentences
-// say the same thing ("Dat moet binnen 6 weken." and "U moet binnen 6
-// weken bezwaar maken.") and only the better one is used.
-const nearDuplicate = 0.6
-
-func jaccard(a, b map[string]bool) float64 {
-	if len(a) == 0 || len(b) == 0 {
-		return 0
-	}
-	both := 0
-	for t := range a {
-		if b[t] {
-			both++
-		}
-	}
-	return float64(both) / float64(len(a)+len(b)-both)
-}
-
-// readingOrder sorts sentences by the rank of their document, then by
-// where they stand in it.
-func readingOrder(chosen []candidate, passages []answer.Passage) {
-	docRank := map[string]int{}
-	for i, p := range passages {
-		if _, ok := docRank[p.URL+"\x00"+p.DocID]; !ok {
-			docRank[p.URL+"\x00"+p.DocID] = i
-		}
-	}
-	key := func(c candidate) (int, int, int) {
-		p := passages[c.passage]
-		return docRank[p.URL+"\x00"+p.DocID], p.Ord, c.pos
-	}
-	sort.Slice(chosen, func(i, j int) bool {
-		a1, a2, a3 := key(chosen[i])
-		b1, b2, b3 := key(chosen[j])
-		if a1 != b1 {
-			return a1 < b1
-		}
-		if a2 != b2 {
-			return a2 < b2
-		}
-		return a3 < b3
-	})
-}
-
-func (e *Generator) compose(req answer.Request, passages []answer.Passage, chosen []candidate, conf float64) answer.Answer {
-	citeOf := map[string]int{}
-	var cites []answer.Citation
-	var parts []string
-	for _, c := range chosen {
-		p := passages[c.passage]
-		key := p.URL + "\x00" + p.DocID
-		n, ok := citeOf[key]
-		if !ok {
-			cites = append(cites, answer.CitationOf(p))
-			n = len(cites)
-			citeOf[key] = n
-		}
-		parts = append(parts, fmt.Sprintf("%s [%d]", sentenceEnd(c.text), n))
-	}
-	return answer.Answer{Text: strings.Join(parts, " "), Mode: answer.ModeAnswer, Citations: cites, Confidence: conf, Route: Route}
-}
-
-// sentenceEnd makes list items and headings read as sentences.
-func sentenceEnd(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimRight(s, ";:,")
-	if s == "" {
-		return s
-	}
-	switch s[len(s)-1] {
-	case '.', '!', '?', ')', '"':
-		return s
-	}
-	return s + "."
-}
-
-func (e *Generator) termSet(s string) map[string]bool {
-	ts := e.terms(s)
-	m := make(map[string]bool, len(ts))
-	for _, t := range ts {
-		m[t] = true
-	}
-	return m
-}

@@ -157,13 +157,13 @@ func generate(t *testing.T, question string, passages ...answer.Passage) answer.
 	return a
 }
 
-// A sentence that announces a list carries its items.
+// A sentence that announces a list carries its items, as a list.
 func TestExtractive_ListUnit(t *testing.T) {
 	a := generate(t, "hoe maak ik bezwaar tegen de woz-waarde", answer.Passage{
 		DocID: "woz", URL: "https://www.proef.example/woz", Title: "WOZ-waarde", Section: "Niet eens met de WOZ-waarde?", Score: 2,
 		Text: "Bel ons eerst.\nLukt dat niet, dan kunt u bezwaar maken tegen de WOZ-waarde:\nbinnen 6 weken na de datum op de beschikking;\nonline via Mijn Proefdorp;\nmet bewijs, zoals foto's.\nBezwaar maken is gratis.",
 	})
-	if !strings.Contains(a.Text, "bezwaar maken tegen de WOZ-waarde: binnen 6 weken na de datum op de beschikking; online via Mijn Proefdorp; met bewijs, zoals foto's. [1]") {
+	if !strings.Contains(a.Text, "bezwaar maken tegen de WOZ-waarde:\n- binnen 6 weken na de datum op de beschikking\n- online via Mijn Proefdorp\n- met bewijs, zoals foto's") {
 		t.Errorf("list not kept together: %q", a.Text)
 	}
 }
