@@ -315,4 +315,3 @@ func (e *Generator) confidence(weights map[string]float64, total float64, top, t
 // navigation matches sentences that point to another page instead of
 // saying something.
 var navigation = regexp.MustCompile(`(?i)^(lees (dan |ook |meer )?|kijk (dan |ook )?(op|bij)|ga (dan )?naar|zie (ook )?|meer informatie)`)
-
