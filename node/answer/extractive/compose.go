@@ -111,6 +111,9 @@ func numbers(text string) map[string]bool {
 	return out
 }
 
+// maxSections bounds the sections of a page an answer draws on.
+const maxSections = 3
+
 // choice holds the units of a page an answer uses: per section, the
 // indexes of its units.
 type choice struct {
@@ -161,7 +164,9 @@ func (c *choice) add(d *doc, sec, j int, force bool) bool {
 // unit with its context, the one after it (which usually carries on with
 // the how or the what), the section's opening when it is on the question,
 // the units of the section that score near the best, and the best unit of
-// another section that adds a word of the question no chosen unit has.
+// another section (up to three in all) that scores near the best and adds
+// a word of the question no chosen unit has, or joins an answer shorter
+// than MinWords.
 // Then it makes sure the kind of fact the question asks for is there.
 func (e *Generator) choose(d *doc, sc scorer, question string) *choice {
 	type ref struct{ sec, j int }
@@ -207,30 +212,33 @@ func (e *Generator) choose(d *doc, sc scorer, question string) *choice {
 		}
 		return m
 	}
-	sections := map[int]bool{s: true}
 	for _, r := range all {
-		u := unitOf(r)
-		if u.score < e.cfg.MinRelative*top || c.has(r.sec, r.j) {
-			continue
-		}
-		if r.sec == s {
+		if r.sec == s && !c.has(r.sec, r.j) && unitOf(r).score >= e.cfg.MinRelative*top {
 			c.add(d, r.sec, r.j, false)
-			continue
 		}
-		if sections[r.sec] || len(sections) == 3 {
-			continue
-		}
-		// Another section joins only for a word of the question the
-		// answer lacks.
-		cov := covered()
-		adds := false
-		for t := range sc.weights {
-			if u.terms[t] && !cov[t] {
-				adds = true
+	}
+	// Another section joins for a word of the question the answer lacks;
+	// then, while the answer is too short to say much, the best of the
+	// rest.
+	sections := map[int]bool{s: true}
+	for pass := 0; pass < 2; pass++ {
+		for _, r := range all {
+			u := unitOf(r)
+			if sections[r.sec] || len(sections) == maxSections || u.score < e.cfg.MinRelative*top {
+				continue
 			}
-		}
-		if adds && c.add(d, r.sec, r.j, false) {
-			sections[r.sec] = true
+			adds := pass == 1 && c.words < e.cfg.MinWords
+			if pass == 0 {
+				cov := covered()
+				for t := range sc.weights {
+					if u.terms[t] && !cov[t] {
+						adds = true
+					}
+				}
+			}
+			if adds && c.add(d, r.sec, r.j, false) {
+				sections[r.sec] = true
+			}
 		}
 	}
 	e.complete(d, c, question)

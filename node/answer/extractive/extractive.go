@@ -30,6 +30,10 @@ type Config struct {
 	// citations and the assistant's own words excluded. The best match is
 	// always used whole, even when it is longer.
 	MaxWords int
+	// MinWords is the length below which the best match of a further
+	// section of the page joins, when it scores at least MinRelative of the
+	// best.
+	MinWords int
 	// MinRelative is the share of the best match's score a further part
 	// of the page needs to join the answer.
 	MinRelative float64
@@ -40,7 +44,7 @@ type Config struct {
 
 // DefaultConfig returns the calibrated defaults.
 func DefaultConfig() Config {
-	return Config{MaxPassages: 4, MaxWords: 90, MinRelative: 0.5, MinConfidence: 0.2}
+	return Config{MaxPassages: 4, MaxWords: 90, MinWords: 40, MinRelative: 0.5, MinConfidence: 0.2}
 }
 
 // Validate reports the first invalid field.
@@ -50,6 +54,8 @@ func (c Config) Validate() error {
 		return errors.New("answer.extractive.max_passages: must be at least 1")
 	case c.MaxWords < 20:
 		return errors.New("answer.extractive.max_words: must be at least 20")
+	case c.MinWords < 0 || c.MinWords > c.MaxWords:
+		return errors.New("answer.extractive.min_words: must be in [0, max_words]")
 	case c.MinRelative < 0 || c.MinRelative > 1:
 		return errors.New("answer.extractive.min_relative: must be in [0, 1]")
 	case c.MinConfidence < 0 || c.MinConfidence > 1:
@@ -274,9 +280,10 @@ func related(term string, set map[string]bool) bool {
 var answerTypes = []struct {
 	question, cue *regexp.Regexp
 }{
-	// waar: a place, an address, a desk or a website.
-	{regexp.MustCompile(`^\s*(waar|waarheen|bij wie)\b`),
-		regexp.MustCompile(`(?i)\b(adres|balie|loket|gemeentehuis|stadhuis|stadskantoor|milieustraat|afvalbrengstation|milieupark|website|online|digitaal|www\.|\.nl\b|postbus)|\b\p{Lu}\p{Ll}+(straat|weg|plein|laan|kade|singel|dijk|park|markt) \d+|\b(bij|op|in|naar) (de|het) \p{L}+(straat|huis|kantoor|loket|balie|station|centrum|plein)\b`)},
+	// waar, and how to apply for or report something: a place, an
+	// address, a desk or a website ("het Omgevingsloket").
+	{regexp.MustCompile(`^\s*(waar|waarheen|bij wie)\b|^\s*hoe (vraag|doe|meld|regel|geef) (ik|je|u|we)\b`),
+		regexp.MustCompile(`(?i)\b(adres|\p{L}*balie|\p{L}*loket|gemeentehuis|stadhuis|stadskantoor|milieustraat|afvalbrengstation|milieupark|website|online|digitaal|www\.|\.nl\b|postbus)|\b\p{Lu}\p{Ll}+(straat|weg|plein|laan|kade|singel|dijk|park|markt) \d+|\b(bij|op|in|naar) (de|het) \p{L}+(straat|huis|kantoor|loket|balie|station|centrum|plein)\b`)},
 	// wanneer: a time, a day, a date or a term.
 	{regexp.MustCompile(`^\s*(wanneer|hoe laat|op welke dag|hoe lang|binnen hoeveel)\b`),
 		regexp.MustCompile(`(?i)\b(\d+[.:]\d\d|\d+ (uur|dagen|dag|weken|week|maanden|maand|jaar)|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|oudejaarsavond|nieuwjaarsdag|binnen \d+|uiterlijk)\b`)},

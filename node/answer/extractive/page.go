@@ -75,10 +75,6 @@ func (e *Generator) parseDoc(ps []answer.Passage) doc {
 	ps = slices.Clone(ps)
 	slices.SortStableFunc(ps, func(a, b answer.Passage) int { return a.Ord - b.Ord })
 	d := doc{Passage: answer.Passage{DocID: ps[0].DocID, URL: ps[0].URL, Title: ps[0].Title, From: ps[0].From}}
-	type line struct {
-		chunk.Line
-		ord int
-	}
 	var lines [][]line // per section
 	prevOrd, prevSection := -2, ""
 	for _, p := range ps {
@@ -128,6 +124,17 @@ func (e *Generator) parseDoc(ps []answer.Passage) doc {
 				}
 				us = announced(us, u)
 			default:
+				if k := fragments(ls, j); k > j+1 {
+					// Lines broken up in the page ("Milieustraat
+					// Holtewaard<br>Industrieweg 14"): one unit.
+					var parts []string
+					for _, f := range ls[j:k] {
+						parts = append(parts, f.Text)
+					}
+					us = append(us, unit{kind: sentence, text: strings.Join(parts, ", "), ord: l.ord})
+					j = k - 1
+					continue
+				}
 				for _, s := range e.sentences(l.Text) {
 					s = strings.TrimSpace(s)
 					if n := len(us); n > 0 && us[n-1].kind == sentence && strings.HasSuffix(us[n-1].text, "?") && Leans(s) {
@@ -163,6 +170,12 @@ func (e *Generator) parseDoc(ps []answer.Passage) doc {
 	return d
 }
 
+// line is a line of a page's text with the Ord of its passage.
+type line struct {
+	chunk.Line
+	ord int
+}
+
 // announced appends list or table u to us, taking along the sentence
 // before it when that announces it (ends in a colon).
 func announced(us []unit, u unit) []unit {
@@ -172,3 +185,17 @@ func announced(us []unit, u unit) []unit {
 	}
 	return append(us, u)
 }
+
+// fragments returns the end of the run of short paragraph lines that end
+// in no punctuation from ls[j] on: the lines of an address or a name.
+func fragments(ls []line, j int) int {
+	k := j
+	for k < len(ls) && ls[k].Kind == htmltext.Paragraph && len(strings.Fields(ls[k].Text)) <= maxFragment &&
+		!strings.ContainsAny(ls[k].Text[len(ls[k].Text)-1:], ".!?:;,") {
+		k++
+	}
+	return k
+}
+
+// maxFragment is the most words a line of an address has.
+const maxFragment = 6
