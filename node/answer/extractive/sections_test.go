@@ -196,6 +196,10 @@ func TestLeans(t *testing.T) {
 		"Bijvoorbeeld voor een bril.": true, "Hierdoor kunt u huurtoeslag krijgen.": true,
 		"Dankzij de pas komt u binnen.": false, "Dezelfde regels gelden.": false,
 		"U betaalt hondenbelasting.": false, "Enkele gemeenten doen dat.": false,
+		"Meld uw hond dan binnen 1 maand aan.": true, "Vraag dan een uittreksel aan.": true,
+		"U betaalt dan € 58,10 extra.": true, "Zo kunt u met DigiD inloggen.": true,
+		"Of een andere overeenkomst tegen beloning?": true, "Of u recht heeft, hangt af van uw inkomen.": false,
+		"Meer dan 10 m³ is te veel.": false, "Het kost meer dan € 10.": false, "Langer dan 4 maanden blijven.": false,
 	} {
 		if got := extractive.Leans(s); got != want {
 			t.Errorf("Leans(%q) = %v, want %v", s, got, want)
