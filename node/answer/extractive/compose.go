@@ -345,7 +345,13 @@ func renderSection(s *section, js []int, sc scorer) string {
 		}
 		var items []string
 		if u.kind == list {
+			long := u.words() > sc.e.cfg.MaxWords
 			for _, it := range u.items {
+				if ss := sc.e.sentences(it); long && len(ss) > 1 {
+					// A list longer than a whole answer keeps each item's
+					// point: its first sentence.
+					it = ss[0]
+				}
 				items = append(items, strings.TrimRight(it, ";,. "))
 			}
 		} else {

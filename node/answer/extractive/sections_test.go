@@ -325,3 +325,23 @@ func TestGenerate_English(t *testing.T) {
 		t.Errorf("english refusal: %q", a.Text)
 	}
 }
+
+// A list longer than a whole answer keeps each item's first sentence:
+// still a list, and short.
+func TestGenerate_LongList(t *testing.T) {
+	more := " Dit staat in de regels van het Activiteitenbesluit milieubeheer. U vindt de regels op de website van het Omgevingsloket. Vraag bij twijfel de gemeente om advies over uw situatie."
+	html := "<p>Welk type milieuvergunning heeft uw bedrijf nodig? Dat hangt af van hoe zwaar uw bedrijf het milieu belast:</p><ul>" +
+		"<li>Type A: geen milieuvergunning nodig." + more + "</li>" +
+		"<li>Type B: een melding doen." + more + "</li>" +
+		"<li>Type C: een milieuvergunning aanvragen." + more + "</li></ul>"
+	pg := pageOf(t, "milieu", "https://www.proef.example/milieu", "Milieuvergunning voor bedrijven", html)
+	a := ask(t, "welk type milieuvergunning heeft mijn bedrijf nodig", pg)
+	for _, want := range []string{"\n- Type A: geen milieuvergunning nodig\n", "\n- Type B: een melding doen\n", "\n- Type C: een milieuvergunning aanvragen [1]"} {
+		if !strings.Contains(a.Text, want) {
+			t.Errorf("item %q missing or not cut to its first sentence: %q", want, a.Text)
+		}
+	}
+	if n := len(strings.Fields(a.Text)); n > 60 {
+		t.Errorf("answer of %d words: %q", n, a.Text)
+	}
+}
