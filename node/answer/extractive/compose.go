@@ -1,6 +1,7 @@
 package extractive
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -120,7 +121,8 @@ type choice struct {
 	units  map[int][]int
 	words  int
 	budget int
-	first  int // the section of the best unit
+	first  int     // the section of the best unit
+	top    float64 // its score
 }
 
 func (c *choice) has(sec, j int) bool { return slices.Contains(c.units[sec], j) }
@@ -183,6 +185,7 @@ func (e *Generator) choose(d *doc, sc scorer, question string) *choice {
 	for _, r := range all {
 		if c.add(d, r.sec, r.j, true) {
 			c.first, top = r.sec, unitOf(r).score
+			c.top = top
 			break
 		}
 	}
@@ -292,10 +295,10 @@ func (c *choice) lead(d *doc, chars int) {
 	}
 }
 
-// compose renders the chosen units in reading order, one paragraph per
-// section, each ending in the page's citation, with the section's anchor
-// in the citation's URL.
-func (e *Generator) compose(d *doc, c *choice, sc scorer, conf float64) answer.Answer {
+// part renders the chosen units of page d in reading order, one
+// paragraph per section, each ending in citation n, and returns it with
+// the page's citation, whose URL carries the best section's anchor.
+func part(d *doc, c *choice, sc scorer, n int) (string, answer.Citation) {
 	cite := answer.CitationOf(d.Passage)
 	if a := d.secs[c.first].anchor; a != "" && !strings.Contains(cite.URL, "#") {
 		cite.URL += "#" + a
@@ -310,9 +313,9 @@ func (e *Generator) compose(d *doc, c *choice, sc scorer, conf float64) answer.A
 		if len(c.units[s]) == 0 {
 			continue
 		}
-		parts = append(parts, renderSection(&d.secs[s], c.units[s], sc)+" [1]")
+		parts = append(parts, renderSection(&d.secs[s], c.units[s], sc)+fmt.Sprintf(" [%d]", n))
 	}
-	return answer.Answer{Text: strings.Join(parts, "\n"), Mode: answer.ModeAnswer, Citations: []answer.Citation{cite}, Confidence: conf, Route: Route}
+	return strings.Join(parts, "\n"), cite
 }
 
 // renderSection writes the units js of s: sentences run on as a

@@ -13,6 +13,7 @@ package extractive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -156,23 +157,7 @@ func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.An
 	}
 
 	d := e.page(req, page)
-	read := map[int]bool{} // Ords of d's passages the retrieval returned
-	for _, p := range req.Passages {
-		if key(p) == page {
-			read[p.Ord] = true
-		}
-	}
-	for i := range d.secs {
-		s := &d.secs[i]
-		around := e.termSet(d.Title + " \n " + s.heading)
-		for j := range s.units {
-			u := &s.units[j]
-			u.score = sc.score(u, j, around)
-			if !read[u.ord] {
-				u.score *= unread
-			}
-		}
-	}
+	e.scoreDoc(&d, req, page, sc)
 	c := e.choose(&d, sc, normalisedQuestion(req.Question))
 	var lead string
 	switch {
@@ -188,11 +173,131 @@ func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.An
 		// page's introduction (the rule's context and exceptions) as fits.
 		c.lead(&d, caseLead)
 	}
-	a := e.compose(&d, c, sc, conf)
+	text, cite := part(&d, c, sc, 1)
+	a := answer.Answer{Text: text, Mode: answer.ModeAnswer, Citations: []answer.Citation{cite}, Confidence: conf, Route: Route}
+	if d2, c2, ok := e.second(req, page, &d, c, sc); ok {
+		text, cite := part(&d2, c2, sc, 2)
+		a.Text += "\n" + fmt.Sprintf(textsFor(req.Lang).AlsoOn, d2.Title) + "\n" + text
+		a.Citations = append(a.Citations, cite)
+	}
 	if lead != "" {
 		a.Text = lead + " " + a.Text
 	}
 	return a, nil
+}
+
+// second returns the part of the next best page an answer adds, after
+// the part of page first (d, c): only when that page says what d does not,
+// the kind of fact the question asks for, or a word of the question in a
+// unit that scores near d's best; and only on d's topic. It is never mixed
+// with d's sentences.
+func (e *Generator) second(req answer.Request, first string, d *doc, c *choice, sc scorer) (doc, *choice, bool) {
+	k := ""
+	for _, p := range req.Passages[:min(len(req.Passages), e.cfg.MaxPassages)] {
+		if key(p) != first {
+			k = key(p)
+			break
+		}
+	}
+	if k == "" || c.top == 0 {
+		return doc{}, nil, false
+	}
+	d2 := e.page(req, k)
+	e.scoreDoc(&d2, req, k, sc)
+	covered := e.termSet(d.Title)
+	found := map[*regexp.Regexp]bool{}
+	for s, js := range c.units {
+		for t := range e.termSet(d.secs[s].heading) {
+			covered[t] = true
+		}
+		for _, j := range js {
+			u := &d.secs[s].units[j]
+			for t := range u.terms {
+				covered[t] = true
+			}
+			for _, at := range answerTypes {
+				if at.cue.MatchString(u.plain()) {
+					found[at.cue] = true
+				}
+			}
+		}
+	}
+	// A page about another topic stays out: "Meld uw hond aan" shares a
+	// verb with a question about bijstand, not its topic. The topic is
+	// the question's words in the first page's title; when there are none,
+	// nothing is off topic.
+	var topic []string
+	for t := range e.termSet(d.Title) {
+		if _, ok := sc.weights[t]; ok {
+			topic = append(topic, t)
+		}
+	}
+	title2 := e.termSet(d2.Title)
+	onTopic := func(u *unit, heading map[string]bool, strict bool) bool {
+		return len(topic) == 0 || slices.ContainsFunc(topic, func(t string) bool { return u.terms[t] || heading[t] || !strict && title2[t] })
+	}
+	question := answer.Normalise(req.Question)
+	c2 := &choice{units: map[int][]int{}, budget: max(e.cfg.MaxWords-c.words, e.cfg.MaxWords/3)}
+	best := -1.0
+	for i, s := range d2.secs {
+		heading := e.termSet(s.heading)
+		for j := range s.units {
+			u := &s.units[j]
+			if u.score == 0 || u.score <= best || !onTopic(u, heading, false) {
+				continue
+			}
+			adds := false
+			for _, at := range answerTypes {
+				// The fact asked for, where the first page has none, under
+				// the first page's topic itself.
+				if at.elsewhere && at.question.MatchString(question) && !found[at.cue] && at.cue.MatchString(u.plain()) && onTopic(u, heading, true) {
+					adds = true
+				}
+			}
+			for t := range sc.weights {
+				if u.terms[t] && !covered[t] && u.score >= nearBest*c.top {
+					adds = true
+				}
+			}
+			if adds {
+				trial := &choice{units: map[int][]int{}, budget: c2.budget}
+				if trial.add(&d2, i, j, true) {
+					best, c2 = u.score, trial
+					c2.first, c2.top = i, u.score
+				}
+			}
+		}
+	}
+	if best < 0 {
+		return doc{}, nil, false
+	}
+	return d2, c2, true
+}
+
+// nearBest is the share of the best page's best score a unit of the next
+// page needs to add a word of the question in a part of its own.
+const nearBest = 0.9
+
+// scoreDoc scores every unit of page d (key k) against the question; a
+// unit of a passage the retrieval did not return weighs a little less.
+func (e *Generator) scoreDoc(d *doc, req answer.Request, k string, sc scorer) {
+	read := map[int]bool{}
+	for _, p := range req.Passages {
+		if key(p) == k {
+			read[p.Ord] = true
+		}
+	}
+	for i := range d.secs {
+		s := &d.secs[i]
+		around := e.termSet(d.Title + " \n " + s.heading)
+		for j := range s.units {
+			u := &s.units[j]
+			u.score = sc.score(u, j, around)
+			if !read[u.ord] {
+				u.score *= unread
+			}
+		}
+	}
 }
 
 // page returns the page with key k whole: from req.Pages when it is there,
@@ -279,17 +384,21 @@ func related(term string, set map[string]bool) bool {
 // the cue that a sentence states one.
 var answerTypes = []struct {
 	question, cue *regexp.Regexp
+	// elsewhere: another page may supply the fact when the best page has
+	// none. Not for "wanneer", which pages answer with a condition ("Als
+	// u ...") as often as with a time.
+	elsewhere bool
 }{
 	// waar, and how to apply for or report something: a place, an
 	// address, a desk or a website ("het Omgevingsloket").
 	{regexp.MustCompile(`^\s*(waar|waarheen|bij wie)\b|^\s*hoe (vraag|doe|meld|regel|geef) (ik|je|u|we)\b`),
-		regexp.MustCompile(`(?i)\b(adres|\p{L}*balie|\p{L}*loket|gemeentehuis|stadhuis|stadskantoor|milieustraat|afvalbrengstation|milieupark|website|online|digitaal|www\.|\.nl\b|postbus)|\b\p{Lu}\p{Ll}+(straat|weg|plein|laan|kade|singel|dijk|park|markt) \d+|\b(bij|op|in|naar) (de|het) \p{L}+(straat|huis|kantoor|loket|balie|station|centrum|plein)\b`)},
+		regexp.MustCompile(`(?i)\b(adres|\p{L}*balie|\p{L}*loket|gemeentehuis|stadhuis|stadskantoor|milieustraat|afvalbrengstation|milieupark|website|online|digitaal|www\.|\.nl\b|postbus)|\b\p{Lu}\p{Ll}+(straat|weg|plein|laan|kade|singel|dijk|park|markt) \d+|\b(bij|op|in|naar) (de|het) \p{L}+(straat|huis|kantoor|loket|balie|station|centrum|plein)\b`), true},
 	// wanneer: a time, a day, a date or a term.
 	{regexp.MustCompile(`^\s*(wanneer|hoe laat|op welke dag|hoe lang|binnen hoeveel)\b`),
-		regexp.MustCompile(`(?i)\b(\d+[.:]\d\d|\d+ (uur|dagen|dag|weken|week|maanden|maand|jaar)|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|oudejaarsavond|nieuwjaarsdag|binnen \d+|uiterlijk)\b`)},
+		regexp.MustCompile(`(?i)\b(\d+[.:]\d\d|\d+ (uur|dagen|dag|weken|week|maanden|maand|jaar)|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|oudejaarsavond|nieuwjaarsdag|binnen \d+|uiterlijk)\b`), false},
 	// wat kost / hoeveel: an amount.
 	{regexp.MustCompile(`^\s*(wat kost|wat kosten|hoeveel kost|hoeveel kosten|hoe duur|hoeveel betaal)|\b(kosten|tarief|tarieven|prijs|leges)\b`),
-		regexp.MustCompile(`(?i)€|\beuro\b|\bgratis\b|\bkosteloos\b`)},
+		regexp.MustCompile(`(?i)€|\beuro\b|\bgratis\b|\bkosteloos\b`), true},
 }
 
 // passageWeight discounts sentences from passages the retrieval ranked

@@ -345,3 +345,26 @@ func TestGenerate_LongList(t *testing.T) {
 		t.Errorf("answer of %d words: %q", n, a.Text)
 	}
 }
+
+// When the best page lacks the fact asked for and the next page on the
+// same topic has it, that page adds a part of its own, labelled with its
+// title and cited apart; the parts never mix.
+func TestGenerate_SecondPageLabelled(t *testing.T) {
+	pages := testPages(t)
+	rijk, hw := pages["6cfbff7b-f314-4df1-b378-1c10f2625471"], pages["hw-sloopmelding-asbest"]
+	a := ask(t, "wat kost een sloopmelding doen", rijk, hw)
+	if len(a.Citations) != 2 || a.Citations[0].ID != rijk.DocID || a.Citations[1].ID != hw.DocID {
+		t.Fatalf("citations %+v, want the national page and then the gemeente's", a.Citations)
+	}
+	first, second, ok := strings.Cut(a.Text, "\nOp de pagina „Slopen en asbest verwijderen: sloopmelding” staat ook:\n")
+	if !ok || !strings.Contains(second, "De melding is gratis. [2]") {
+		t.Fatalf("no labelled second part with the fee: %q", a.Text)
+	}
+	if strings.Contains(first, "[2]") || strings.Contains(second, "[1]") {
+		t.Errorf("the parts mix their pages: %q", a.Text)
+	}
+	// Without the question for a fee, the first page answers alone.
+	if a := ask(t, "hoe doe ik een sloopmelding", rijk, hw); len(a.Citations) != 1 {
+		t.Errorf("a second page joined without adding anything: %q", a.Text)
+	}
+}
