@@ -96,17 +96,20 @@ var numerals = map[string]string{
 }
 
 // numbers returns the small numbers (up to ten) text names, as digits:
-// "twee honden" and "Tweede hond" both name 2.
+// "twee honden", "Tweede hond" and "2e hond" all name 2.
 func numbers(text string) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		w = strings.TrimSuffix(strings.TrimSuffix(w, "e"), "d") // 2e, 2d
 		if d, ok := numerals[w]; ok {
 			out[d] = true
-		} else if d, ok := numerals[w+"e"]; ok { // "tweed" from "tweede" trimmed
-			out[d] = true
-		} else if len(w) <= 2 && w != "" && strings.Trim(w, "0123456789") == "" && w != "0" {
-			out[w] = true
+			continue
+		}
+		d := strings.TrimRightFunc(w, unicode.IsLetter)
+		switch w[len(d):] {
+		case "", "e", "de", "ste":
+			if d != "" && d != "0" && len(d) <= 2 && strings.Trim(d, "0123456789") == "" && (len(d) == 1 || d == "10") {
+				out[d] = true
+			}
 		}
 	}
 	return out

@@ -158,7 +158,7 @@ func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.An
 
 	d := e.page(req, page)
 	e.scoreDoc(&d, req, page, sc)
-	c := e.choose(&d, sc, normalisedQuestion(req.Question))
+	c := e.choose(&d, sc, answer.Normalise(req.Question))
 	var lead string
 	switch {
 	case premiseQuestion.MatchString(answer.Normalise(req.Question)) && unsupportedPremise(weights, sets, e.termSet(premiseFrame)):
@@ -327,8 +327,6 @@ func (e *Generator) page(req answer.Request, k string) doc {
 	return e.parseDoc(ps)
 }
 
-func normalisedQuestion(q string) string { return answer.Normalise(q) }
-
 // premiseLead is how much of a page's opening leads an answer to a
 // premise question; caseLead how much leads one on a personal case, where
 // the opening paragraph states the rule and its exceptions ("Soms is een
@@ -401,10 +399,10 @@ var answerTypes = []struct {
 		regexp.MustCompile(`(?i)€|\beuro\b|\bgratis\b|\bkosteloos\b`), true},
 }
 
-// passageWeight discounts sentences from passages the retrieval ranked
+// passageWeight discounts units from passages the retrieval ranked
 // lower: by the passage's score relative to the best one when scores are
 // known, else by rank. Two passages of the same page score alike, so the
-// better sentence wins wherever on the page it stands.
+// better unit wins wherever on the page it stands.
 func passageWeight(ps []answer.Passage, i int) float64 {
 	if top := ps[0].Score; top > 0 && ps[i].Score > 0 {
 		return math.Min(1, ps[i].Score/top)

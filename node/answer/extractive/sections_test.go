@@ -368,3 +368,18 @@ func TestGenerate_SecondPageLabelled(t *testing.T) {
 		t.Errorf("a second page joined without adding anything: %q", a.Text)
 	}
 }
+
+// A number in the question finds the row that names it, cardinal or
+// ordinal, in words or digits.
+func TestGenerate_TableRowByNumber(t *testing.T) {
+	pg := testPages(t)["hw-hondenbelasting"]
+	for q, want := range map[string]string{
+		"wat kost de derde hond":                 "Derde en elke volgende hond: € 186,00 per hond per jaar",
+		"wat kost hondenbelasting voor 2 honden": "Tweede hond: € 153,60 per jaar",
+		"tarief hondenbelasting mijn 1e hond":    "Eerste hond: € 121,80 per jaar",
+	} {
+		if a := ask(t, q, pg); !strings.Contains(a.Text, want) || strings.Contains(a.Text, "Kennel") {
+			t.Errorf("%q: want %q, got %q", q, want, a.Text)
+		}
+	}
+}
