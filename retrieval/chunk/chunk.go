@@ -6,7 +6,8 @@
 // stands; a list item is a line "- item"; a table row is a line "| cell |
 // cell |", and a header row is followed by the line "| --- | --- |"; a
 // heading that moved into a merged piece is a line "## Kop" with one "#"
-// per level of its path. Parse reads such text back into lines.
+// per level of its path, and its anchor as "{#kop}" when it has one. Parse
+// reads such text back into lines.
 package chunk
 
 import (
@@ -79,7 +80,7 @@ func Split(p htmltext.Page, opt Options) []Piece {
 		return nil
 	}
 	groupLen := func(lo, hi int) int {
-		_, lines := render(secs[lo:hi])
+		_, lines := render(secs[lo:hi], anchors)
 		return length(lines)
 	}
 	// Merge small sections forward while the result fits.
@@ -111,7 +112,7 @@ func Split(p htmltext.Page, opt Options) []Piece {
 		if !hasText(secs[g[0]:g[1]]) {
 			continue
 		}
-		path, lines := render(secs[g[0]:g[1]])
+		path, lines := render(secs[g[0]:g[1]], anchors)
 		anchor := anchors[strings.Join(path, "\x00")]
 		if length(lines) <= opt.MaxChars {
 			out = append(out, Piece{Headings: path, Text: strings.Join(lines, "\n"), Anchor: anchor})
@@ -205,7 +206,7 @@ func hasText(secs []section) bool {
 // render returns the heading path the sections share and their lines: the
 // blocks, each section preceded by its headings below the shared path that
 // differ from the section before.
-func render(secs []section) ([]string, []string) {
+func render(secs []section, anchors map[string]string) ([]string, []string) {
 	common := secs[0].path
 	for _, s := range secs[1:] {
 		common = common[:prefix(common, s.path)]
@@ -219,7 +220,11 @@ func render(secs []section) ([]string, []string) {
 	for _, s := range secs {
 		d := max(prefix(prev, s.path), len(common))
 		for k := d; k < len(s.path); k++ {
-			lines = append(lines, strings.Repeat("#", k+1)+" "+s.path[k])
+			h := strings.Repeat("#", k+1) + " " + s.path[k]
+			if a := anchors[strings.Join(s.path[:k+1], "\x00")]; a != "" {
+				h += " {#" + a + "}"
+			}
+			lines = append(lines, h)
 		}
 		lines = append(lines, s.blocks...)
 		prev = s.path

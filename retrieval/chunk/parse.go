@@ -22,6 +22,8 @@ type Line struct {
 	Cells []string
 	// Level is a heading's depth in the page's heading path, from 1.
 	Level int
+	// Anchor is a heading's anchor ("## Kop {#kop}"), may be empty.
+	Anchor string
 }
 
 // Parse reads the text of a piece (see the package documentation) back
@@ -52,7 +54,11 @@ func Parse(text string) []Line {
 			out = append(out, Line{Kind: htmltext.ListItem, Text: strings.TrimSpace(t[len(ItemMark):])})
 		case headingLevel(t) > 0:
 			n := headingLevel(t)
-			out = append(out, Line{Kind: htmltext.Heading, Text: strings.TrimSpace(t[n:]), Level: n})
+			h := Line{Kind: htmltext.Heading, Text: strings.TrimSpace(t[n:]), Level: n}
+			if i := strings.LastIndex(h.Text, " {#"); i > 0 && strings.HasSuffix(h.Text, "}") {
+				h.Text, h.Anchor = h.Text[:i], h.Text[i+3:len(h.Text)-1]
+			}
+			out = append(out, h)
 		default:
 			out = append(out, Line{Kind: htmltext.Paragraph, Text: t})
 		}

@@ -28,7 +28,7 @@ func TestSplit_structure(t *testing.T) {
 	want := []string{
 		"Hondenbelasting#: Heeft u een hond? Dan betaalt u hondenbelasting.",
 		"Hondenbelasting > Tarieven 2026#tarieven: |  | Per jaar |\n| --- | --- |\n| Eerste hond | € 121,80 |\n| Tweede hond | € 153,60 |",
-		"Hondenbelasting#: ## Wat neemt u mee?\n- uw paspoort;\n- een pasfoto.\n## Kort\nJa.",
+		"Hondenbelasting#: ## Wat neemt u mee? {#meenemen}\n- uw paspoort;\n- een pasfoto.\n## Kort {#kort}\nJa.",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pieces:\n got %q\nwant %q", got, want)
@@ -36,13 +36,13 @@ func TestSplit_structure(t *testing.T) {
 	var lines []string
 	for _, pc := range pieces {
 		for _, l := range chunk.Parse(pc.Text) {
-			lines = append(lines, l.Kind.String()+" "+l.Text)
+			lines = append(lines, l.Kind.String()+" "+l.Text+l.Anchor)
 		}
 	}
 	wantLines := []string{
 		"paragraph Heeft u een hond? Dan betaalt u hondenbelasting.",
 		"table-header  | Per jaar", "table-row Eerste hond | € 121,80", "table-row Tweede hond | € 153,60",
-		"heading Wat neemt u mee?", "list-item uw paspoort;", "list-item een pasfoto.", "heading Kort", "paragraph Ja.",
+		"heading Wat neemt u mee?meenemen", "list-item uw paspoort;", "list-item een pasfoto.", "heading Kortkort", "paragraph Ja.",
 	}
 	if !slices.Equal(lines, wantLines) {
 		t.Errorf("Parse:\n got %q\nwant %q", lines, wantLines)
@@ -56,6 +56,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"", nil},
 		{"### Kop\nTekst.", []chunk.Line{{Kind: htmltext.Heading, Text: "Kop", Level: 3}, {Kind: htmltext.Paragraph, Text: "Tekst."}}},
+		{"## Kop {#kop-1}", []chunk.Line{{Kind: htmltext.Heading, Text: "Kop", Level: 2, Anchor: "kop-1"}}},
 		{"#hashtag en meer", []chunk.Line{{Kind: htmltext.Paragraph, Text: "#hashtag en meer"}}},
 		{"| a |  |\n| --- | --- |\n| b | c |", []chunk.Line{
 			{Kind: htmltext.TableHeader, Text: "a | ", Cells: []string{"a", ""}},
@@ -66,7 +67,7 @@ func TestParse(t *testing.T) {
 	for _, tt := range tests {
 		got := chunk.Parse(tt.text)
 		if !slices.EqualFunc(got, tt.want, func(a, b chunk.Line) bool {
-			return a.Kind == b.Kind && a.Text == b.Text && a.Level == b.Level && slices.Equal(a.Cells, b.Cells)
+			return a.Kind == b.Kind && a.Text == b.Text && a.Level == b.Level && a.Anchor == b.Anchor && slices.Equal(a.Cells, b.Cells)
 		}) {
 			t.Errorf("Parse(%q) = %+v, want %+v", tt.text, got, tt.want)
 		}

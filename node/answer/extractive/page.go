@@ -91,6 +91,7 @@ func (e *Generator) parseDoc(ps []answer.Passage) doc {
 					lines = append(lines, nil)
 				}
 				d.secs[len(d.secs)-1].heading = l.Text
+				d.secs[len(d.secs)-1].anchor = l.Anchor
 				continue
 			}
 			lines[len(lines)-1] = append(lines[len(lines)-1], line{l, p.Ord})

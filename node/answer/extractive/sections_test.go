@@ -308,6 +308,17 @@ func TestGenerate_Anchor(t *testing.T) {
 	if len(a.Citations) != 1 || !strings.HasSuffix(a.Citations[0].URL, "#hond-aanmelden-en-afmelden") {
 		t.Errorf("citations %+v, want #hond-aanmelden-en-afmelden", a.Citations)
 	}
+	// Short sections share a passage; each keeps its own anchor.
+	pg = pageOf(t, "ms", "https://www.proef.example/milieustraat", "Milieustraat", `<main><h1>Milieustraat</h1>
+<p>Op de milieustraat kunt u afval brengen dat niet in uw containers past, zoals grofvuil en snoeiafval.</p>
+<h2 id="adres">Adres</h2><p>Industrieweg 14</p><h2 id="open">Openingstijden</h2><ul><li>zaterdag: 9.00 tot 15.00 uur</li></ul></main>`)
+	if len(pg.Passages) != 1 {
+		t.Fatalf("the short sections should share one passage: %+v", pg.Passages)
+	}
+	a = ask(t, "openingstijden milieustraat zaterdag", pg)
+	if len(a.Citations) != 1 || !strings.HasSuffix(a.Citations[0].URL, "/milieustraat#open") {
+		t.Errorf("citations %+v, want #open", a.Citations)
+	}
 }
 
 // An English question gets the same page sections; the words around them
