@@ -174,8 +174,10 @@ func line(b htmltext.Block) []string {
 	case htmltext.TableRow:
 		return []string{row(b.Text)}
 	case htmltext.TableHeader:
+		// One line for the chunker, so a piece never ends between the
+		// header row and the separator that marks it.
 		r := row(b.Text)
-		return []string{r, strings.Repeat("| --- ", strings.Count(r, "|")-1) + "|"}
+		return []string{r + "\n" + strings.Repeat("| --- ", strings.Count(r, "|")-1) + "|"}
 	}
 	return []string{b.Text}
 }
