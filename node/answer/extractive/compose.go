@@ -171,8 +171,8 @@ func (c *choice) add(d *doc, sec, j int, force bool) bool {
 // the units of the section that score near the best, and the best unit of
 // another section (up to three in all) that scores near the best and adds
 // a word of the question no chosen unit has, or joins an answer shorter
-// than MinWords.
-// Then it makes sure the kind of fact the question asks for is there.
+// than MinWords. Then it makes sure the kind of fact the question asks for
+// is there.
 func (e *Generator) choose(d *doc, sc scorer, question string) *choice {
 	type ref struct{ sec, j int }
 	var all []ref
@@ -382,7 +382,8 @@ func renderSection(s *section, js []int, sc scorer) string {
 
 // rows returns the rows of table u that match the question best: those
 // that name a number the question names, else those that hold the most
-// of its words; all rows when none holds any more than another.
+// of its words; all rows when none holds any more than another. At most
+// maxRows, in the table's order.
 func (sc scorer) rows(u *unit) [][]string {
 	scores := make([]float64, len(u.rows))
 	most := 0.0
@@ -403,12 +404,16 @@ func (sc scorer) rows(u *unit) [][]string {
 	}
 	var out [][]string
 	for i, r := range u.rows {
-		if scores[i] == most {
+		if scores[i] == most && len(out) < maxRows {
 			out = append(out, r)
 		}
 	}
 	return out
 }
+
+// maxRows bounds the rows of a table an answer shows; the citation leads
+// to the rest.
+const maxRows = 8
 
 // renderRow writes a table row with its header: "Tweede hond: € 153,60
 // per jaar" for the row "Tweede hond | € 153,60" under "| Per jaar", or
