@@ -174,7 +174,7 @@ func (n *Node) pages(results []hybrid.Result) ([]answer.Page, error) {
 			pg.DocID, pg.URL, pg.Title = c.DocID, c.URL, c.Title
 			pg.Passages = append(pg.Passages, answer.Passage{
 				DocID: c.DocID, URL: c.URL, Title: c.Title,
-				Section: c.Section(), Text: c.Text, Ord: c.Ord,
+				Section: c.Section(), Anchor: c.Anchor, Text: c.Text, Ord: c.Ord,
 			})
 		}
 		if len(pg.Passages) > 0 {
@@ -203,7 +203,7 @@ func passages(results []hybrid.Result, k int) []answer.Passage {
 		out = append(out, answer.Passage{
 			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
 			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,
-			Lexical: r.LexicalRank, Vector: r.VectorRank,
+			Anchor: r.Chunk.Anchor, Lexical: r.LexicalRank, Vector: r.VectorRank,
 		})
 	}
 	return out

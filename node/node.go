@@ -16,6 +16,7 @@ import (
 
 	"github.com/assistent-nl/assistent/internal/reqid"
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/chat"
 	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/guard"
@@ -35,7 +36,7 @@ type Config struct {
 	DataDir     string // holds assistent.db and the derived indexes
 	EmbedDim    int    // dimension of the built-in lexical embedder
 	Search      hybrid.Config
-	Extractive  answer.ExtractiveConfig
+	Extractive  extractive.Config
 	Modes       answer.ModeConfig // when a reply answers, suggests pages, or refers; zero: as fitted
 	Models      models.Config     // model providers and routes; default extractive only
 	Chunk       chunk.Options
@@ -55,7 +56,7 @@ func DefaultConfig() Config {
 		DataDir:     "data",
 		EmbedDim:    256,
 		Search:      hybrid.DefaultConfig(),
-		Extractive:  answer.DefaultExtractiveConfig(),
+		Extractive:  extractive.DefaultConfig(),
 		Models:      models.DefaultConfig(),
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
@@ -208,7 +209,7 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.catchUp(ctx); err != nil {
 		return err
 	}
-	n.answerer, err = answer.NewExtractive(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
+	n.answerer, err = extractive.New(n.cfg.Extractive, n.analyzer.Terms, chunk.Sentences)
 	if err != nil {
 		return err
 	}

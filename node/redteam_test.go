@@ -14,6 +14,7 @@ import (
 
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/models/modelstest"
@@ -266,9 +267,9 @@ func obey(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request,
 		// A model answers more readily than the calibrated extractive
 		// threshold: it refuses only when the sources barely touch the
 		// question.
-		cfg := answer.DefaultExtractiveConfig()
+		cfg := extractive.DefaultConfig()
 		cfg.MinConfidence = 0.1
-		ex, err := answer.NewExtractive(cfg, retrieval.NewAnalyzer().Terms, chunk.Sentences)
+		ex, err := extractive.New(cfg, retrieval.NewAnalyzer().Terms, chunk.Sentences)
 		if err != nil {
 			panic(err)
 		}

@@ -38,9 +38,12 @@ type Chunk struct {
 	URL      string    // source page
 	Title    string    // document title
 	Headings []string  // heading path above the passage, outermost first
-	Text     string    // passage text, plain, without the headings
+	Text     string    // passage text, lines as package chunk writes them, without the headings
 	Ord      int       // position in the document, from 0
 	Vector   []float32 // embedding; set by the caller for vector indexes
+	// Anchor is the fragment of URL that links to the innermost heading
+	// ("kosten" for URL#kosten); empty when the page has none.
+	Anchor string
 }
 
 // Section returns the innermost heading of the chunk, or "".

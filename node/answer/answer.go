@@ -2,9 +2,9 @@
 // a short Dutch text with numbered citations, or an honest refusal with a
 // referral to a human (achtervang).
 //
-// Generation sits behind Generator. The built-in Extractive generator needs
-// no model: it picks the best-supported sentences from the passages. Model
-// backed generators come later behind the same seam.
+// Generation sits behind Generator. The built-in extractive generator
+// (package extractive) needs no model: it composes the answer from the
+// pages' own sections. Model backed generators sit behind the same seam.
 package answer
 
 import (
@@ -28,6 +28,9 @@ type Passage struct {
 	// From names the other gemeente whose page this is (federated
 	// fallback); empty for the resident's own gemeente and national pages.
 	From string
+	// Anchor is the fragment of URL that links to Section ("kosten");
+	// empty when the page has none.
+	Anchor string
 }
 
 // Citation is a source an answer refers to as [n], n = index + 1.
@@ -168,6 +171,18 @@ func NewHandoff(r Referral, lang string) Handoff {
 func citationOf(p Passage) Citation {
 	return Citation{ID: p.DocID, URL: p.URL, Title: p.Title, From: p.From}
 }
+
+// CitationOf returns the citation of passage p's page, for generators in
+// other packages.
+func CitationOf(p Passage) Citation { return citationOf(p) }
+
+// Normalise lower-cases s and folds diacritics, as the policy rules see a
+// question.
+func Normalise(s string) string { return normalise(s) }
+
+// Unconfirmed returns the words, in lang, that open an answer to a claim
+// the sources do not confirm.
+func Unconfirmed(lang string) string { return textsFor(lang).Unconfirmed }
 
 // ModeOf returns a's mode; an answer a generator left without one is
 // ModeNoInfo when refused and ModeAnswer otherwise.

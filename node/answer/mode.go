@@ -11,6 +11,10 @@ import (
 	"github.com/assistent-nl/assistent/internal/logreg"
 )
 
+// RouteExtractive names the built-in extractive answerer's route
+// (node/answer/extractive) in answers.
+const RouteExtractive = "extractive"
+
 // MaxSuggestions bounds the pages a reply in mode suggest offers.
 const MaxSuggestions = 3
 

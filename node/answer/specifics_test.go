@@ -1,7 +1,6 @@
 package answer_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -106,103 +105,6 @@ func TestRefuseUnlawful_LawfulRoute(t *testing.T) {
 	a = answer.RefuseUnlawful(answer.Request{Referral: referral})
 	if !a.Refused || len(a.Citations) != 0 || strings.Contains(a.Text, "[1]") {
 		t.Errorf("without sources: %+v", a)
-	}
-}
-
-func generate(t *testing.T, question string, passages ...answer.Passage) answer.Answer {
-	t.Helper()
-	a, err := newExtractive(t).Generate(context.Background(), answer.Request{Question: question, Referral: referral, Passages: passages})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.Refused {
-		t.Fatalf("%q refused: %+v", question, a)
-	}
-	return a
-}
-
-// A sentence that announces a list carries its items.
-func TestExtractive_ListUnit(t *testing.T) {
-	a := generate(t, "hoe maak ik bezwaar tegen de woz-waarde", answer.Passage{
-		DocID: "woz", URL: "https://www.proef.example/woz", Title: "WOZ-waarde", Section: "Niet eens met de WOZ-waarde?", Score: 2,
-		Text: "Bel ons eerst.\nLukt dat niet, dan kunt u bezwaar maken tegen de WOZ-waarde:\nbinnen 6 weken na de datum op de beschikking;\nonline via Mijn Proefdorp;\nmet bewijs, zoals foto's.\nBezwaar maken is gratis.",
-	})
-	if !strings.Contains(a.Text, "bezwaar maken tegen de WOZ-waarde: binnen 6 weken na de datum op de beschikking; online via Mijn Proefdorp; met bewijs, zoals foto's. [1]") {
-		t.Errorf("list not kept together: %q", a.Text)
-	}
-}
-
-// "Verhuist u? Dan ..." is one statement; the condition is never dropped.
-func TestExtractive_ConditionStaysWithItsQuestion(t *testing.T) {
-	a := generate(t, "krijg ik afvalstoffenheffing terug als ik verhuis", answer.Passage{
-		DocID: "afval", URL: "https://www.proef.example/afval", Title: "Afvalstoffenheffing", Score: 2,
-		Text: "U betaalt elk jaar afvalstoffenheffing. Verhuist u binnen het jaar uit Proefdorp? Dan krijgt u het deel van de afvalstoffenheffing voor de rest van het jaar terug.",
-	})
-	if !strings.Contains(a.Text, "Verhuist u binnen het jaar uit Proefdorp? Dan krijgt u") {
-		t.Errorf("condition and consequence split: %q", a.Text)
-	}
-}
-
-// Two sentences that say the same thing appear once.
-func TestExtractive_NearDuplicates(t *testing.T) {
-	a := generate(t, "binnen hoeveel weken bezwaar maken woz-beschikking",
-		answer.Passage{DocID: "a", URL: "https://a.example/woz", Title: "WOZ", Score: 2,
-			Text: "U moet bezwaar maken binnen 6 weken na datum van de WOZ-beschikking. Dat kan online."},
-		answer.Passage{DocID: "b", URL: "https://b.example/woz", Title: "WOZ-beschikking", Score: 1.9,
-			Text: "Bezwaar maken moet binnen 6 weken na datum van de WOZ-beschikking."},
-	)
-	if strings.Count(a.Text, "6 weken") != 1 {
-		t.Errorf("near-duplicate sentences both used: %q", a.Text)
-	}
-}
-
-// A section's opening sentence comes along when the best sentence stands
-// further down.
-func TestExtractive_SectionLead(t *testing.T) {
-	a := generate(t, "mag ik de termijn laten verlopen en later alsnog bezwaar maken", answer.Passage{
-		DocID: "bezwaar", URL: "https://www.proef.example/bezwaar", Title: "Bezwaar maken", Section: "Binnen 6 weken", Ord: 1, Score: 2,
-		Text: "U moet uw bezwaar binnen 6 weken na de datum van het besluit indienen. Die datum staat op de brief. U kunt niet eerst de termijn laten verlopen en daarna alsnog bezwaar maken.",
-	})
-	if !strings.Contains(a.Text, "binnen 6 weken") || !strings.Contains(a.Text, "alsnog bezwaar") {
-		t.Errorf("section lead missing: %q", a.Text)
-	}
-}
-
-// A "waar" question gets a place; a "wanneer" question a time; its twin
-// without the question word does not drag one in.
-func TestExtractive_AnswerType(t *testing.T) {
-	page := answer.Passage{DocID: "milieustraat", URL: "https://www.proef.example/milieustraat", Title: "Milieustraat Proefdorp", Score: 2,
-		Text: "U mag asbestplaten gratis inleveren, maximaal 35 m². De platen moeten dubbel verpakt zijn in plastic. Verpakkingsmateriaal haalt u op bij de milieustraat. Wij zijn op zaterdag open van 9.00 tot 15.00 uur."}
-	a := generate(t, "waar kan ik asbestplaten inleveren", page)
-	if !strings.Contains(a.Text, "milieustraat") {
-		t.Errorf("waar-question without a place: %q", a.Text)
-	}
-	a = generate(t, "kan ik asbestplaten inleveren", page)
-	if strings.Contains(a.Text, "9.00") {
-		t.Errorf("yes/no question dragged in the opening hours: %q", a.Text)
-	}
-}
-
-// A claim no source supports is not confirmed: the answer says so and
-// gives the page's lead.
-func TestExtractive_UnsupportedPremise(t *testing.T) {
-	pages := []answer.Passage{
-		{DocID: "afval", URL: "https://www.proef.example/afval", Title: "Afvalstoffenheffing", Section: "Verhuizen", Ord: 2, Score: 2,
-			Text: "Verhuist u binnen het jaar? Dan krijgt u het deel van de afvalstoffenheffing voor de rest van het jaar terug."},
-		{DocID: "afval", URL: "https://www.proef.example/afval", Title: "Afvalstoffenheffing", Ord: 0, Score: 2,
-			Text: "De gemeente haalt uw afval op. Daarvoor betaalt u afvalstoffenheffing. U krijgt de aanslag in februari."},
-	}
-	a := generate(t, "Klopt het dat de afvalstoffenheffing dit jaar is afgeschaft?", pages...)
-	if !strings.HasPrefix(a.Text, "Dat kan ik niet bevestigen") || !strings.Contains(a.Text, "Daarvoor betaalt u afvalstoffenheffing.") {
-		t.Errorf("premise answer: %q", a.Text)
-	}
-	a = generate(t, "Ik hoorde dat de afvalstoffenheffing dit jaar is afgeschaft, klopt dat?", pages...)
-	if !strings.HasPrefix(a.Text, "Dat kan ik niet bevestigen") {
-		t.Errorf("premise in other words: %q", a.Text)
-	}
-	a = generate(t, "Klopt het dat ik afvalstoffenheffing terugkrijg als ik binnen het jaar verhuis?", pages...)
-	if strings.HasPrefix(a.Text, "Dat kan ik niet bevestigen") {
-		t.Errorf("supported claim treated as unsupported: %q", a.Text)
 	}
 }
 

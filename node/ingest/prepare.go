@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/assistent-nl/assistent/node/guard"
@@ -55,7 +56,12 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 	key := doc.Key()
 	var pieces []chunk.Piece
 	for _, pc := range chunk.Split(page, opt) {
-		if pc.Text = guard.WithoutInstructions(pc.Text, chunk.Sentences); strings.TrimSpace(pc.Text) == "" {
+		// Line by line, so lists and tables keep their lines.
+		lines := strings.Split(pc.Text, "\n")
+		for i, l := range lines {
+			lines[i] = guard.WithoutInstructions(l, chunk.Sentences)
+		}
+		if pc.Text = strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "" }), "\n"); pc.Text == "" {
 			continue
 		}
 		for i, h := range pc.Headings {
@@ -72,9 +78,9 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 	for i, pc := range pieces {
 		chunks[i] = retrieval.Chunk{
 			ID: store.ChunkID(key, i), DocKey: key, DocID: doc.ID, Scope: scope,
-			URL: doc.URL, Title: doc.Title, Headings: pc.Headings, Text: pc.Text, Ord: i,
+			URL: doc.URL, Title: doc.Title, Headings: pc.Headings, Text: pc.Text, Ord: i, Anchor: pc.Anchor,
 		}
-		fmt.Fprintf(h, "%s\x00%s\x00", strings.Join(pc.Headings, "\x01"), pc.Text)
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00", strings.Join(pc.Headings, "\x01"), pc.Text, pc.Anchor)
 	}
 	return store.DocWrite{Doc: doc, Hash: hex.EncodeToString(h.Sum(nil)), Chunks: chunks, Meta: p.Meta}, nil
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
@@ -119,7 +119,7 @@ func TestRouter_BreakerSkipsProvider(t *testing.T) {
 		Providers: []models.Provider{p},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},
 		Breaker:   models.BreakerConfig{Failures: 2, Cooldown: time.Minute},
-	}, extractive(t), nil, models.WithClock(clk.Now))
+	}, newExtractive(t), nil, models.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestRouter_BreakerSkipsProvider(t *testing.T) {
 		return tr
 	}
 	for range 2 {
-		if tr := ask(); tr.Answer.Route != answer.RouteExtractive || tr.Attempts[0].Skipped {
+		if tr := ask(); tr.Answer.Route != extractive.Route || tr.Attempts[0].Skipped {
 			t.Fatalf("failing provider: %+v", tr)
 		}
 	}
@@ -142,7 +142,7 @@ func TestRouter_BreakerSkipsProvider(t *testing.T) {
 	// Open: skipped without a request, and the chain still ends in extractive.
 	n := srv.Count()
 	tr := ask()
-	if srv.Count() != n || !tr.Attempts[0].Skipped || !errors.Is(tr.Attempts[0].Err, models.ErrBreakerOpen) || tr.Answer.Route != answer.RouteExtractive {
+	if srv.Count() != n || !tr.Attempts[0].Skipped || !errors.Is(tr.Attempts[0].Err, models.ErrBreakerOpen) || tr.Answer.Route != extractive.Route {
 		t.Fatalf("open breaker: %d requests, %+v", srv.Count()-n, tr.Attempts)
 	}
 	// After the cool-down one trial goes out; it fails and the breaker opens again.
@@ -172,7 +172,7 @@ func TestRouter_BreakerIgnoresContentErrors(t *testing.T) {
 		Providers: []models.Provider{provider("m", "eu", srv)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},
 		Breaker:   models.BreakerConfig{Failures: 1},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestRouter_BreakerIgnoresContentErrors(t *testing.T) {
 		Providers: []models.Provider{provider("h", "eu", hang)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"h"}}},
 		Breaker:   models.BreakerConfig{Failures: 1},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	r.Chain(models.TaskAnswer, "").Run(ctx, request())

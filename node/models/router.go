@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/retrieval/embed"
 )
 
@@ -279,14 +280,14 @@ type Router struct {
 }
 
 // NewRouter returns a router for cfg whose "answer" chains end in
-// extractive. log receives a warning for every provider that failed or
+// ex, the extractive generator. log receives a warning for every provider that failed or
 // was skipped; nil discards. It returns the validation error of cfg, or an
-// error when extractive is nil.
-func NewRouter(cfg Config, extractive answer.Generator, log *slog.Logger, opts ...Option) (*Router, error) {
+// error when ex is nil.
+func NewRouter(cfg Config, ex answer.Generator, log *slog.Logger, opts ...Option) (*Router, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if extractive == nil {
+	if ex == nil {
 		return nil, errors.New("models: router needs an extractive generator")
 	}
 	if log == nil {
@@ -300,12 +301,12 @@ func NewRouter(cfg Config, extractive answer.Generator, log *slog.Logger, opts .
 		r.now = time.Now
 	}
 	r.templates, _ = cfg.templates() // validated above
-	r.steps[KindExtractive] = step{name: KindExtractive, kind: KindExtractive, route: answer.RouteExtractive, local: true, gen: extractive}
+	r.steps[KindExtractive] = step{name: KindExtractive, kind: KindExtractive, route: extractive.Route, local: true, gen: ex}
 	for _, p := range cfg.Providers {
 		s := step{name: p.Name, kind: p.Kind, region: p.Region}
 		switch p.Kind {
 		case KindExtractive:
-			s.route, s.local, s.gen = answer.RouteExtractive, true, extractive
+			s.route, s.local, s.gen = extractive.Route, true, ex
 		case KindOpenAI:
 			c, err := NewChatClient(p.OpenAI)
 			if err != nil {

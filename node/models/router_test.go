@@ -13,12 +13,13 @@ import (
 	"unicode"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
-// extractive returns the real extractive generator with a plain analyser.
-func extractive(tb testing.TB) answer.Generator {
+// newExtractive returns the real extractive generator with a plain analyser.
+func newExtractive(tb testing.TB) answer.Generator {
 	tb.Helper()
 	terms := func(s string) []string {
 		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
@@ -32,9 +33,9 @@ func extractive(tb testing.TB) answer.Generator {
 		}
 		return out
 	}
-	g, err := answer.NewExtractive(answer.DefaultExtractiveConfig(), terms, sentences)
+	g, err := extractive.New(extractive.DefaultConfig(), terms, sentences)
 	if err != nil {
-		tb.Fatalf("NewExtractive: %v", err)
+		tb.Fatalf("extractive.New: %v", err)
 	}
 	return g
 }
@@ -79,7 +80,7 @@ func newRouter(tb testing.TB, route models.Route, providers ...models.Provider) 
 	var log bytes.Buffer
 	route.Task = models.TaskAnswer
 	r, err := models.NewRouter(models.Config{Providers: providers, Routes: []models.Route{route}},
-		extractive(tb), slog.New(slog.NewTextHandler(&log, nil)))
+		newExtractive(tb), slog.New(slog.NewTextHandler(&log, nil)))
 	if err != nil {
 		tb.Fatalf("NewRouter: %v", err)
 	}
@@ -174,7 +175,7 @@ func TestRouter_Fallback(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if tr.Answer.Route != answer.RouteExtractive {
+			if tr.Answer.Route != extractive.Route {
 				t.Errorf("route = %q, want extractive", tr.Answer.Route)
 			}
 			f := tr.Failed()
@@ -207,7 +208,7 @@ func TestRouter_HangFallsBackWithinTimeout(t *testing.T) {
 	if el > timeout+500*time.Millisecond {
 		t.Errorf("answered after %s, want < route timeout %s + 500ms", el, timeout)
 	}
-	if tr.Answer.Route != answer.RouteExtractive || tr.Answer.Text == "" {
+	if tr.Answer.Route != extractive.Route || tr.Answer.Text == "" {
 		t.Errorf("answer = %+v", tr.Answer)
 	}
 	f := tr.Failed()
@@ -262,7 +263,7 @@ func TestRouter_DataPolicy(t *testing.T) {
 	// Only out-of-region providers: the extractive answerer answers.
 	r, _ = newRouter(t, models.Route{Providers: []string{"cloud"}, DataPolicy: models.Policy{AllowedRegions: []string{"nl"}}}, provider("cloud", "us", us))
 	a, err := r.Generator(models.TaskAnswer, "").Generate(context.Background(), request())
-	if err != nil || a.Route != answer.RouteExtractive || us.Count() != 0 {
+	if err != nil || a.Route != extractive.Route || us.Count() != 0 {
 		t.Errorf("= %+v, %v; us got %d requests", a, err, us.Count())
 	}
 }
@@ -289,14 +290,14 @@ func TestRouter_Routes(t *testing.T) {
 			{Task: models.TaskAnswer, Tenant: "meppel", Providers: []string{"tenant"}},
 		},
 	}
-	r, err := models.NewRouter(cfg, extractive(t), nil)
+	r, err := models.NewRouter(cfg, newExtractive(t), nil)
 	if err != nil {
 		t.Fatalf("NewRouter: %v", err)
 	}
 	for _, tt := range []struct{ task, tenant, route string }{
 		{models.TaskAnswer, "meppel", "openai:tenant-model"},
 		{models.TaskAnswer, "lindewaarde", "openai:default-model"},
-		{"summarise", "meppel", answer.RouteExtractive},
+		{"summarise", "meppel", extractive.Route},
 	} {
 		c := r.Chain(tt.task, tt.tenant)
 		if p := c.Route().Providers; p[len(p)-1] != "extractive" {
@@ -309,11 +310,11 @@ func TestRouter_Routes(t *testing.T) {
 	}
 
 	// The default config needs no model at all.
-	r, err = models.NewRouter(models.DefaultConfig(), extractive(t), nil)
+	r, err = models.NewRouter(models.DefaultConfig(), newExtractive(t), nil)
 	if err != nil {
 		t.Fatalf("NewRouter(DefaultConfig): %v", err)
 	}
-	if a, err := r.Generator(models.TaskAnswer, "x").Generate(context.Background(), request()); err != nil || a.Route != answer.RouteExtractive {
+	if a, err := r.Generator(models.TaskAnswer, "x").Generate(context.Background(), request()); err != nil || a.Route != extractive.Route {
 		t.Errorf("default = %+v, %v", a, err)
 	}
 }
@@ -389,13 +390,13 @@ func TestRouter_UnsupportedAnswerFallsBack(t *testing.T) {
 		Providers: []models.Provider{provider("m", "nl", srv)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},
 		Breaker:   models.BreakerConfig{Failures: 1, Cooldown: time.Hour},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
 		tr, err := r.Chain(models.TaskAnswer, "x").Run(context.Background(), request())
-		if err != nil || tr.Answer.Route != answer.RouteExtractive || strings.Contains(tr.Answer.Text, "spoed") {
+		if err != nil || tr.Answer.Route != extractive.Route || strings.Contains(tr.Answer.Text, "spoed") {
 			t.Fatalf("answer %+v, %v; want the extractive one", tr.Answer, err)
 		}
 		if f := tr.Failed(); len(f) != 1 || !errors.Is(f[0].Err, models.ErrUnsupported) {

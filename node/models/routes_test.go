@@ -75,7 +75,7 @@ func TestRouter_RerankRoute(t *testing.T) {
 		},
 		Routes: []models.Route{{Task: models.TaskRerank, Tenant: "meppel", Providers: []string{"us", "down", "cohere"},
 			DataPolicy: models.Policy{AllowedRegions: []string{"nl", "eu"}}}},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestRouter_RewriteRoute(t *testing.T) {
 		},
 		Templates: []models.TenantTemplate{{Tenant: "meppel", Template: models.Template{Name: models.TemplateRewrite, Version: "rewrite-meppel-1",
 			Body: `{{define "system"}}Maak er één zoekvraag van voor Meppel.{{end}}{{define "user"}}{{.History}}{{.FollowUp}}{{end}}`}}},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestRouter_TenantAnswerTemplate(t *testing.T) {
 			{Template: override("federatie-3", strings.Replace(goodBody, "Meppel-stijl", "federatie-stijl", 1))},
 			{Tenant: "meppel", Template: override("meppel-7", goodBody)},
 		},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestRouter_EmbedConfigs(t *testing.T) {
 		Providers: []models.Provider{provider("us", "us", srv), provider("eu", "eu", srv)},
 		Routes: []models.Route{{Task: models.TaskEmbed, Providers: []string{"us", "eu"}, Timeout: 7 * time.Second,
 			DataPolicy: models.Policy{AllowedRegions: []string{"eu"}}}},
-	}, extractive(t), nil)
+	}, newExtractive(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

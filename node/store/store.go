@@ -503,10 +503,11 @@ type chunkRecord struct {
 	Headings []string `json:"h,omitempty"`
 	Text     string   `json:"x"`
 	Ord      int      `json:"o"`
+	Anchor   string   `json:"a,omitempty"`
 }
 
 func putChunk(chunksB, vecB *bolt.Bucket, c retrieval.Chunk) error {
-	rec := chunkRecord{DocKey: c.DocKey, DocID: c.DocID, Scope: c.Scope, URL: c.URL, Title: c.Title, Headings: c.Headings, Text: c.Text, Ord: c.Ord}
+	rec := chunkRecord{DocKey: c.DocKey, DocID: c.DocID, Scope: c.Scope, URL: c.URL, Title: c.Title, Headings: c.Headings, Text: c.Text, Ord: c.Ord, Anchor: c.Anchor}
 	if err := putJSON(chunksB, []byte(c.ID), rec); err != nil {
 		return err
 	}
@@ -521,7 +522,7 @@ func decodeChunk(id string, v []byte) (retrieval.Chunk, error) {
 	if err := json.Unmarshal(v, &rec); err != nil {
 		return retrieval.Chunk{}, fmt.Errorf("chunk %s: %w", id, err)
 	}
-	return retrieval.Chunk{ID: id, DocKey: rec.DocKey, DocID: rec.DocID, Scope: rec.Scope, URL: rec.URL, Title: rec.Title, Headings: rec.Headings, Text: rec.Text, Ord: rec.Ord}, nil
+	return retrieval.Chunk{ID: id, DocKey: rec.DocKey, DocID: rec.DocID, Scope: rec.Scope, URL: rec.URL, Title: rec.Title, Headings: rec.Headings, Text: rec.Text, Ord: rec.Ord, Anchor: rec.Anchor}, nil
 }
 
 func encodeVector(v []float32) []byte {

@@ -1,5 +1,13 @@
 // Package chunk splits extracted pages into heading-aware pieces, the
 // passages that are indexed and retrieved, and splits text into sentences.
+//
+// A piece's text keeps the page's structure in lines, in a Markdown
+// subset that reads well as plain text: a paragraph is a line as it
+// stands; a list item is a line "- item"; a table row is a line "| cell |
+// cell |", and a header row is followed by the line "| --- | --- |"; a
+// heading that moved into a merged piece is a line "## Kop" with one "#"
+// per level of its path, and its anchor as "{#kop}" when it has one. Parse
+// reads such text back into lines.
 package chunk
 
 import (
@@ -43,8 +51,12 @@ type Piece struct {
 	// Headings is the heading path of the passage, outermost first; empty
 	// for text before the first heading. Shared with the page: read-only.
 	Headings []string
-	// Text is the passage, blocks joined with "\n", without Headings.
+	// Text is the passage, blocks joined with "\n" as the package
+	// documentation says, without Headings.
 	Text string
+	// Anchor is the fragment that links to the innermost heading of
+	// Headings on the page (htmltext.Block.Anchor); may be empty.
+	Anchor string
 }
 
 // Split cuts a page into pieces in document order.
@@ -63,12 +75,12 @@ type Piece struct {
 // a single word that long.
 func Split(p htmltext.Page, opt Options) []Piece {
 	opt = opt.withDefaults()
-	secs := sections(p.Blocks)
+	secs, anchors := sections(p.Blocks)
 	if len(secs) == 0 {
 		return nil
 	}
 	groupLen := func(lo, hi int) int {
-		_, lines := render(secs[lo:hi])
+		_, lines := render(secs[lo:hi], anchors)
 		return length(lines)
 	}
 	// Merge small sections forward while the result fits.
@@ -100,13 +112,14 @@ func Split(p htmltext.Page, opt Options) []Piece {
 		if !hasText(secs[g[0]:g[1]]) {
 			continue
 		}
-		path, lines := render(secs[g[0]:g[1]])
+		path, lines := render(secs[g[0]:g[1]], anchors)
+		anchor := anchors[strings.Join(path, "\x00")]
 		if length(lines) <= opt.MaxChars {
-			out = append(out, Piece{Headings: path, Text: strings.Join(lines, "\n")})
+			out = append(out, Piece{Headings: path, Text: strings.Join(lines, "\n"), Anchor: anchor})
 			continue
 		}
 		for _, part := range pack(units(lines, opt.MaxChars), opt) {
-			out = append(out, Piece{Headings: path, Text: part})
+			out = append(out, Piece{Headings: path, Text: part, Anchor: anchor})
 		}
 	}
 	return out
@@ -118,14 +131,20 @@ type section struct {
 	blocks []string
 }
 
-// sections groups blocks by heading path. A heading starts a section even
+// sections groups blocks by heading path, each block as its line (see the
+// package documentation), and returns them with the anchors of the
+// headings by path (joined with "\x00"). A heading starts a section even
 // when its path equals the one before. Empty sections are kept unless the
 // next section lies below them.
-func sections(blocks []htmltext.Block) []section {
+func sections(blocks []htmltext.Block) ([]section, map[string]string) {
 	var secs []section
+	anchors := map[string]string{}
 	for _, b := range blocks {
 		if b.Kind == htmltext.Heading {
 			secs = append(secs, section{path: b.Headings})
+			if b.Anchor != "" {
+				anchors[strings.Join(b.Headings, "\x00")] = b.Anchor
+			}
 			continue
 		}
 		if b.Text == "" {
@@ -135,7 +154,7 @@ func sections(blocks []htmltext.Block) []section {
 			secs = append(secs, section{path: b.Headings})
 		}
 		last := &secs[len(secs)-1]
-		last.blocks = append(last.blocks, b.Text)
+		last.blocks = append(last.blocks, line(b)...)
 	}
 	out := secs[:0]
 	for i, s := range secs {
@@ -144,7 +163,32 @@ func sections(blocks []htmltext.Block) []section {
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, anchors
+}
+
+// line returns the lines of block b in a piece's text.
+func line(b htmltext.Block) []string {
+	switch b.Kind {
+	case htmltext.ListItem:
+		return []string{ItemMark + strings.ReplaceAll(b.Text, "\n", " ")}
+	case htmltext.TableRow:
+		return []string{row(b.Text)}
+	case htmltext.TableHeader:
+		// One line for the chunker, so a piece never ends between the
+		// header row and the separator that marks it.
+		r := row(b.Text)
+		return []string{r + "\n" + strings.Repeat("| --- ", strings.Count(r, "|")-1) + "|"}
+	}
+	return []string{b.Text}
+}
+
+// row renders the cells of a table row block ("a | b") as a line "| a | b |".
+func row(text string) string {
+	cells := strings.Split(strings.ReplaceAll(text, "\n", " "), "|")
+	for i, c := range cells {
+		cells[i] = strings.TrimSpace(c)
+	}
+	return "| " + strings.Join(cells, " | ") + " |"
 }
 
 // below reports whether path lies strictly below parent.
@@ -164,7 +208,7 @@ func hasText(secs []section) bool {
 // render returns the heading path the sections share and their lines: the
 // blocks, each section preceded by its headings below the shared path that
 // differ from the section before.
-func render(secs []section) ([]string, []string) {
+func render(secs []section, anchors map[string]string) ([]string, []string) {
 	common := secs[0].path
 	for _, s := range secs[1:] {
 		common = common[:prefix(common, s.path)]
@@ -177,7 +221,13 @@ func render(secs []section) ([]string, []string) {
 	prev := common
 	for _, s := range secs {
 		d := max(prefix(prev, s.path), len(common))
-		lines = append(lines, s.path[d:]...)
+		for k := d; k < len(s.path); k++ {
+			h := strings.Repeat("#", k+1) + " " + s.path[k]
+			if a := anchors[strings.Join(s.path[:k+1], "\x00")]; a != "" {
+				h += " {#" + a + "}"
+			}
+			lines = append(lines, h)
+		}
 		lines = append(lines, s.blocks...)
 		prev = s.path
 	}

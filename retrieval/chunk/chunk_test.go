@@ -82,7 +82,7 @@ func TestSplit_municipalPage(t *testing.T) {
 		headings []string
 	}{
 		// The short intro and the short first section share the h1; the
-		// section's heading moves into the text.
+		// section's heading moves into the text, marked with its level.
 		{"Wilt u bouwen, verbouwen", []string{h1}},
 		{"Vergunningcheck\nMet de vergunningcheck", []string{h1}},
 		{"U heeft een omgevingsvergunning nodig", []string{h1, "Voorwaarden"}},
@@ -91,8 +91,8 @@ func TestSplit_municipalPage(t *testing.T) {
 		// Korting is tiny; with Terugbetaling it is still small, so the next
 		// h2 section joins too, under the h1 they share. All three headings
 		// move into the text.
-		{"Kosten\nKorting\nGeen.\nTerugbetaling\nTrekt u uw aanvraag in", []string{h1}},
-		{"50% van de leges terug.\nHoe lang duurt het?\nDe gemeente beslist binnen 8 weken", []string{h1}},
+		{"## Kosten\n### Korting\nGeen.\n### Terugbetaling\nTrekt u uw aanvraag in", []string{h1}},
+		{"50% van de leges terug.\n## Hoe lang duurt het?\nDe gemeente beslist binnen 8 weken", []string{h1}},
 		{"Het college beslist binnen 12 weken", []string{h1, "Bezwaar maken"}},
 	}
 	for _, tt := range tests {
@@ -152,11 +152,11 @@ func TestSplit_rules(t *testing.T) {
 		{"intro under the h1", htmltext.FromMarkdown("# Titel\n\nInleiding.\n\n## Kop\n\nTekst."), chunk.Options{MinChars: 5},
 			[]string{"Titel: Inleiding.", "Titel > Kop: Tekst."}},
 		{"small sections merge under their parent", htmltext.FromMarkdown("# T\n\n## A\n\nkort a\n\n### A1\n\nkort a1\n\n## B\n\nkort b"), chunk.Options{},
-			[]string{"T: A\nkort a\nA1\nkort a1\nB\nkort b"}},
-		{"merge stops at MaxChars", htmltext.FromMarkdown("## A\n\naaaa\n\n## B\n\nbbbbbbbbbb\n\n## C\n\ncccccccccc"), chunk.Options{MaxChars: 20, MinChars: 10},
-			[]string{": A\naaaa\nB\nbbbbbbbbbb", "C: cccccccccc"}},
+			[]string{"T: ## A\nkort a\n### A1\nkort a1\n## B\nkort b"}},
+		{"merge stops at MaxChars", htmltext.FromMarkdown("## A\n\naaaa\n\n## B\n\nbbbbbbbbbb\n\n## C\n\ncccccccccc"), chunk.Options{MaxChars: 23, MinChars: 10},
+			[]string{": # A\naaaa\n# B\nbbbbbbbbbb", "C: cccccccccc"}},
 		{"tiny last section joins the one before", htmltext.FromMarkdown("## A\n\n" + strings.Repeat("a", 30) + "\n\n## B\n\nb"), chunk.Options{MaxChars: 100, MinChars: 10},
-			[]string{": A\n" + strings.Repeat("a", 30) + "\nB\nb"}},
+			[]string{": # A\n" + strings.Repeat("a", 30) + "\n# B\nb"}},
 		{"empty heading above a subsection disappears", htmltext.FromMarkdown("## A\n\n### A1\n\n" + strings.Repeat("x ", 20)), chunk.Options{MinChars: 10},
 			[]string{"A > A1: " + strings.TrimSpace(strings.Repeat("x ", 20))}},
 		{"long block splits evenly at sentences", htmltext.FromMarkdown("## Lang\n\n" + long), chunk.Options{},

@@ -273,21 +273,58 @@ func (e *extractor) heading(n *html.Node, level int) {
 		e.firstH1 = text
 	}
 	path := e.heads.set(level, text)
-	e.blocks = append(e.blocks, Block{Headings: path, Text: text, Kind: Heading})
+	e.blocks = append(e.blocks, Block{Headings: path, Text: text, Kind: Heading, Anchor: anchor(n)})
+}
+
+// anchor returns the fragment that links to heading n: its id, else the
+// first id (or <a name>) inside it, else the id of the <section> or
+// <article> whose first element it is.
+func anchor(n *html.Node) string {
+	if id := strings.TrimSpace(attr(n, "id")); id != "" {
+		return id
+	}
+	for d := range n.Descendants() {
+		if d.Type != html.ElementNode {
+			continue
+		}
+		if id := strings.TrimSpace(attr(d, "id")); id != "" {
+			return id
+		}
+		if d.DataAtom == atom.A {
+			if name := strings.TrimSpace(attr(d, "name")); name != "" {
+				return name
+			}
+		}
+	}
+	if p := n.Parent; p != nil && (p.DataAtom == atom.Section || p.DataAtom == atom.Article) {
+		first := p.FirstChild
+		for first != nil && first.Type != html.ElementNode {
+			first = first.NextSibling
+		}
+		if first == n {
+			return strings.TrimSpace(attr(p, "id"))
+		}
+	}
+	return ""
 }
 
 // row emits a table row as one block, cells joined with " | ". Empty cells
-// keep their place, except at the end of the row.
+// keep their place, except at the end of the row. A row of th cells only
+// is a TableHeader.
 func (e *extractor) row(n *html.Node) {
 	e.flush()
 	var cells []string
 	last := 0
+	kind := TableHeader
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type != html.ElementNode || (c.DataAtom != atom.Td && c.DataAtom != atom.Th) {
 			continue
 		}
 		if hide, _ := hidden(c); hide {
 			continue
+		}
+		if c.DataAtom == atom.Td {
+			kind = TableRow
 		}
 		e.inline++
 		e.children(c)
@@ -301,7 +338,7 @@ func (e *extractor) row(n *html.Node) {
 	if last == 0 {
 		return
 	}
-	e.blocks = append(e.blocks, Block{Headings: e.heads.path, Text: strings.Join(cells[:last], " | "), Kind: TableRow})
+	e.blocks = append(e.blocks, Block{Headings: e.heads.path, Text: strings.TrimSpace(strings.Join(cells[:last], " | ")), Kind: kind})
 }
 
 func headingLevel(a atom.Atom) int {

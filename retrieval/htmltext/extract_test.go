@@ -61,7 +61,7 @@ func TestExtract_municipalPage(t *testing.T) {
 		"heading [" + pa + " > Kosten] Kosten",
 		"paragraph [" + pa + " > Kosten] De kosten voor een paspoort in 2025:",
 		"paragraph [" + pa + " > Kosten] Tarieven reisdocumenten",
-		"table-row [" + pa + " > Kosten] Document | Leeftijd | Kosten",
+		"table-header [" + pa + " > Kosten] Document | Leeftijd | Kosten",
 		"table-row [" + pa + " > Kosten] Paspoort | 18 jaar en ouder | € 84,40",
 		"table-row [" + pa + " > Kosten] Paspoort | jonger dan 18 jaar | € 66,20",
 		"table-row [" + pa + " > Kosten] Identiteitskaart | 18 jaar en ouder | € 77,85",
@@ -148,6 +148,8 @@ func TestExtract_rules(t *testing.T) {
 			[]string{"list-item [] boven", "list-item [] onder", "list-item [] na", "list-item [] alinea in item"}},
 		{"table cells and empty cells", `<table><tr><th>a</th><td></td><td><p>b</p><p>c</p></td><td></td></tr><tr><td> </td></tr></table>`,
 			[]string{"table-row [] a |  | b c"}},
+		{"header row of th cells", `<table><tr><th></th><th>Per jaar</th></tr><tr><th>Eerste hond</th><td>€ 121,80</td></tr></table>`,
+			[]string{"table-header [] | Per jaar", "table-row [] Eerste hond | € 121,80"}},
 		{"invisible characters", "<p>pas\u200bpoort \u00adiden\u00adtiteits\ufeffkaart \u202eomgekeerd\u202c\u2066x\u2069 \U000E0041\U000E0042verstopt</p>",
 			[]string{"paragraph [] paspoort identiteitskaart omgekeerdx verstopt"}},
 		{"latin-1 bytes survive", "<p>caf\xe9 financi\xebn</p>", []string{"paragraph [] café financiën"}},
@@ -211,5 +213,21 @@ func TestClean(t *testing.T) {
 	in := " a\u00a0\u00a0b\t\n c\u200b\u200c\u200d\u200e\u200fd\u2060\u2061\u2062\u2063\u2064e\ufeff\u00adf\u202a\u202b\u202c\u202d\u202eg\u2066\u2067\u2068\u2069h "
 	if got := htmltext.Clean(in); got != "a b cdefgh" {
 		t.Errorf("Clean = %q", got)
+	}
+}
+
+// A heading's anchor is its id, an id or <a name> inside it, or the id of
+// the section it opens; other blocks have none.
+func TestExtract_anchors(t *testing.T) {
+	p := extract(t, `<main><h2 id="kosten">Kosten</h2><p id="p">tekst</p>`+
+		`<h2><a name="aanvragen"></a>Aanvragen</h2><section id="ophalen"><h2>Ophalen</h2><p>x</p></section>`+
+		`<section id="niet"><p>eerst</p><h2>Geen</h2></section></main>`)
+	var got []string
+	for _, b := range p.Blocks {
+		got = append(got, b.Text+"#"+b.Anchor)
+	}
+	want := []string{"Kosten#kosten", "tekst#", "Aanvragen#aanvragen", "Ophalen#ophalen", "x#", "eerst#", "Geen#"}
+	if !slices.Equal(got, want) {
+		t.Errorf("anchors:\n got %q\nwant %q", got, want)
 	}
 }

@@ -32,6 +32,9 @@ type mdParser struct {
 	kind  BlockKind // its kind
 	fence string    // the open code fence, "" outside code
 	code  []string
+	// inTable is set by a table row and cleared by any other line; header
+	// is set while the last block is a table's first row.
+	inTable, header bool
 }
 
 func (m *mdParser) line(line string) {
@@ -45,6 +48,9 @@ func (m *mdParser) line(line string) {
 		return
 	}
 	t := strings.TrimSpace(line)
+	if !strings.HasPrefix(t, "|") {
+		m.inTable, m.header = false, false
+	}
 	quoted := false
 	for strings.HasPrefix(t, ">") {
 		t = strings.TrimSpace(t[1:])
@@ -134,8 +140,13 @@ func (m *mdParser) emitCode() {
 func (m *mdParser) tableRow(t string) {
 	t = strings.TrimSuffix(strings.TrimPrefix(t, "|"), "|")
 	if strings.Trim(t, "|-: ") == "" {
-		return // the separator under the header row
+		// The separator under the header row makes the row before it one.
+		if n := len(m.page.Blocks); n > 0 && m.page.Blocks[n-1].Kind == TableRow && m.header {
+			m.page.Blocks[n-1].Kind = TableHeader
+		}
+		return
 	}
+	first := !m.inTable
 	cells := strings.Split(t, "|")
 	last := 0
 	for i, c := range cells {
@@ -145,8 +156,9 @@ func (m *mdParser) tableRow(t string) {
 		}
 	}
 	if last > 0 {
-		m.page.Blocks = append(m.page.Blocks, Block{Headings: m.heads.path, Text: strings.Join(cells[:last], " | "), Kind: TableRow})
+		m.page.Blocks = append(m.page.Blocks, Block{Headings: m.heads.path, Text: strings.TrimSpace(strings.Join(cells[:last], " | ")), Kind: TableRow})
 	}
+	m.inTable, m.header = true, first && last > 0
 }
 
 // atxLevel returns the level of an ATX heading line, or 0.

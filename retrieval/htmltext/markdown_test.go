@@ -25,7 +25,7 @@ func TestFromMarkdown(t *testing.T) {
 		"list-item [" + a + " > Wat mag u brengen?] Eerst wegen",
 		"list-item [" + a + " > Wat mag u brengen?] Dan storten",
 		"heading [" + a + " > Tarieven] Tarieven",
-		"table-row [" + a + " > Tarieven] Soort | Prijs",
+		"table-header [" + a + " > Tarieven] Soort | Prijs",
 		"table-row [" + a + " > Tarieven] Grof afval | € 12,50 per m³",
 		"table-row [" + a + " > Tarieven] Snoeiafval | gratis",
 		"heading [" + a + " > Tarieven > Let op] Let op",

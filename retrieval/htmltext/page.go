@@ -20,6 +20,7 @@ const (
 	ListItem                      // one li, or one Markdown list item
 	TableRow                      // one tr, cells joined with " | "
 	Preformatted                  // pre or a fenced code block; line breaks kept
+	TableHeader                   // a tr of th cells only (a Markdown header row), as TableRow
 )
 
 // String returns the kind's name.
@@ -35,6 +36,8 @@ func (k BlockKind) String() string {
 		return "table-row"
 	case Preformatted:
 		return "preformatted"
+	case TableHeader:
+		return "table-header"
 	}
 	return "unknown"
 }
@@ -51,6 +54,10 @@ type Block struct {
 	Headings []string
 	Text     string
 	Kind     BlockKind
+	// Anchor is, for a Heading, the fragment that links to it: the id of
+	// the heading element, else of an element inside it (or the name of an
+	// <a> there), else of the <section> it opens. Empty otherwise.
+	Anchor string
 }
 
 // Page is the extracted text of one page. Blocks are in document order and
