@@ -141,7 +141,7 @@ func TestCLI_EvalAnswersSets(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
-	for _, want := range []string{"answers.jsonl", "queries.jsonl", "right page in first 3 citations", "2/0", "1/1", "stitching defects"} {
+	for _, want := range []string{"answers", "queries", "right page in first 3 citations", "2/0", "1/1", "stitching defects"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("report lacks %q:\n%s", want, res.stdout)
 		}

@@ -25,7 +25,8 @@ const MaxSuggestions = 3
 // (ModeModel.About) a suggestion; else no information. A model route's
 // answer, which the model does not score, is held against the thresholds
 // with its own confidence. The zero ModeConfig means: the thresholds
-// fitted with the model.
+// fitted with the model, and FallbackModeConfig for a model route's
+// confidence.
 type ModeConfig struct {
 	AnswerAt  float64 `json:"answer_at"`
 	SuggestAt float64 `json:"suggest_at"`

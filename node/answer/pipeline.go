@@ -47,7 +47,8 @@ type Pipeline struct {
 	gens      Generators
 	peers     Peers // nil: no fallback
 	modes     *ModeModel
-	thresh    ModeConfig
+	thresh    ModeConfig // on the mode model's probabilities
+	confTh    ModeConfig // on a model route's own confidence
 	terms     func(string) []string
 	expand    func(string) string
 	log       *slog.Logger
@@ -82,11 +83,13 @@ func NewPipeline(deps PipelineDeps) (*Pipeline, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	if p.thresh.IsZero() {
+	p.confTh = FallbackModeConfig
+	if !p.thresh.IsZero() {
+		p.confTh = p.thresh
+	} else if p.modes != nil {
+		p.thresh = p.modes.Thresholds
+	} else {
 		p.thresh = FallbackModeConfig
-		if p.modes != nil {
-			p.thresh = p.modes.Thresholds
-		}
 	}
 	return p, nil
 }
@@ -278,9 +281,9 @@ func (p *Pipeline) chooseMode(a Answer, req Request, tr *Trace) Answer {
 		if mode == ModeAnswer && a.Refused {
 			mode = ModeSuggest // the model is sure of the page, the answerer found no sentence
 		}
-	case a.Refused && a.Mode == ModeNoInfo && len(req.Passages) > 0 && conf >= p.thresh.SuggestAt:
+	case a.Refused && a.Mode == ModeNoInfo && len(req.Passages) > 0 && conf >= p.confTh.SuggestAt:
 		mode = ModeSuggest
-	case !a.Refused && conf < p.thresh.AnswerAt:
+	case !a.Refused && conf < p.confTh.AnswerAt:
 		mode = ModeSuggest
 	}
 	var out Answer
