@@ -8,15 +8,42 @@ import (
 	"unicode"
 )
 
-//go:embed lexicon/*.txt
+//go:embed lexicon/*.tsv
 var lexiconFS embed.FS
+
+// Lexicon files: see lexicon/README.md for their format and the sources
+// their entries must name.
+const (
+	lexiconSynonyms  = "lexicon/synonyms.tsv"
+	lexiconEnglish   = "lexicon/english.tsv"
+	lexiconCompounds = "lexicon/compounds.tsv"
+)
+
+// LexiconEntry is one line of an embedded lexicon file: a synonym group,
+// an English glossary group or a compound part, and where it comes from.
+type LexiconEntry struct {
+	File   string // e.g. "lexicon/synonyms.tsv"
+	Line   int    // 1-based
+	Terms  string // the comma-separated group, or the part
+	Source string // see lexicon/README.md; "" when the line has none
+}
+
+// Lexicon returns the entries of the embedded lexicon files (synonyms,
+// English glossary, compound parts), in file order.
+func Lexicon() []LexiconEntry {
+	var all []LexiconEntry
+	for _, name := range []string{lexiconSynonyms, lexiconEnglish, lexiconCompounds} {
+		all = append(all, lexiconEntries(name)...)
+	}
+	return all
+}
 
 // CompoundParts returns the municipal word parts used to split Dutch
 // compounds ("omgevingsvergunning" → "vergunning"), folded and lower case.
 func CompoundParts() []string {
 	var parts []string
-	for _, line := range lexiconLines("lexicon/compounds.txt") {
-		parts = append(parts, Fold(line))
+	for _, e := range lexiconEntries(lexiconCompounds) {
+		parts = append(parts, Fold(e.Terms))
 	}
 	return parts
 }
@@ -36,7 +63,12 @@ type Expander struct {
 // list (id-kaart ↔ identiteitskaart, stort ↔ milieustraat, ...) and the
 // English-to-Dutch glossary of government words (passport → paspoort).
 func DefaultExpander() *Expander {
-	groups := append(lexiconLines("lexicon/synonyms.txt"), lexiconLines("lexicon/english.txt")...)
+	var groups []string
+	for _, name := range []string{lexiconSynonyms, lexiconEnglish} {
+		for _, e := range lexiconEntries(name) {
+			groups = append(groups, e.Terms)
+		}
+	}
 	e, err := NewExpander(groups)
 	if err != nil {
 		// The list is embedded and covered by tests; a bad line is a build defect.
@@ -182,20 +214,24 @@ var foldTable = func() map[rune]string {
 	return m
 }()
 
-func lexiconLines(name string) []string {
+// lexiconEntries reads an embedded file of lines "terms<TAB>source",
+// skipping blank lines and lines that start with #.
+func lexiconEntries(name string) []LexiconEntry {
 	f, err := lexiconFS.Open(name)
 	if err != nil {
+		// The files are embedded; a missing one is a build defect.
 		panic(fmt.Sprintf("embedded lexicon %s: %v", name, err))
 	}
 	defer f.Close()
-	var lines []string
+	var out []LexiconEntry
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		lines = append(lines, line)
+		terms, source, _ := strings.Cut(line, "\t")
+		out = append(out, LexiconEntry{File: name, Line: n, Terms: strings.TrimSpace(terms), Source: strings.TrimSpace(source)})
 	}
-	return lines
+	return out
 }
