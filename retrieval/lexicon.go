@@ -2,13 +2,17 @@ package retrieval
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"embed"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"unicode"
 )
 
-//go:embed lexicon/*.tsv
+//go:embed lexicon/*.tsv lexicon/lemmas.tsv.gz
 var lexiconFS embed.FS
 
 // Lexicon files: see lexicon/README.md for their format and the sources
@@ -213,6 +217,81 @@ var foldTable = func() map[rune]string {
 	add("oe", "œ")
 	return m
 }()
+
+// Lemmas maps Dutch word forms to their lemma: "bouwt", "gebouwd" →
+// "bouwen"; "huizen" → "huis"; "aangevraagd", "aanvragen" → "aanvraag".
+// A noun and a verb that share two or more forms are one lemma, named by
+// the shorter ("vragen" → "vraag"). Words are folded and lower case. It is
+// safe for concurrent use.
+type Lemmas struct {
+	m map[string]string
+}
+
+// Lemma returns the lemma of form, and false when the table does not know
+// form or form is its own lemma.
+func (l *Lemmas) Lemma(form string) (string, bool) {
+	if l == nil {
+		return "", false
+	}
+	lemma, ok := l.m[form]
+	return lemma, ok
+}
+
+// Len returns the number of forms l maps.
+func (l *Lemmas) Len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.m)
+}
+
+// DefaultLemmas returns the built-in table, derived from the OpenTaal
+// dictionary by internal/lexgen (lexicon/lemmas.tsv.gz). It is read once,
+// on first use (about 170,000 forms).
+func DefaultLemmas() *Lemmas { return defaultLemmas() }
+
+var defaultLemmas = sync.OnceValue(func() *Lemmas {
+	raw, err := lexiconFS.ReadFile("lexicon/lemmas.tsv.gz")
+	if err != nil {
+		panic(fmt.Sprintf("embedded lemma table: %v", err))
+	}
+	l, err := ReadLemmas(bytes.NewReader(raw))
+	if err != nil {
+		// The table is embedded and covered by tests; a bad one is a build defect.
+		panic(err)
+	}
+	return l
+})
+
+// ReadLemmas reads a gzip'd lemma table in the format internal/lexgen
+// writes: "#" comment lines, then "lemma<TAB>form form ..." lines.
+func ReadLemmas(r io.Reader) (*Lemmas, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("lemma table: %w", err)
+	}
+	defer zr.Close()
+	l := &Lemmas{m: make(map[string]string, 180000)}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		lemma, forms, ok := strings.Cut(line, "\t")
+		if !ok || lemma == "" {
+			return nil, fmt.Errorf("lemma table line %d: want lemma<TAB>forms", n)
+		}
+		for _, f := range strings.Fields(forms) {
+			l.m[f] = lemma
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("lemma table: %w", err)
+	}
+	return l, nil
+}
 
 // lexiconEntries reads an embedded file of lines "terms<TAB>source",
 // skipping blank lines and lines that start with #.
