@@ -61,11 +61,18 @@ type Expander struct {
 	index  map[string][]int
 	// maxWords is the longest term in words, to bound phrase matching.
 	maxWords int
+	// glossary translates the words of an English query no group
+	// matched; nil: none.
+	glossary *Glossary
 }
 
 // DefaultExpander returns the expander with the built-in municipal synonym
-// list (id-kaart ↔ identiteitskaart, stort ↔ milieustraat, ...) and the
-// English-to-Dutch glossary of government words (passport → paspoort).
+// list (id-kaart ↔ identiteitskaart, stort ↔ milieustraat, ...), the
+// reviewed English-to-Dutch glossary of government words (driving licence
+// → rijbewijs) and, when Debian's dict-freedict-eng-nld is installed, the
+// FreeDict English-Dutch dictionary (FreeDictPath) for the other words of
+// an English question. A FreeDict that cannot be read is left out; see
+// Expander.Glossary.
 func DefaultExpander() *Expander {
 	var groups []string
 	for _, name := range []string{lexiconSynonyms, lexiconEnglish} {
@@ -78,8 +85,22 @@ func DefaultExpander() *Expander {
 		// The list is embedded and covered by tests; a bad line is a build defect.
 		panic(err)
 	}
+	if g, err := LoadFreeDict(FreeDictPath); err == nil {
+		e.glossary = g
+	}
 	return e
 }
+
+// WithGlossary returns a copy of e that translates the words of an English
+// query that no group matched with g (see Expand).
+func (e *Expander) WithGlossary(g *Glossary) *Expander {
+	c := *e
+	c.glossary = g
+	return &c
+}
+
+// Glossary returns the English-Dutch dictionary e uses, or nil.
+func (e *Expander) Glossary() *Glossary { return e.glossary }
 
 // NewExpander builds an expander from groups, one comma-separated group per
 // string. It fails on a group with fewer than two terms.
@@ -113,10 +134,11 @@ const MaxExpansion = 8
 
 // Expand returns the synonyms of the terms found in query, joined by
 // spaces, without words the query already has, at most MaxExpansion words;
-// groups matched by longer phrases come first. It returns "" when nothing
-// matches.
+// groups matched by longer phrases come first. When the query looks
+// English (LooksEnglish) and e has a glossary, the translations of its
+// other words follow, in query order. It returns "" when nothing matches.
 func (e *Expander) Expand(query string) string {
-	if e == nil || len(e.index) == 0 {
+	if e == nil || len(e.index) == 0 && e.glossary == nil {
 		return ""
 	}
 	words := strings.Fields(normaliseTerms(query))
@@ -125,11 +147,15 @@ func (e *Expander) Expand(query string) string {
 		have[w] = true
 	}
 	seen := map[int]bool{}
+	matched := map[string]bool{} // query words a group matched
 	var out []string
 	added := map[string]bool{}
 	for n := e.maxWords; n >= 1; n-- {
 		for i := 0; i+n <= len(words); i++ {
 			for _, g := range e.index[strings.Join(words[i:i+n], " ")] {
+				for _, w := range words[i : i+n] {
+					matched[w] = true
+				}
 				if seen[g] {
 					continue
 				}
@@ -141,6 +167,19 @@ func (e *Expander) Expand(query string) string {
 							out = append(out, w)
 						}
 					}
+				}
+			}
+		}
+	}
+	if e.glossary != nil && LooksEnglish(words) {
+		for _, w := range words {
+			if englishFunctionWords[w] || matched[w] {
+				continue
+			}
+			for _, t := range e.glossary.Translate(w) {
+				if !have[t] && !added[t] && len(out) < MaxExpansion {
+					added[t] = true
+					out = append(out, t)
 				}
 			}
 		}

@@ -1,0 +1,222 @@
+package retrieval
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// FreeDictPath is where Debian's package dict-freedict-eng-nld installs the
+// FreeDict English-Dutch dictionary, without the ".index" and ".dict.dz"
+// extensions. FreeDict is GPL-2.0-or-later: the project ships nothing
+// derived from it and reads it at run time when it is installed.
+const FreeDictPath = "/usr/share/dictd/freedict-eng-nld"
+
+// Glossary maps English words to Dutch translations, read from a
+// dictionary in the dictd format.
+type Glossary struct {
+	m map[string][]string // folded English headword → folded Dutch words
+}
+
+// maxSenses and perSense bound what one English word adds: the first
+// translations of its first senses, which FreeDict lists most common first.
+const (
+	maxSenses = 2
+	perSense  = 1
+)
+
+// LoadFreeDict reads the dictd dictionary base+".index" with base+".dict.dz"
+// (or an uncompressed base+".dict"). It returns an error wrapping
+// os.ErrNotExist when the dictionary is not installed.
+func LoadFreeDict(base string) (*Glossary, error) {
+	idx, err := os.ReadFile(base + ".index")
+	if err != nil {
+		return nil, fmt.Errorf("freedict index: %w", err)
+	}
+	body, err := readDict(base)
+	if err != nil {
+		return nil, err
+	}
+	return parseDictd(idx, body)
+}
+
+func readDict(base string) ([]byte, error) {
+	f, err := os.Open(base + ".dict.dz")
+	if errors.Is(err, os.ErrNotExist) {
+		b, err := os.ReadFile(base + ".dict")
+		if err != nil {
+			return nil, fmt.Errorf("freedict dict: %w", err)
+		}
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("freedict dict: %w", err)
+	}
+	defer f.Close()
+	// dictzip is gzip with an index of chunks in the header; a plain gzip
+	// reader reads it whole.
+	zr, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("freedict dict %s.dict.dz: %w", base, err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("freedict dict %s.dict.dz: %w", base, err)
+	}
+	return b, nil
+}
+
+// parseDictd reads index lines "headword<TAB>offset<TAB>length" (base64
+// numbers) and the entries they point to: a first line with the headword
+// and its pronunciation, then translations, one sense a line ("1. a, b").
+func parseDictd(index, dict []byte) (*Glossary, error) {
+	g := &Glossary{m: map[string][]string{}}
+	for n, line := range strings.Split(string(index), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("freedict index line %d: want 3 fields", n+1)
+		}
+		head := normaliseTerms(f[0])
+		if head == "" || strings.HasPrefix(f[0], "00database") {
+			continue
+		}
+		off, err1 := b64(f[1])
+		size, err2 := b64(f[2])
+		if err := errors.Join(err1, err2); err != nil || off+size > len(dict) {
+			return nil, fmt.Errorf("freedict index line %d: bad offset or length", n+1)
+		}
+		entry := string(dict[off : off+size])
+		_, senses, _ := strings.Cut(entry, "\n")
+		var out []string
+		nsense := 0
+		for _, sense := range strings.Split(senses, "\n") {
+			sense = strings.TrimSpace(sense)
+			if sense == "" || nsense == maxSenses {
+				continue
+			}
+			if i := strings.Index(sense, ". "); i > 0 && i < 4 {
+				sense = sense[i+2:]
+			}
+			nsense++
+			taken := 0
+			for _, t := range strings.Split(sense, ",") {
+				t = normaliseTerms(t)
+				if t == "" || strings.Contains(t, " ") || taken == perSense {
+					continue // phrases are descriptions more than words a page uses
+				}
+				out = append(out, t)
+				taken++
+			}
+		}
+		if len(out) > 0 {
+			g.m[head] = append(g.m[head], out...)
+		}
+	}
+	return g, nil
+}
+
+// b64 decodes dictd's base64 numbers.
+func b64(s string) (int, error) {
+	const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	n := 0
+	for i := 0; i < len(s); i++ {
+		d := strings.IndexByte(digits, s[i])
+		if d < 0 {
+			return 0, fmt.Errorf("bad base64 digit %q", s[i])
+		}
+		n = n*64 + d
+	}
+	return n, nil
+}
+
+// Len returns the number of English headwords g holds.
+func (g *Glossary) Len() int {
+	if g == nil {
+		return 0
+	}
+	return len(g.m)
+}
+
+// Translate returns the Dutch translations of the folded English word w,
+// trying its singular or stem when w itself is not a headword ("tyres" →
+// "tyre", "voting" → "vote").
+func (g *Glossary) Translate(w string) []string {
+	if g == nil {
+		return nil
+	}
+	for _, c := range englishBases(w) {
+		if t, ok := g.m[c]; ok {
+			return t
+		}
+	}
+	return nil
+}
+
+// englishBases returns w and the words it may be an inflection of.
+func englishBases(w string) []string {
+	out := []string{w}
+	n := len(w)
+	switch {
+	case n > 4 && strings.HasSuffix(w, "ies"):
+		out = append(out, w[:n-3]+"y")
+	case n > 4 && strings.HasSuffix(w, "es"):
+		out = append(out, w[:n-2], w[:n-1])
+	case n > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+		out = append(out, w[:n-1])
+	case n > 5 && strings.HasSuffix(w, "ing"):
+		out = append(out, w[:n-3], w[:n-3]+"e")
+	case n > 4 && strings.HasSuffix(w, "ed"):
+		out = append(out, w[:n-2], w[:n-1])
+	}
+	return out
+}
+
+// LooksEnglish reports whether the normalised words read as English: at
+// least two English function words, and more of them than Dutch ones.
+func LooksEnglish(words []string) bool {
+	en, nl := 0, 0
+	for _, w := range words {
+		if englishFunctionWords[w] {
+			en++
+		}
+		if dutchFunctionWords[w] {
+			nl++
+		}
+	}
+	return en >= 2 && en > nl
+}
+
+// englishFunctionWords are English words that carry no topic, from the
+// common English stop word lists, less those Dutch spells alike (is, in,
+// was, me, we, as, of, over, had).
+var englishFunctionWords = wordSet(`
+a about after all also am an and any are at be been before being both but by can
+could did do does doing during each few for from has have having he her here hers
+him his how i if into it its just more my no nor not now off on once
+only or other our out own same she should so some such than that the their them
+then there these they this those through to too under until up very were what
+when where which while who whom why will with would you your yours
+`)
+
+// dutchFunctionWords are the Dutch words that tell a Dutch question from an
+// English one; words both languages spell alike (in, is, of, we) are left out.
+var dutchFunctionWords = wordSet(`
+de het een en ik mijn je jij u uw wij ze zij hij wat hoe waar wanneer welke wie
+waarom kan kun kunt moet mag mogen van voor met naar niet ook dat die dit deze er
+bij aan op om te tot uit zijn heb heeft wordt worden zal nog al
+`)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
