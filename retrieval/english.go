@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -15,6 +16,12 @@ import (
 // extensions. FreeDict is GPL-2.0-or-later: the project ships nothing
 // derived from it and reads it at run time when it is installed.
 const FreeDictPath = "/usr/share/dictd/freedict-eng-nld"
+
+// FreeDictReversePath is where Debian's dict-freedict-nld-eng installs the
+// FreeDict Dutch-English dictionary (GPL-2.0-or-later, read at run time
+// like FreeDictPath); turned around it gives the English words the
+// English-Dutch one lacks.
+const FreeDictReversePath = "/usr/share/dictd/freedict-nld-eng"
 
 // Glossary maps English words to Dutch translations, read from a
 // dictionary in the dictd format.
@@ -70,56 +77,137 @@ func readDict(base string) ([]byte, error) {
 	return b, nil
 }
 
-// parseDictd reads index lines "headword<TAB>offset<TAB>length" (base64
-// numbers) and the entries they point to: a first line with the headword
-// and its pronunciation, then translations, one sense a line ("1. a, b").
+// parseDictd reads a forward dictionary (English headwords, Dutch
+// translations): each headword maps to the first perSense single-word
+// translations of its first maxSenses senses.
 func parseDictd(index, dict []byte) (*Glossary, error) {
 	g := &Glossary{m: map[string][]string{}}
+	err := readDictd(index, dict, func(head string, senses [][]string) {
+		var out []string
+		for _, sense := range senses[:min(len(senses), maxSenses)] {
+			out = append(out, sense[:min(len(sense), perSense)]...)
+		}
+		if len(out) > 0 {
+			g.m[head] = append(g.m[head], out...)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// LoadFreeDictReverse reads a Dutch-English dictd dictionary (FreeDict
+// nld-eng) and turns it around: each English word maps to the Dutch
+// headwords that translate it, those where it comes first in the first
+// sense first, at most reverseMax. Errors as LoadFreeDict.
+func LoadFreeDictReverse(base string) (*Glossary, error) {
+	idx, err := os.ReadFile(base + ".index")
+	if err != nil {
+		return nil, fmt.Errorf("freedict index: %w", err)
+	}
+	body, err := readDict(base)
+	if err != nil {
+		return nil, err
+	}
+	type cand struct {
+		sense, pos int
+		dutch      string
+	}
+	cands := map[string][]cand{}
+	err = readDictd(idx, body, func(head string, senses [][]string) {
+		if strings.Contains(head, " ") {
+			return
+		}
+		for si, sense := range senses {
+			for pi, en := range sense {
+				cands[en] = append(cands[en], cand{si, pi, head})
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	g := &Glossary{m: make(map[string][]string, len(cands))}
+	for en, cs := range cands {
+		sort.Slice(cs, func(i, j int) bool {
+			a, b := cs[i], cs[j]
+			if a.sense != b.sense {
+				return a.sense < b.sense
+			}
+			if a.pos != b.pos {
+				return a.pos < b.pos
+			}
+			if len(a.dutch) != len(b.dutch) {
+				return len(a.dutch) < len(b.dutch)
+			}
+			return a.dutch < b.dutch
+		})
+		for _, c := range cs[:min(len(cs), reverseMax)] {
+			g.m[en] = append(g.m[en], c.dutch)
+		}
+	}
+	return g, nil
+}
+
+// reverseMax bounds the Dutch words one English word adds through a
+// reversed dictionary.
+const reverseMax = 1
+
+// AddMissing adds the headwords of other that g does not have.
+func (g *Glossary) AddMissing(other *Glossary) {
+	for w, t := range other.m {
+		if _, ok := g.m[w]; !ok {
+			g.m[w] = t
+		}
+	}
+}
+
+// readDictd reads index lines "headword<TAB>offset<TAB>length" (base64
+// numbers) and calls fn with each entry the index points to: its folded
+// headword and its senses, one a line after the headword line ("1. a, b"),
+// each as its single-word translations, folded. Phrases are left out:
+// they describe more than they name a word a page would use.
+func readDictd(index, dict []byte, fn func(head string, senses [][]string)) error {
 	for n, line := range strings.Split(string(index), "\n") {
-		if line == "" {
+		if line == "" || strings.HasPrefix(line, "00database") {
 			continue
 		}
 		f := strings.Split(line, "\t")
 		if len(f) != 3 {
-			return nil, fmt.Errorf("freedict index line %d: want 3 fields", n+1)
+			return fmt.Errorf("freedict index line %d: want 3 fields", n+1)
 		}
 		head := normaliseTerms(f[0])
-		if head == "" || strings.HasPrefix(f[0], "00database") {
+		if head == "" {
 			continue
 		}
 		off, err1 := b64(f[1])
 		size, err2 := b64(f[2])
 		if err := errors.Join(err1, err2); err != nil || off+size > len(dict) {
-			return nil, fmt.Errorf("freedict index line %d: bad offset or length", n+1)
+			return fmt.Errorf("freedict index line %d: bad offset or length", n+1)
 		}
-		entry := string(dict[off : off+size])
-		_, senses, _ := strings.Cut(entry, "\n")
-		var out []string
-		nsense := 0
-		for _, sense := range strings.Split(senses, "\n") {
+		_, body, _ := strings.Cut(string(dict[off:off+size]), "\n")
+		var senses [][]string
+		for _, sense := range strings.Split(body, "\n") {
 			sense = strings.TrimSpace(sense)
-			if sense == "" || nsense == maxSenses {
-				continue
-			}
 			if i := strings.Index(sense, ". "); i > 0 && i < 4 {
 				sense = sense[i+2:]
 			}
-			nsense++
-			taken := 0
+			var words []string
 			for _, t := range strings.Split(sense, ",") {
-				t = normaliseTerms(t)
-				if t == "" || strings.Contains(t, " ") || taken == perSense {
-					continue // phrases are descriptions more than words a page uses
+				if t = normaliseTerms(t); t != "" && !strings.Contains(t, " ") {
+					words = append(words, t)
 				}
-				out = append(out, t)
-				taken++
+			}
+			if len(words) > 0 {
+				senses = append(senses, words)
 			}
 		}
-		if len(out) > 0 {
-			g.m[head] = append(g.m[head], out...)
+		if len(senses) > 0 {
+			fn(head, senses)
 		}
 	}
-	return g, nil
+	return nil
 }
 
 // b64 decodes dictd's base64 numbers.

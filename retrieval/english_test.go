@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -19,7 +20,12 @@ func writeDictd(tb testing.TB, entries map[string]string) string {
 	base := filepath.Join(tb.TempDir(), "eng-nld")
 	var body, index strings.Builder
 	index.WriteString("00databaseinfo\tA\tA\n")
-	for _, head := range []string{"move", "tax", "tyre", "the"} {
+	heads := make([]string, 0, len(entries))
+	for h := range entries {
+		heads = append(heads, h)
+	}
+	sort.Strings(heads)
+	for _, head := range heads {
 		e, ok := entries[head]
 		if !ok {
 			continue
@@ -83,6 +89,36 @@ func TestLoadFreeDict(t *testing.T) {
 	}
 	if _, err := retrieval.LoadFreeDict(filepath.Join(t.TempDir(), "none")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("LoadFreeDict(missing) error = %v, want os.ErrNotExist", err)
+	}
+}
+
+func TestLoadFreeDictReverse(t *testing.T) {
+	r, err := retrieval.LoadFreeDictReverse(writeDictd(t, map[string]string{
+		"verkiezing": "verkiezing /x/\nchoice, election\n",
+		"keuze":      "keuze /x/\n1. choice\n2. election\n",
+		"arts":       "arts /x/\ndoctor, physician\n",
+		"dokter":     "dokter /x/\ndoctor\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Dutch word whose first sense has the English word comes first;
+	// then the earlier place in the sense; then the shorter word.
+	for en, want := range map[string]string{"election": "verkiezing", "doctor": "arts", "choice": "keuze", "physician": "arts"} {
+		if got := strings.Join(r.Translate(en), " "); got != want {
+			t.Errorf("Translate(%q) = %q, want %q", en, got, want)
+		}
+	}
+	g, err := retrieval.LoadFreeDict(writeDictd(t, testEntries))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.AddMissing(r)
+	if got := strings.Join(g.Translate("election"), " "); got != "verkiezing" {
+		t.Errorf("after AddMissing, Translate(election) = %q, want verkiezing", got)
+	}
+	if got := strings.Join(g.Translate("tax"), " "); got != "belasten belasting" {
+		t.Errorf("after AddMissing, Translate(tax) = %q: a word g had changed", got)
 	}
 }
 

@@ -87,6 +87,9 @@ func DefaultExpander() *Expander {
 	}
 	if g, err := LoadFreeDict(FreeDictPath); err == nil {
 		e.glossary = g
+		if r, err := LoadFreeDictReverse(FreeDictReversePath); err == nil {
+			g.AddMissing(r)
+		}
 	}
 	return e
 }
