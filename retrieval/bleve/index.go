@@ -39,8 +39,7 @@ import (
 
 // AnalyzerName is the name of the Dutch municipal analyzer in the mapping:
 // diacritics folding, Unicode words, lower case, compound splitting with the
-// municipal word list, Dutch stop words, lemmas (LemmaName), Dutch Snowball
-// stemming.
+// municipal word list, Dutch stop words, Dutch Snowball stemming.
 const AnalyzerName = "nl_municipal"
 
 // Field boosts: a match in the title says more than one in the text.
@@ -167,7 +166,6 @@ func NewMapping() (*mapping.IndexMappingImpl, error) {
 			lowercase.Name,
 			"nl_municipal_compound",
 			nl.StopName,
-			LemmaName,
 			nl.SnowballStemmerName,
 			VerbTName,
 		},

@@ -4,6 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
+	"github.com/blevesearch/bleve/v2/analysis/lang/nl"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+
 	"github.com/assistent-nl/assistent/retrieval/bleve"
 )
 
@@ -13,7 +19,19 @@ func TestAnalyzer_Lemmas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := m.AnalyzerNamed(bleve.AnalyzerName)
+	// The default chain with the lemma filter before Snowball.
+	if err := m.AddCustomAnalyzer("nl_lemma_test", map[string]interface{}{
+		"type":          custom.Name,
+		"char_filters":  []interface{}{asciifolding.Name},
+		"tokenizer":     unicode.Name,
+		"token_filters": []interface{}{lowercase.Name, "nl_municipal_compound", nl.StopName, bleve.LemmaName, nl.SnowballStemmerName, bleve.VerbTName},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	a := m.AnalyzerNamed("nl_lemma_test")
+	if a == nil {
+		t.Fatal("no analyzer nl_lemma_test")
+	}
 	// terms returns the distinct terms of s in order: the compound filter
 	// adds a known part after its word, which may be the word's lemma.
 	terms := func(s string) string {
