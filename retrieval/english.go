@@ -281,17 +281,35 @@ func LooksEnglish(words []string) bool {
 	return en >= 2 && en > nl
 }
 
-// englishFunctionWords are English words that carry no topic, from the
-// common English stop word lists, less those Dutch spells alike (is, in,
-// was, me, we, as, of, over, had).
-var englishFunctionWords = wordSet(`
-a about after all also am an and any are at be been before being both but by can
-could did do does doing during each few for from has have having he her here hers
-him his how i if into it its just more my no nor not now off on once
-only or other our out own same she should so some such than that the their them
-then there these they this those through to too under until up very were what
-when where which while who whom why will with would you your yours
+// englishStopWords are the English words Expand does not translate: the
+// Snowball English stop word list (snowball.tartarus.org, BSD), plus "us",
+// the modal verbs it lacks (can, will, ...), "now", "just", "get", and the
+// pieces normalising leaves of a contraction ("i'm" → "i", "m").
+var englishStopWords = wordSet(`
+i me my myself we our ours ourselves you your yours yourself yourselves he him his
+himself she her hers herself it its itself they them their theirs themselves what which
+who whom this that these those am is are was were be been being have has had having do
+does did doing would should could ought cannot a an the and but if or because as until
+while of at by for with about against between into through during before after above
+below to from up down in out on off over under again further then once here there when
+where why how all any both each few more most other some such no nor not only own same
+so than too very us can will may must shall might now just get m s t re ve d ll
 `)
+
+// englishFunctionWords are the English stop words that tell an English
+// question from a Dutch one: those Dutch does not spell alike (is, in,
+// was, me, we, as, of, over, had, die, ...).
+var englishFunctionWords = func() map[string]bool {
+	m := map[string]bool{}
+	for w := range englishStopWords {
+		if !sharedFunctionWords[w] && len(w) > 1 {
+			m[w] = true
+		}
+	}
+	return m
+}()
+
+var sharedFunctionWords = wordSet(`is in was me we as of over had en re ll ve`)
 
 // dutchFunctionWords are the Dutch words that tell a Dutch question from an
 // English one; words both languages spell alike (in, is, of, we) are left out.

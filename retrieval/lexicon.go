@@ -26,9 +26,13 @@ const (
 // LexiconEntry is one line of an embedded lexicon file: a synonym group,
 // an English glossary group or a compound part, and where it comes from.
 type LexiconEntry struct {
-	File   string // e.g. "lexicon/synonyms.tsv"
-	Line   int    // 1-based
-	Terms  string // the comma-separated group, or the part
+	File  string // e.g. "lexicon/synonyms.tsv"
+	Line  int    // 1-based
+	Terms string // the comma-separated group, or the part
+	// To holds, for a one-way entry (english.tsv), the comma-separated
+	// terms Terms expand to; "" for a group whose terms expand to each
+	// other.
+	To     string
 	Source string // see lexicon/README.md; "" when the line has none
 }
 
@@ -75,14 +79,17 @@ type Expander struct {
 // Expander.Glossary.
 func DefaultExpander() *Expander {
 	var groups []string
-	for _, name := range []string{lexiconSynonyms, lexiconEnglish} {
-		for _, e := range lexiconEntries(name) {
-			groups = append(groups, e.Terms)
-		}
+	for _, e := range lexiconEntries(lexiconSynonyms) {
+		groups = append(groups, e.Terms)
 	}
 	e, err := NewExpander(groups)
+	for _, en := range lexiconEntries(lexiconEnglish) {
+		if err == nil {
+			err = e.AddOneWay(en.Terms, en.To)
+		}
+	}
 	if err != nil {
-		// The list is embedded and covered by tests; a bad line is a build defect.
+		// The lists are embedded and covered by tests; a bad line is a build defect.
 		panic(err)
 	}
 	if g, err := LoadFreeDict(FreeDictPath); err == nil {
@@ -110,25 +117,48 @@ func (e *Expander) Glossary() *Glossary { return e.glossary }
 func NewExpander(groups []string) (*Expander, error) {
 	e := &Expander{index: map[string][]int{}}
 	for i, g := range groups {
-		var terms []string
-		for _, t := range strings.Split(g, ",") {
-			if n := normaliseTerms(t); n != "" {
-				terms = append(terms, n)
-			}
-		}
+		terms := splitTerms(g)
 		if len(terms) < 2 {
 			return nil, fmt.Errorf("synonym group %d %q: needs at least two terms", i+1, g)
 		}
-		id := len(e.groups)
-		e.groups = append(e.groups, terms)
-		for _, t := range terms {
-			e.index[t] = append(e.index[t], id)
-			if n := strings.Count(t, " ") + 1; n > e.maxWords {
-				e.maxWords = n
-			}
-		}
+		e.add(terms, terms)
 	}
 	return e, nil
+}
+
+// AddOneWay adds an entry whose from terms (comma separated) expand to its
+// to terms, not the other way round: an English word adds the Dutch ones,
+// and a Dutch question gains no English words. It fails when either side
+// is empty. Call it before e is used.
+func (e *Expander) AddOneWay(from, to string) error {
+	f, t := splitTerms(from), splitTerms(to)
+	if len(f) == 0 || len(t) == 0 {
+		return fmt.Errorf("one-way entry %q → %q: needs terms on both sides", from, to)
+	}
+	e.add(f, t)
+	return nil
+}
+
+func (e *Expander) add(from, to []string) {
+	id := len(e.groups)
+	e.groups = append(e.groups, to)
+	for _, t := range from {
+		e.index[t] = append(e.index[t], id)
+		if n := strings.Count(t, " ") + 1; n > e.maxWords {
+			e.maxWords = n
+		}
+	}
+}
+
+// splitTerms splits comma-separated terms and normalises them.
+func splitTerms(s string) []string {
+	var terms []string
+	for _, t := range strings.Split(s, ",") {
+		if n := normaliseTerms(t); n != "" {
+			terms = append(terms, n)
+		}
+	}
+	return terms
 }
 
 // MaxExpansion bounds the words Expand adds: every added word costs a
@@ -176,7 +206,7 @@ func (e *Expander) Expand(query string) string {
 	}
 	if e.glossary != nil && LooksEnglish(words) {
 		for _, w := range words {
-			if englishFunctionWords[w] || matched[w] {
+			if englishStopWords[w] || matched[w] {
 				continue
 			}
 			for _, t := range e.glossary.Translate(w) {
@@ -335,8 +365,9 @@ func ReadLemmas(r io.Reader) (*Lemmas, error) {
 	return l, nil
 }
 
-// lexiconEntries reads an embedded file of lines "terms<TAB>source",
-// skipping blank lines and lines that start with #.
+// lexiconEntries reads an embedded file of lines "terms<TAB>source" or
+// "terms<TAB>to<TAB>source", skipping blank lines and lines that start
+// with #.
 func lexiconEntries(name string) []LexiconEntry {
 	f, err := lexiconFS.Open(name)
 	if err != nil {
@@ -351,8 +382,17 @@ func lexiconEntries(name string) []LexiconEntry {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		terms, source, _ := strings.Cut(line, "\t")
-		out = append(out, LexiconEntry{File: name, Line: n, Terms: strings.TrimSpace(terms), Source: strings.TrimSpace(source)})
+		e := LexiconEntry{File: name, Line: n}
+		switch f := strings.Split(line, "\t"); len(f) {
+		case 1:
+			e.Terms = f[0]
+		case 2:
+			e.Terms, e.Source = f[0], f[1]
+		default:
+			e.Terms, e.To, e.Source = f[0], f[1], strings.Join(f[2:], " ")
+		}
+		e.Terms, e.To, e.Source = strings.TrimSpace(e.Terms), strings.TrimSpace(e.To), strings.TrimSpace(e.Source)
+		out = append(out, e)
 	}
 	return out
 }

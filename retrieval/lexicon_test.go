@@ -65,7 +65,7 @@ func TestLexicon_NotTunedOnVisibleQueries(t *testing.T) {
 	}
 	q, c := queries.String(), pages.String()
 	for _, e := range retrieval.Lexicon() {
-		for _, term := range strings.Split(e.Terms, ",") {
+		for _, term := range strings.Split(e.Terms+","+e.To, ",") {
 			n := " " + normalise(term) + " "
 			if strings.TrimSpace(n) == "" {
 				continue
@@ -104,5 +104,50 @@ func readJSONL(tb testing.TB, path string, fn func(map[string]any)) {
 	}
 	if err := sc.Err(); err != nil {
 		tb.Fatalf("read %s: %v", path, err)
+	}
+}
+
+func TestExpander_AddOneWay(t *testing.T) {
+	e, err := retrieval.NewExpander([]string{"id-kaart, identiteitskaart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.AddOneWay("driving licence, driver's license", "rijbewijs"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"renew my driving licence", "rijbewijs"},
+		{"drivers license", ""}, // "driver s license" is the term: no partial match
+		{"driver's license expired", "rijbewijs"},
+		{"rijbewijs verlengen", ""}, // one way: no English for a Dutch question
+		{"id-kaart kwijt", "identiteitskaart"},
+	}
+	for _, tt := range tests {
+		if got := e.Expand(tt.in); got != tt.want {
+			t.Errorf("Expand(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if err := e.AddOneWay("passport", " , "); err == nil {
+		t.Error("AddOneWay without to terms: no error")
+	}
+}
+
+// Every English entry says which Dutch terms its English ones expand to.
+func TestLexicon_EnglishOneWay(t *testing.T) {
+	n := 0
+	for _, e := range retrieval.Lexicon() {
+		if e.File != "lexicon/english.tsv" {
+			continue
+		}
+		n++
+		if e.Terms == "" || e.To == "" {
+			t.Errorf("%s:%d: want english<TAB>dutch<TAB>source, got terms %q, to %q", e.File, e.Line, e.Terms, e.To)
+		}
+	}
+	if n < 50 {
+		t.Errorf("%d English entries, want the embedded list", n)
+	}
+	if got := retrieval.DefaultExpander().Expand("rijbewijs verlengen"); strings.Contains(got, "licence") {
+		t.Errorf("Expand(rijbewijs verlengen) = %q: English words for a Dutch question", got)
 	}
 }
