@@ -82,6 +82,13 @@ func DefaultExpander() *Expander {
 	for _, e := range lexiconEntries(lexiconSynonyms) {
 		groups = append(groups, e.Terms)
 	}
+	for _, e := range lexiconEntries(lexiconEnglish) {
+		// The Dutch terms of an English entry name one thing
+		// (verhuizen, verhuizing): they expand to each other too.
+		if len(splitTerms(e.To)) >= 2 {
+			groups = append(groups, e.To)
+		}
+	}
 	e, err := NewExpander(groups)
 	for _, en := range lexiconEntries(lexiconEnglish) {
 		if err == nil {

@@ -151,3 +151,11 @@ func TestLexicon_EnglishOneWay(t *testing.T) {
 		t.Errorf("Expand(rijbewijs verlengen) = %q: English words for a Dutch question", got)
 	}
 }
+
+// The Dutch terms of an English entry still expand to each other.
+func TestDefaultExpander_DutchOfEnglishEntries(t *testing.T) {
+	got := retrieval.DefaultExpander().Expand("bezwaar maken")
+	if !strings.Contains(got, "beroep") {
+		t.Errorf("Expand(bezwaar maken) = %q, want beroep among it", got)
+	}
+}
