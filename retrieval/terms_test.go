@@ -50,3 +50,18 @@ func BenchmarkAnalyzer_Terms(b *testing.B) {
 		a.Terms(text)
 	}
 }
+
+func TestDefaultLemmas(t *testing.T) {
+	l := retrieval.DefaultLemmas()
+	if l.Len() < 100000 {
+		t.Fatalf("DefaultLemmas().Len() = %d, want the whole table", l.Len())
+	}
+	for form, want := range map[string]string{"gebouwd": "bouwen", "huizen": "huis", "vragen": "vraag", "paspoorten": "paspoort"} {
+		if got, ok := l.Lemma(form); !ok || got != want {
+			t.Errorf("Lemma(%q) = %q, %v; want %q", form, got, ok, want)
+		}
+	}
+	if got, ok := l.Lemma("huis"); ok {
+		t.Errorf("Lemma(huis) = %q, true; want false: a lemma is not in the table", got)
+	}
+}
