@@ -2,6 +2,7 @@ package answer
 
 import (
 	"fmt"
+	"github.com/assistent-nl/assistent/retrieval"
 	"regexp"
 	"slices"
 	"strconv"
@@ -324,35 +325,17 @@ func nameList(names []string, and string) string {
 // ("wat zegt artikel 12" asks what a rule says, and keeps its echo).
 var sayWords = regexp.MustCompile(`\b(zeg|zeggen|antwoord|antwoorden|typ|type|tik|schrijf|herhaal|bevestig|print|say|reply|respond|answer|output|echo|write|repeat|confirm)\b`)
 
-// englishMarkers are function words of English that Dutch does not use.
-var englishMarkers = map[string]bool{
-	"the": true, "how": true, "do": true, "does": true, "i": true, "can": true, "what": true,
-	"my": true, "to": true, "a": true, "an": true, "of": true, "for": true, "where": true,
-	"when": true, "which": true, "why": true, "are": true, "with": true, "get": true,
-	"should": true, "must": true, "need": true, "your": true, "you": true, "is": true, "it": true,
-}
-
-// dutchMarkers are Dutch function words.
-var dutchMarkers = map[string]bool{
-	"de": true, "het": true, "een": true, "ik": true, "hoe": true, "wat": true, "mijn": true,
-	"van": true, "voor": true, "u": true, "je": true, "waar": true, "wanneer": true, "kan": true,
-	"moet": true, "mag": true, "niet": true, "en": true, "op": true, "met": true, "bij": true,
-}
-
-// LooksEnglish reports whether the question reads as English: more
-// English than Dutch function words, and at least two.
+// LooksEnglish reports whether the question reads as English: more of
+// English's function words than Dutch's, and at least two
+// (retrieval.LooksEnglish, on the question's lower-cased words).
 func LooksEnglish(question string) bool {
-	en, nl := 0, 0
+	var words []string
 	for _, raw := range strings.Fields(strings.ToLower(question)) {
-		w := strings.TrimFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) })
-		if englishMarkers[w] {
-			en++
-		}
-		if dutchMarkers[w] {
-			nl++
+		if w := strings.TrimFunc(raw, func(r rune) bool { return !unicode.IsLetter(r) }); w != "" {
+			words = append(words, w)
 		}
 	}
-	return en >= 2 && en > nl
+	return retrieval.LooksEnglish(words)
 }
 
 // FromPeers labels an answer built on the resident's own passages fused
