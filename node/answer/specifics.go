@@ -2,7 +2,6 @@ package answer
 
 import (
 	"fmt"
-	"github.com/assistent-nl/assistent/retrieval"
 	"regexp"
 	"slices"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/assistent-nl/assistent/retrieval"
 )
 
 // A question that names something specific (another gemeente, a law or
