@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,5 +135,41 @@ func TestCLI_Usage(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr lacks %q:\n%s", res.code, tt.code, tt.want, res.stderr)
 			}
 		})
+	}
+}
+
+// TestCLI_TenantSites adds and removes widget sites one by one, accepts a
+// site with a port or scheme, and rejects what is not a site.
+func TestCLI_TenantSites(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	sites := func(args ...string) []string {
+		t.Helper()
+		res := run(t, "", append([]string{"tenant", "set", "--data", data, "--id", "proef"}, args...)...)
+		if res.code != 0 {
+			t.Fatalf("tenant set %v: exit %d: %s", args, res.code, res.stderr)
+		}
+		var tn struct{ Sites []string }
+		if err := json.Unmarshal([]byte(res.stdout), &tn); err != nil {
+			t.Fatal(err)
+		}
+		return tn.Sites
+	}
+	if got := sites("--site", "www.proef.example"); !slices.Equal(got, []string{"www.proef.example"}) {
+		t.Fatalf("first site: %v", got)
+	}
+	if got := sites("--site", "127.0.0.1:8765", "--site", "HTTP://Localhost:3000"); !slices.Equal(got, []string{"www.proef.example", "127.0.0.1:8765", "http://localhost:3000"}) {
+		t.Fatalf("added sites: %v", got)
+	}
+	if got := sites("--name", "Gemeente Proef"); len(got) != 3 {
+		t.Fatalf("another flag changed the sites: %v", got)
+	}
+	if got := sites("--remove-site", "127.0.0.1:8765"); !slices.Equal(got, []string{"www.proef.example", "http://localhost:3000"}) {
+		t.Fatalf("after removing: %v", got)
+	}
+	for _, bad := range []string{"https://www.proef.example/pad", "ftp://www.proef.example", "www.proef.example:99999", "user@www.proef.example", ""} {
+		res := run(t, "", "tenant", "set", "--data", data, "--id", "proef", "--site", bad)
+		if res.code != 2 || !strings.Contains(res.stderr, "--site") {
+			t.Errorf("--site %q: exit %d: %s", bad, res.code, res.stderr)
+		}
 	}
 }

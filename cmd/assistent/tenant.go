@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +31,7 @@ func validID(id string) error {
 
 type tenantFlags struct {
 	id, name, phone, contactURL, hours string
-	sites                              []string
+	sites, removeSites                 []string
 	set                                map[string]bool // flags given on the command line
 }
 
@@ -39,13 +41,13 @@ func (m *Main) runTenant(ctx context.Context, args []string) error {
 	}
 	if len(args) == 0 || args[0] != "set" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprintln(m.Stderr, "Usage: assistent tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site HOST]...")
+			fmt.Fprintln(m.Stderr, "Usage: assistent tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site SITE]... [--remove-site SITE]...")
 			fmt.Fprintln(m.Stderr, "       assistent tenant token --data DIR --id ID")
 			return nil
 		}
 		return usagef("tenant: want 'tenant set --id ID ...' or 'tenant token --id ID'")
 	}
-	fs := m.flagSet("tenant set", "tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site HOST]...")
+	fs := m.flagSet("tenant set", "tenant set --data DIR --id ID [--name N] [--phone P] [--contact-url U] [--hours H] [--site SITE]... [--remove-site SITE]...")
 	data := fs.String("data", "data", "node data directory")
 	var tf tenantFlags
 	fs.StringVar(&tf.id, "id", "", "tenant id, e.g. meppel")
@@ -53,15 +55,16 @@ func (m *Main) runTenant(ctx context.Context, args []string) error {
 	fs.StringVar(&tf.phone, "phone", "", "phone number for referrals, e.g. \"14 0522\"")
 	fs.StringVar(&tf.contactURL, "contact-url", "", "URL of the contact form")
 	fs.StringVar(&tf.hours, "hours", "", "opening hours, e.g. \"ma-vr 8.30-17.00 uur\"")
-	var sites stringList
-	fs.Var(&sites, "site", "host name of a site that embeds the widget (repeatable)")
+	var sites, removeSites stringList
+	fs.Var(&sites, "site", "add a site that embeds the widget (repeatable): a host (www.meppel.nl: https), host:port, or scheme://host[:port] (http://127.0.0.1:8765)")
+	fs.Var(&removeSites, "remove-site", "remove a site added before (repeatable)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("tenant set: unexpected argument %q", fs.Arg(0))
 	}
-	tf.sites = sites
+	tf.sites, tf.removeSites = sites, removeSites
 	tf.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { tf.set[f.Name] = true })
 	if err := validID(tf.id); err != nil {
@@ -73,10 +76,12 @@ func (m *Main) runTenant(ctx context.Context, args []string) error {
 			return usagef("tenant set: --contact-url: %q is not an http(s) URL", tf.contactURL)
 		}
 	}
-	for _, s := range tf.sites {
-		if s == "" || strings.ContainsAny(s, "/: ") {
-			return usagef("tenant set: --site: %q is not a host name (give e.g. www.meppel.nl, without https://)", s)
+	for i, s := range tf.sites {
+		norm, err := normaliseSite(s)
+		if err != nil {
+			return usagef("tenant set: --site: %v", err)
 		}
+		tf.sites[i] = norm
 	}
 	n, err := m.openNode(ctx, *data, m.logger(slog.LevelWarn))
 	if err != nil {
@@ -142,8 +147,19 @@ func putTenant(n *node.Node, tf tenantFlags) error {
 	if given("hours") {
 		t.Hours = tf.hours
 	}
-	if given("site") {
-		t.Sites = tf.sites
+	// Sites are added and removed one by one: a new site never drops the
+	// ones the widget already runs on.
+	for _, s := range tf.sites {
+		if !slices.Contains(t.Sites, s) {
+			t.Sites = append(t.Sites, s)
+		}
+	}
+	for _, s := range tf.removeSites {
+		norm, err := normaliseSite(s)
+		if err != nil {
+			norm = s
+		}
+		t.Sites = slices.DeleteFunc(t.Sites, func(have string) bool { return have == norm || have == s })
 	}
 	if t.Name == "" {
 		t.Name = tf.id
@@ -153,4 +169,38 @@ func putTenant(n *node.Node, tf tenantFlags) error {
 		return fmt.Errorf("store tenant %s: %w", tf.id, err)
 	}
 	return nil
+}
+
+// normaliseSite checks a site the widget may be embedded on and returns it
+// in the form the node compares origins with: a lower-case host
+// ("www.meppel.nl", meaning https), host:port, or scheme://host[:port]
+// for another scheme or an explicit port ("http://127.0.0.1:8765"). A
+// path, query or user part is an error.
+func normaliseSite(s string) (string, error) {
+	in := strings.TrimSpace(s)
+	bad := fmt.Errorf("%q is not a site: give a host (www.meppel.nl), host:port, or scheme://host[:port] (http://127.0.0.1:8765)", s)
+	if in == "" || strings.ContainsAny(in, " \t") {
+		return "", bad
+	}
+	raw := in
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return "", bad
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", fmt.Errorf("%q: a site is served over http or https", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", bad
+		}
+	}
+	host := strings.ToLower(u.Host)
+	if !strings.Contains(in, "://") {
+		return host, nil
+	}
+	return u.Scheme + "://" + host, nil
 }
