@@ -48,7 +48,7 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", n.handleReady)
 	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.cors(n.limit(n.handleAsk)))
+	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.cors(n.limitQuestion(n.handleAsk)))
 	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.cors(n.limit(n.handleFeedback)))
 	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/ask", n.cors(nil))
 	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/feedback", n.cors(nil))
