@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -25,6 +26,9 @@ func (n *Node) ConnectHandler() (string, http.Handler) {
 }
 
 func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskRequest]) (*connect.Response[chatv1.AskResponse], error) {
+	if err := s.n.admitConnect(req.Peer(), req.Header(), req.Msg.GetTenant()); err != nil {
+		return nil, err
+	}
 	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
 		return nil, s.n.connectError(ctx, err)
@@ -36,6 +40,9 @@ func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskReq
 }
 
 func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.AskRequest], stream *connect.ServerStream[chatv1.AskStreamResponse]) error {
+	if err := s.n.admitConnect(req.Peer(), req.Header(), req.Msg.GetTenant()); err != nil {
+		return err
+	}
 	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
 		return s.n.connectError(ctx, err)
@@ -144,5 +151,8 @@ func (n *Node) chatHandler() (http.Handler, error) {
 		},
 		Classify: n.classify,
 		Reject:   writeProblem,
+		Allow: func(r *http.Request, tenant string) (bool, time.Duration) {
+			return n.allowQuestion(r.RemoteAddr, r.Header, tenant)
+		},
 	}, n.log)
 }

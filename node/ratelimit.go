@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"connectrpc.com/connect"
 	"golang.org/x/time/rate"
 )
 
@@ -244,4 +245,16 @@ func (n *Node) allowQuestion(remote string, h http.Header, tenant string) (bool,
 		n.metrics.limited.Inc()
 	}
 	return ok, wait
+}
+
+// admitConnect applies the limits of a question to a Connect Ask or
+// AskStream: resource_exhausted with a Retry-After when refused.
+func (n *Node) admitConnect(peer connect.Peer, h http.Header, tenant string) error {
+	ok, wait := n.allowQuestion(peer.Addr, h, tenant)
+	if ok {
+		return nil
+	}
+	err := connect.NewError(connect.CodeResourceExhausted, residentMessage(msgTooMany))
+	err.Meta().Set("Retry-After", retryAfter(wait))
+	return err
 }
