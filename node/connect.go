@@ -145,10 +145,11 @@ func (n *Node) classify(ctx context.Context, err error) (code, message string) {
 // chatHandler returns the WebSocket chat endpoint.
 func (n *Node) chatHandler() (http.Handler, error) {
 	return chat.NewHandler(n.cfg.Chat, n, chat.Edge{
-		Tenant: func(id string) (bool, []string) {
-			t, err := n.tenant(id)
-			return err == nil, t.Sites
+		Tenant: func(id string) bool {
+			_, err := n.tenant(id)
+			return err == nil
 		},
+		Origin:   n.originOK,
 		Classify: n.classify,
 		Reject:   writeProblem,
 		Allow: func(r *http.Request, tenant string) (bool, time.Duration) {

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -88,15 +87,19 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	return reqid.Middleware(n.recoverer(mux))
 }
 
-// cors lets pages on the tenant's own sites call the API from the widget:
-// it answers preflights and adds Access-Control-Allow-Origin for an Origin
-// whose host is one of the tenant's sites. next nil serves a preflight only.
+// cors lets pages on the tenant's own sites call the API from the widget,
+// and no other page: it answers preflights, adds
+// Access-Control-Allow-Origin for an Origin that originAllowed admits, and
+// refuses a request from any other browser origin with 403 before it
+// stores anything. Requests without an Origin (not from a browser page)
+// pass. next nil serves a preflight only.
 func (n *Node) cors(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
+		allowed := n.originOK(r, r.PathValue("tenant"))
 		if origin != "" {
 			w.Header().Add("Vary", "Origin")
-			if n.originAllowed(r.PathValue("tenant"), origin) {
+			if allowed {
 				h := w.Header()
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Set("Access-Control-Allow-Methods", "POST")
@@ -108,26 +111,12 @@ func (n *Node) cors(next http.HandlerFunc) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if !allowed {
+			writeProblem(w, http.StatusForbidden, "origin not allowed: add the site to the tenant", msgOrigin)
+			return
+		}
 		next(w, r)
 	}
-}
-
-// originAllowed reports whether origin's host is one of the tenant's sites.
-func (n *Node) originAllowed(tenant, origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return false
-	}
-	t, err := n.tenant(tenant)
-	if err != nil {
-		return false
-	}
-	for _, s := range t.Sites {
-		if strings.EqualFold(s, u.Hostname()) || strings.EqualFold(s, u.Host) {
-			return true
-		}
-	}
-	return false
 }
 
 func staticHandler(static fs.FS) http.Handler {

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/store"
@@ -87,5 +90,86 @@ func TestHTTP_ProxyHeaderOnlyFromTrustedProxies(t *testing.T) {
 				t.Fatalf("second question with another X-Forwarded-For: %d, want %d", got, tt.second)
 			}
 		})
+	}
+}
+
+// Requests from a browser page (with an Origin) store nothing unless the
+// origin is the node's own or one of the tenant's sites, and REST and the
+// WebSocket apply the same scheme, host and port rule.
+func TestOrigin_SameRuleForRESTAndWebSocket(t *testing.T) {
+	n, srv := openNodeWith(t, func(c *node.Config) { c.Rate = node.RateConfig{PerMinute: 1e6, Burst: 1e6} })
+	tn, _ := n.Store().Tenant("proef")
+	tn.Sites = append(tn.Sites, "localhost:5173")
+	if err := n.Store().PutTenant(tn); err != nil {
+		t.Fatal(err)
+	}
+	own := srv.URL // the node's own origin: http://127.0.0.1:port
+	stored := 0
+	for _, tt := range []struct {
+		origin string
+		allow  bool
+	}{
+		{"", true}, // not from a browser: curl, another server
+		{"https://www.proef.example", true},
+		{own, true},
+		{"http://localhost:5173", true},
+		{"https://kwaad.example", false},
+		{"http://www.proef.example", false},       // a bare site means https
+		{"https://www.proef.example:8443", false}, // on its default port
+		{"http://localhost:5174", false},
+		{"null", false},
+	} {
+		t.Run(tt.origin, func(t *testing.T) {
+			want := http.StatusForbidden
+			if tt.allow {
+				want = http.StatusOK
+			}
+			hdr := []string{}
+			if tt.origin != "" {
+				hdr = []string{"Origin", tt.origin}
+			}
+			if got := askWith(t, srv.URL+"/api/v1/tenants/proef/ask", hdr...); got != want {
+				t.Errorf("REST ask: %d, want %d", got, want)
+			}
+
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/tenants/proef/feedback", strings.NewReader(`{"question_id":"q1","rating":"up"}`))
+			req.Header.Set("Content-Type", "application/json")
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if tt.allow {
+				stored++
+				if resp.StatusCode != http.StatusNoContent {
+					t.Errorf("feedback: %d, want 204", resp.StatusCode)
+				}
+			} else if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("feedback: %d %s, want 403 problem+json", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+
+			opts := &websocket.DialOptions{}
+			if tt.origin != "" {
+				opts.HTTPHeader = http.Header{"Origin": []string{tt.origin}}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v1/tenants/proef/chat", opts)
+			switch {
+			case tt.allow && err != nil:
+				t.Errorf("WebSocket: %v, want it open", err)
+			case !tt.allow && (err == nil || resp == nil || resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/problem+json"):
+				t.Errorf("WebSocket: %v %v, want 403 problem+json", resp, err)
+			}
+			if c != nil {
+				c.CloseNow()
+			}
+		})
+	}
+	if fb, err := n.Store().FeedbackFor("proef"); err != nil || len(fb) != stored {
+		t.Errorf("%d feedbacks stored, %v; want %d (from allowed origins only)", len(fb), err, stored)
 	}
 }

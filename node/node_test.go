@@ -426,6 +426,7 @@ func TestHTTP_CORSAndWidget(t *testing.T) {
 			t.Errorf("preflight from %s: %d, Allow-Origin %q", tt.origin, resp.StatusCode, got)
 		}
 		req, _ = http.NewRequest("POST", srv.URL+"/api/v1/tenants/proef/ask", strings.NewReader(`{"question":"paspoort"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", tt.origin)
 		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
@@ -434,6 +435,10 @@ func TestHTTP_CORSAndWidget(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); (got == tt.origin) != tt.allow {
 			t.Errorf("POST from %s: Allow-Origin %q", tt.origin, got)
+		}
+		// A foreign page is refused, not only denied the answer by the browser.
+		if (resp.StatusCode == http.StatusForbidden) == tt.allow {
+			t.Errorf("POST from %s: status %d", tt.origin, resp.StatusCode)
 		}
 	}
 	resp, err := http.Get(srv.URL + "/widget.js")
