@@ -173,3 +173,63 @@ func TestOrigin_SameRuleForRESTAndWebSocket(t *testing.T) {
 		t.Errorf("%d feedbacks stored, %v; want %d (from allowed origins only)", len(fb), err, stored)
 	}
 }
+
+// A wrong method on a known API path is 405 with Allow, not 404.
+func TestHTTP_MethodNotAllowed(t *testing.T) {
+	_, srv := openNodeWith(t, func(*node.Config) {})
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/api/v1/tenants/proef/ask", 405, "POST, OPTIONS"},
+		{"PUT", "/api/v1/tenants/proef/feedback", 405, "POST, OPTIONS"},
+		{"DELETE", "/api/v1/tenants", 405, "GET, HEAD"},
+		{"POST", "/api/v1/tenants/proef/chat", 405, "GET, HEAD"},
+		{"POST", "/api/v1/openapi.json", 405, "GET, HEAD"},
+		{"GET", "/api/v1/tenants/proef/sources/website/crawl", 405, "POST"},
+		{"POST", "/healthz", 405, "GET, HEAD"},
+		{"HEAD", "/api/v1/tenants", 200, ""},
+		{"GET", "/api/v1/tenants/proef/onbekend", 404, ""},
+	} {
+		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s: %d Allow %q, want %d Allow %q", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Allow"), tt.status, tt.allow)
+		}
+		if tt.status >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s %s: content type %q", tt.method, tt.path, resp.Header.Get("Content-Type"))
+		}
+	}
+}
+
+// Feedback is read as strictly as a question, and nothing it refuses is
+// stored.
+func TestHTTP_FeedbackBody(t *testing.T) {
+	n, srv := openNodeWith(t, func(c *node.Config) { c.Rate = node.RateConfig{PerMinute: 1e6, Burst: 1e6} })
+	url := srv.URL + "/api/v1/tenants/proef/feedback"
+	for _, tt := range []struct {
+		name, contentType, body string
+		status                  int
+	}{
+		{"form", "application/x-www-form-urlencoded", `{"rating":"up"}`, 415},
+		{"text/plain", "text/plain;charset=UTF-8", `{"rating":"up"}`, 415},
+		{"too large", "application/json", `{"rating":"up","comment":"` + strings.Repeat("x", 9<<10) + `"}`, 413},
+		{"text after the object", "application/json", `{"rating":"up"}{"rating":"down"}`, 400},
+		{"invalid UTF-8", "application/json", "{\"rating\":\"up\",\"comment\":\"caf\xe9\"}", 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := post(t, url, tt.contentType, strings.NewReader(tt.body))
+			if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Fatalf("%d %s: %s, want %d problem+json", resp.StatusCode, resp.Header.Get("Content-Type"), body, tt.status)
+			}
+		})
+	}
+	if fb, err := n.Store().FeedbackFor("proef"); err != nil || len(fb) != 0 {
+		t.Fatalf("refused feedback was stored: %+v, %v", fb, err)
+	}
+}

@@ -100,6 +100,8 @@ func TestWebSocket_Chat(t *testing.T) {
 		{`{"type":"ask",`, "bad_message"},
 		{`{"type":"praat","id":"x"}`, "unknown_type"},
 		{`{"type":"ask","id":"q2","text":"  "}`, "bad_question"},
+		{"{\"type\":\"ask\",\"id\":\"q4\",\"text\":\"caf\xe9\"}", "bad_message"}, // not UTF-8
+		{`{"type":"ask","id":"q5","text":"paspoort \udc00"}`, "bad_message"},     // a lone surrogate
 	} {
 		write(t, c, tt.send)
 		m := readMsg(t, c)

@@ -37,7 +37,7 @@ func TestServe_Demo(t *testing.T) {
 		t.Errorf("serve did not print its URL %s:\n%s", base, stdout.String())
 	}
 
-	resp, err := http.Post(base+"api/v1/tenants/lindewaarde/ask", "application/x-www-form-urlencoded",
+	resp, err := http.Post(base+"api/v1/tenants/lindewaarde/ask", "application/json",
 		strings.NewReader(`{"question":"hoe vraag ik een paspoort aan"}`))
 	if err != nil {
 		t.Fatal(err)

@@ -178,7 +178,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		var m clientMessage
-		if err := json.Unmarshal(data, &m); err != nil {
+		if err := json.Unmarshal(data, &m); err != nil || !ValidJSONText(data) {
 			if !h.send(ctx, c, serverMessage{Type: "error", Code: "bad_message", Message: msgBadMessage}) {
 				return
 			}
