@@ -75,7 +75,8 @@ type Edge struct {
 	// Classify turns an Ask error into a code and a Dutch message for the
 	// resident.
 	Classify func(context.Context, error) (code, message string)
-	// Reject writes an HTTP error before the upgrade (unknown tenant).
+	// Reject writes an HTTP error before the upgrade: unknown tenant,
+	// foreign origin, or the node at its cap on connections.
 	Reject func(w http.ResponseWriter, status int, title, detail string)
 	// Allow takes the rate-limit tokens of one question that arrived on
 	// the connection upgraded by r, for tenant; when refused it returns
