@@ -83,7 +83,7 @@ for n in meppel-1 westerveld-1; do
 done
 for port in 18081 18082; do until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.2; done; done
 printf "== waiting for the nodes to import the signed collection"
-until curl -s http://127.0.0.1:18081/api/v1/tenants/meppel/ask -d '{"question":"hoe vraag ik een paspoort aan"}' | grep -q rijksoverheid; do
+until curl -s http://127.0.0.1:18081/api/v1/tenants/meppel/ask -H 'Content-Type: application/json' -d '{"question":"hoe vraag ik een paspoort aan"}' | grep -q rijksoverheid; do
 	printf "."; sleep 0.5
 done
 echo
@@ -93,8 +93,8 @@ cat <<EOF
 The federation runs in $DIR (logs: *.log). Try:
 
   curl http://127.0.0.1:18081/readyz
-  curl http://127.0.0.1:18081/api/v1/tenants/meppel/ask -d '{"question":"hoe vraag ik een paspoort aan"}'
-  curl http://127.0.0.1:18081/api/v1/tenants/meppel/ask -d '{"question":"kan ik grijpers lenen om zwerfvuil te rapen"}'
+  curl http://127.0.0.1:18081/api/v1/tenants/meppel/ask -H 'Content-Type: application/json' -d '{"question":"hoe vraag ik een paspoort aan"}'
+  curl http://127.0.0.1:18081/api/v1/tenants/meppel/ask -H 'Content-Type: application/json' -d '{"question":"kan ik grijpers lenen om zwerfvuil te rapen"}'
       (Meppel has no page on it: the answer comes from Westerveld, labelled as such)
   $BIN federation nodes $SERVERS --cert ops-1
   $BIN federation get $SERVERS --cert ops-1 --kind template

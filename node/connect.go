@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"connectrpc.com/connect"
 
@@ -25,6 +26,9 @@ func (n *Node) ConnectHandler() (string, http.Handler) {
 }
 
 func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskRequest]) (*connect.Response[chatv1.AskResponse], error) {
+	if err := s.n.admitConnect(req.Peer(), req.Header(), req.Msg.GetTenant()); err != nil {
+		return nil, err
+	}
 	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
 		return nil, s.n.connectError(ctx, err)
@@ -36,6 +40,9 @@ func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskReq
 }
 
 func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.AskRequest], stream *connect.ServerStream[chatv1.AskStreamResponse]) error {
+	if err := s.n.admitConnect(req.Peer(), req.Header(), req.Msg.GetTenant()); err != nil {
+		return err
+	}
 	a, err := s.n.Converse(ctx, req.Msg.GetTenant(), req.Msg.GetConversation(), req.Msg.GetQuestion())
 	if err != nil {
 		return s.n.connectError(ctx, err)
@@ -138,11 +145,15 @@ func (n *Node) classify(ctx context.Context, err error) (code, message string) {
 // chatHandler returns the WebSocket chat endpoint.
 func (n *Node) chatHandler() (http.Handler, error) {
 	return chat.NewHandler(n.cfg.Chat, n, chat.Edge{
-		Tenant: func(id string) (bool, []string) {
-			t, err := n.tenant(id)
-			return err == nil, t.Sites
+		Tenant: func(id string) bool {
+			_, err := n.tenant(id)
+			return err == nil
 		},
+		Origin:   n.originOK,
 		Classify: n.classify,
 		Reject:   writeProblem,
+		Allow: func(r *http.Request, tenant string) (bool, time.Duration) {
+			return n.allowQuestion(r.RemoteAddr, r.Header, tenant)
+		},
 	}, n.log)
 }

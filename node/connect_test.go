@@ -12,6 +12,7 @@ import (
 
 	chatv1 "github.com/assistent-nl/assistent/gen/assistent/chat/v1"
 	"github.com/assistent-nl/assistent/gen/assistent/chat/v1/chatv1connect"
+	"github.com/assistent-nl/assistent/node"
 )
 
 func TestConnect_ChatService(t *testing.T) {
@@ -68,5 +69,44 @@ func TestConnect_ChatService(t *testing.T) {
 	ts, err := client.ListTenants(ctx, connect.NewRequest(&chatv1.ListTenantsRequest{}))
 	if err != nil || len(ts.Msg.Tenants) != 1 || ts.Msg.Tenants[0].Id != "proef" {
 		t.Errorf("ListTenants: %v %v", ts, err)
+	}
+}
+
+// Connect questions pass the same rate limit as REST and WebSocket ones:
+// of 300 rapid Asks from one client most get resource_exhausted with a
+// Retry-After, and AskStream is refused the same way.
+func TestConnect_RateLimit(t *testing.T) {
+	_, srv := openNodeWith(t, func(*node.Config) {})
+	client := chatv1connect.NewChatServiceClient(http.DefaultClient, srv.URL)
+	ctx := context.Background()
+	const asked = 300
+	answered, exhausted := 0, 0
+	for i := range asked {
+		_, err := client.Ask(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "hoe vraag ik een paspoort aan"}))
+		var ce *connect.Error
+		switch {
+		case err == nil:
+			answered++
+		case errors.As(err, &ce) && ce.Code() == connect.CodeResourceExhausted:
+			if ce.Meta().Get("Retry-After") == "" || !strings.Contains(ce.Message(), "Wacht") {
+				t.Fatalf("Ask %d: %v (meta %v), want a Dutch message and Retry-After", i, err, ce.Meta())
+			}
+			exhausted++
+		default:
+			t.Fatalf("Ask %d: %v", i, err)
+		}
+	}
+	if exhausted < asked-15 || answered < 5 {
+		t.Fatalf("%d of %d Asks answered, %d resource_exhausted; want about 10 answered", answered, asked, exhausted)
+	}
+	stream, err := client.AskStream(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "paspoort"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stream.Receive() {
+		t.Fatalf("AskStream after the limit sent %v", stream.Msg())
+	}
+	if connect.CodeOf(stream.Err()) != connect.CodeResourceExhausted {
+		t.Fatalf("AskStream after the limit: %v, want resource_exhausted", stream.Err())
 	}
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -12,13 +13,13 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/assistent-nl/assistent/internal/reqid"
+	"github.com/assistent-nl/assistent/node/chat"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/widget"
 )
@@ -42,29 +43,30 @@ type Problem struct {
 // "/" (the demo page).
 func (n *Node) Handler(static fs.FS) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	rt := routes{mux: mux, allow: map[string][]string{}}
+	rt.handle("GET", "/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", n.handleReady)
-	mux.HandleFunc("GET /api/v1/tenants", n.handleTenants)
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/ask", n.cors(n.limit(n.handleAsk)))
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/feedback", n.cors(n.limit(n.handleFeedback)))
-	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/ask", n.cors(nil))
-	mux.HandleFunc("OPTIONS /api/v1/tenants/{tenant}/feedback", n.cors(nil))
-	mux.HandleFunc("POST /api/v1/tenants/{tenant}/sources/{source}/crawl", n.limit(n.handleCrawlTrigger))
-	mux.HandleFunc("GET /api/v1/tenants/{tenant}/jobs/{job}", n.limit(n.handleCrawlJob))
-	mux.HandleFunc("GET /api/v1/tenants/{tenant}/federation", n.limit(n.FederationStatusHandler()))
+	rt.handle("GET", "/readyz", n.handleReady)
+	rt.handle("GET", "/api/v1/tenants", n.handleTenants)
+	rt.handle("POST", "/api/v1/tenants/{tenant}/ask", n.cors(n.limitQuestion(n.handleAsk)))
+	rt.handle("POST", "/api/v1/tenants/{tenant}/feedback", n.cors(n.limit(n.handleFeedback)))
+	rt.handle("OPTIONS", "/api/v1/tenants/{tenant}/ask", n.cors(nil))
+	rt.handle("OPTIONS", "/api/v1/tenants/{tenant}/feedback", n.cors(nil))
+	rt.handle("POST", "/api/v1/tenants/{tenant}/sources/{source}/crawl", n.limit(n.handleCrawlTrigger))
+	rt.handle("GET", "/api/v1/tenants/{tenant}/jobs/{job}", n.limit(n.handleCrawlJob))
+	rt.handle("GET", "/api/v1/tenants/{tenant}/federation", n.limit(n.FederationStatusHandler()))
 	wh := widget.Handler()
 	mux.Handle("GET /widget.js", wh)
 	mux.Handle("GET /widget/{file}", wh)
-	mux.Handle("GET /metrics", n.metrics.handler())
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+	rt.handle("GET", "/metrics", n.metrics.handler().ServeHTTP)
+	rt.handle("GET", "/api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
 	})
 	if ws, err := n.chatHandler(); err == nil {
-		mux.Handle("GET /api/v1/tenants/{tenant}/chat", n.limit(ws.ServeHTTP))
+		rt.handle("GET", "/api/v1/tenants/{tenant}/chat", n.limit(ws.ServeHTTP))
 	} else {
 		n.log.Error("chat endpoint disabled", "err", err)
 	}
@@ -88,15 +90,41 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	return reqid.Middleware(n.recoverer(mux))
 }
 
-// cors lets pages on the tenant's own sites call the API from the widget:
-// it answers preflights and adds Access-Control-Allow-Origin for an Origin
-// whose host is one of the tenant's sites. next nil serves a preflight only.
+// routes registers handlers by method and path, and answers another
+// method on a known path with 405 and the Allow header, as RFC 9110 asks
+// (the catch-all "/" would otherwise answer it 404).
+type routes struct {
+	mux   *http.ServeMux
+	allow map[string][]string // path → its methods, filled before serving
+}
+
+func (rt routes) handle(method, path string, h http.HandlerFunc) {
+	rt.mux.HandleFunc(method+" "+path, h)
+	if _, ok := rt.allow[path]; !ok {
+		rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(rt.allow[path], ", "))
+			writeProblem(w, http.StatusMethodNotAllowed, "method not allowed", msgMethod)
+		})
+	}
+	rt.allow[path] = append(rt.allow[path], method)
+	if method == http.MethodGet {
+		rt.allow[path] = append(rt.allow[path], http.MethodHead) // GET patterns serve HEAD too
+	}
+}
+
+// cors lets pages on the tenant's own sites call the API from the widget,
+// and no other page: it answers preflights, adds
+// Access-Control-Allow-Origin for an Origin that originAllowed admits, and
+// refuses a request from any other browser origin with 403 before it
+// stores anything. Requests without an Origin (not from a browser page)
+// pass. next nil serves a preflight only.
 func (n *Node) cors(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
+		allowed := n.originOK(r, r.PathValue("tenant"))
 		if origin != "" {
 			w.Header().Add("Vary", "Origin")
-			if n.originAllowed(r.PathValue("tenant"), origin) {
+			if allowed {
 				h := w.Header()
 				h.Set("Access-Control-Allow-Origin", origin)
 				h.Set("Access-Control-Allow-Methods", "POST")
@@ -108,26 +136,12 @@ func (n *Node) cors(next http.HandlerFunc) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		if !allowed {
+			writeProblem(w, http.StatusForbidden, "origin not allowed: add the site to the tenant", msgOrigin)
+			return
+		}
 		next(w, r)
 	}
-}
-
-// originAllowed reports whether origin's host is one of the tenant's sites.
-func (n *Node) originAllowed(tenant, origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return false
-	}
-	t, err := n.tenant(tenant)
-	if err != nil {
-		return false
-	}
-	for _, s := range t.Sites {
-		if strings.EqualFold(s, u.Hostname()) || strings.EqualFold(s, u.Host) {
-			return true
-		}
-	}
-	return false
 }
 
 func staticHandler(static fs.FS) http.Handler {
@@ -205,22 +219,8 @@ type askRequest struct {
 }
 
 func (n *Node) handleAsk(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded" && mt != "text/plain") {
-			writeProblem(w, http.StatusUnsupportedMediaType, "unsupported media type", msgUnsupportedMed)
-			return
-		}
-	}
 	var req askRequest
-	body := http.MaxBytesReader(w, r.Body, MaxRequestBytes)
-	dec := json.NewDecoder(body)
-	if err := dec.Decode(&req); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeProblem(w, http.StatusBadRequest, "request too large", msgTooLarge)
-			return
-		}
-		writeProblem(w, http.StatusBadRequest, "invalid JSON", msgBadRequest)
+	if !readJSON(w, r, MaxRequestBytes, &req) {
 		return
 	}
 	start := time.Now()
@@ -243,6 +243,54 @@ type feedbackRequest struct {
 // MaxFeedbackComment bounds a feedback comment, in characters.
 const MaxFeedbackComment = 1000
 
+// maxFeedbackBytes bounds the body of a feedback request.
+const maxFeedbackBytes = 8 << 10
+
+// readJSON decodes the body of r, one JSON object of at most limit bytes,
+// into v. A body that is not that gets a problem response and false: 415
+// for a Content-Type other than application/json (a body without one is
+// taken as JSON, as server-to-server clients send it), 413 when too large,
+// 400 for invalid JSON, text after the object, or text that is not valid
+// Unicode (never replaced by U+FFFD and answered).
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, params, err := mime.ParseMediaType(ct)
+		cs, hasCharset := params["charset"]
+		if err != nil || mt != "application/json" || hasCharset && !strings.EqualFold(cs, "utf-8") {
+			writeProblem(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json", msgUnsupportedMed)
+			return false
+		}
+	}
+	if r.ContentLength > limit {
+		writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit), msgTooLarge)
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeProblem(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", limit), msgTooLarge)
+		} else {
+			writeProblem(w, http.StatusBadRequest, "request body unreadable", msgBadRequest)
+		}
+		return false
+	}
+	if !chat.ValidJSONText(body) {
+		writeProblem(w, http.StatusBadRequest, "request body is not valid UTF-8 (or holds a lone surrogate escape)", msgInvalidUTF8)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		writeProblem(w, http.StatusBadRequest, "invalid JSON", msgBadRequest)
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeProblem(w, http.StatusBadRequest, "text after the JSON object", msgBadRequest)
+		return false
+	}
+	return true
+}
+
 func (n *Node) handleFeedback(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
 	if _, err := n.tenant(tenant); err != nil {
@@ -250,9 +298,7 @@ func (n *Node) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req feedbackRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10))
-	if err := dec.Decode(&req); err != nil {
-		writeProblem(w, http.StatusBadRequest, "invalid JSON", msgBadRequest)
+	if !readJSON(w, r, maxFeedbackBytes, &req) {
 		return
 	}
 	if req.Rating != "up" && req.Rating != "down" {

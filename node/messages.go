@@ -14,6 +14,8 @@ const (
 	msgMethod         = "Deze actie is hier niet toegestaan."
 	msgUnsupportedMed = "Stuur uw vraag als JSON."
 	msgTooMany        = "U stelt veel vragen kort na elkaar. Wacht even en probeer het dan opnieuw."
+	msgInvalidUTF8    = "Uw bericht bevat tekens die wij niet kunnen lezen."
+	msgOrigin         = "Deze website is niet aangemeld bij de assistent van deze gemeente."
 	msgBadFeedback    = "Geef aan of het antwoord u heeft geholpen (duim omhoog of omlaag)."
 	msgLongFeedback   = "Uw opmerking is te lang. Gebruik maximaal 1000 tekens."
 )

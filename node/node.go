@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,10 @@ type Config struct {
 	Fallback    FallbackConfig
 	AnswerK     int // passages retrieved for an answer
 	LockTimeout time.Duration
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the rate limits); empty: the header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConfig returns the embedded defaults with data in ./data.
@@ -60,7 +65,7 @@ func DefaultConfig() Config {
 		Models:      models.DefaultConfig(),
 		Chunk:       chunk.DefaultOptions(),
 		MaxQuestion: 1000,
-		Rate:        RateConfig{PerMinute: 30, Burst: 10},
+		Rate:        DefaultRateConfig(),
 		Retention:   30 * 24 * time.Hour,
 		Chat:        chat.DefaultConfig(),
 		Fallback:    DefaultFallbackConfig(),
@@ -82,8 +87,9 @@ func (c Config) Validate() error {
 		return errors.New("node.answer_k: must be at least 1")
 	case c.Retention < time.Hour:
 		return errors.New("node.retention: must be at least 1h")
-	case c.Rate.PerMinute <= 0 || c.Rate.Burst < 1:
-		return errors.New("node.rate: per_minute must be positive and burst at least 1")
+	}
+	if err := c.Rate.Validate(); err != nil {
+		return err
 	}
 	if err := c.Search.Validate(); err != nil {
 		return err

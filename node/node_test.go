@@ -78,13 +78,11 @@ func post(tb testing.TB, url, contentType string, body io.Reader) (*http.Respons
 }
 
 func TestHTTP_Ask(t *testing.T) {
-	n, _ := openNode(t, nil)
-	srv := httptest.NewServer(n.Handler(nil))
-	defer srv.Close()
+	// More requests than one client's burst; the limit has its own tests.
+	_, srv := openNodeWith(t, func(c *node.Config) { c.Rate = node.RateConfig{PerMinute: 1e6, Burst: 1e6} })
 
 	t.Run("answer with citation", func(t *testing.T) {
-		// curl -d sends a form content type; the API takes the JSON anyway.
-		resp, body := post(t, srv.URL+"/api/v1/tenants/proef/ask", "application/x-www-form-urlencoded",
+		resp, body := post(t, srv.URL+"/api/v1/tenants/proef/ask", "application/json; charset=utf-8",
 			strings.NewReader(`{"question":"hoe vraag ik een paspoort aan"}`))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d: %s", resp.StatusCode, body)
@@ -126,10 +124,20 @@ func TestHTTP_Ask(t *testing.T) {
 		{"unknown tenant", "nergens", "application/json", strings.NewReader(`{"question":"paspoort"}`), 404, "niet bekend"},
 		{"empty question", "proef", "application/json", strings.NewReader(`{"question":"   "}`), 400, "vraagveld is leeg"},
 		{"missing question", "proef", "application/json", strings.NewReader(`{}`), 400, "vraagveld is leeg"},
-		{"10 MB question", "proef", "application/json", bytes.NewReader(append(append([]byte(`{"question":"`), bytes.Repeat([]byte("a"), 10<<20)...), `"}`...)), 400, "te groot"},
+		{"10 MB question", "proef", "application/json", bytes.NewReader(append(append([]byte(`{"question":"`), bytes.Repeat([]byte("a"), 10<<20)...), `"}`...)), 413, "te groot"},
+		{"10 MB without length", "proef", "application/json", io.MultiReader(strings.NewReader(`{"question":"`), strings.NewReader(strings.Repeat("a", 10<<20)), strings.NewReader(`"}`)), 413, "te groot"},
 		{"long question", "proef", "application/json", strings.NewReader(`{"question":"` + strings.Repeat("paspoort ", 200) + `"}`), 400, "te lang"},
 		{"invalid JSON", "proef", "application/json", strings.NewReader(`{"question":`), 400, "niet worden gelezen"},
 		{"wrong media type", "proef", "application/xml", strings.NewReader(`<q/>`), 415, "JSON"},
+		// curl -d sends a form type, and a page's fetch may send text/plain
+		// without a preflight: neither is taken as JSON.
+		{"form body", "proef", "application/x-www-form-urlencoded", strings.NewReader(`{"question":"paspoort"}`), 415, "JSON"},
+		{"text/plain body", "proef", "text/plain", strings.NewReader(`{"question":"paspoort"}`), 415, "JSON"},
+		{"Latin-1 charset", "proef", "application/json; charset=iso-8859-1", strings.NewReader(`{"question":"paspoort"}`), 415, "JSON"},
+		{"text after the object", "proef", "application/json", strings.NewReader(`{"question":"paspoort"} {"question":"grofvuil"}`), 400, "niet worden gelezen"},
+		{"garbage after the object", "proef", "application/json", strings.NewReader(`{"question":"paspoort"}xyz`), 400, "niet worden gelezen"},
+		{"invalid UTF-8", "proef", "application/json", strings.NewReader("{\"question\":\"caf\xe9 paspoort\"}"), 400, "tekens"},
+		{"lone surrogate escape", "proef", "application/json", strings.NewReader(`{"question":"paspoort \ud800"}`), 400, "tekens"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -426,6 +434,7 @@ func TestHTTP_CORSAndWidget(t *testing.T) {
 			t.Errorf("preflight from %s: %d, Allow-Origin %q", tt.origin, resp.StatusCode, got)
 		}
 		req, _ = http.NewRequest("POST", srv.URL+"/api/v1/tenants/proef/ask", strings.NewReader(`{"question":"paspoort"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", tt.origin)
 		resp, err = http.DefaultClient.Do(req)
 		if err != nil {
@@ -434,6 +443,10 @@ func TestHTTP_CORSAndWidget(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); (got == tt.origin) != tt.allow {
 			t.Errorf("POST from %s: Allow-Origin %q", tt.origin, got)
+		}
+		// A foreign page is refused, not only denied the answer by the browser.
+		if (resp.StatusCode == http.StatusForbidden) == tt.allow {
+			t.Errorf("POST from %s: status %d", tt.origin, resp.StatusCode)
 		}
 	}
 	resp, err := http.Get(srv.URL + "/widget.js")

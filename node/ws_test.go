@@ -100,6 +100,8 @@ func TestWebSocket_Chat(t *testing.T) {
 		{`{"type":"ask",`, "bad_message"},
 		{`{"type":"praat","id":"x"}`, "unknown_type"},
 		{`{"type":"ask","id":"q2","text":"  "}`, "bad_question"},
+		{"{\"type\":\"ask\",\"id\":\"q4\",\"text\":\"caf\xe9\"}", "bad_message"}, // not UTF-8
+		{`{"type":"ask","id":"q5","text":"paspoort \udc00"}`, "bad_message"},     // a lone surrogate
 	} {
 		write(t, c, tt.send)
 		m := readMsg(t, c)
@@ -283,4 +285,85 @@ func (l smallBufferListener) Accept() (net.Conn, error) {
 		tc.SetWriteBuffer(4 << 10)
 	}
 	return c, err
+}
+
+// Every question on a WebSocket passes the rate limit, not only the
+// upgrade: one connection that asks 300 times in a row gets most of them
+// refused with a rate_limited error that says when to retry, and the
+// connection stays usable.
+func TestWebSocket_RateLimitPerMessage(t *testing.T) {
+	_, srv := openNodeWith(t, func(*node.Config) {})
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http")+"/api/v1/tenants/proef/chat")
+	const asked = 300
+	answered, limited := 0, 0
+	for i := range asked {
+		write(t, c, fmt.Sprintf(`{"type":"ask","id":"q%d","text":"hoe vraag ik een paspoort aan"}`, i))
+		for {
+			var m struct {
+				wsMessage
+				RetryAfter int `json:"retry_after"`
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, data, err := c.Read(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("question %d: %v", i, err)
+			}
+			if err := json.Unmarshal(data, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Type == "error" {
+				if m.Code != "rate_limited" || m.RetryAfter < 1 || m.Message == "" || m.ID != fmt.Sprintf("q%d", i) {
+					t.Fatalf("question %d: %s, want a rate_limited error with retry_after and a message", i, data)
+				}
+				limited++
+				break
+			}
+			if m.Type == "done" {
+				answered++
+				break
+			}
+		}
+	}
+	// 10 tokens at once, one spent on the upgrade, and 30 a minute after.
+	if limited < asked-15 || answered < 5 {
+		t.Fatalf("%d of %d questions answered, %d refused; want about 10 answered and the rest refused", answered, asked, limited)
+	}
+}
+
+// The node holds at most Chat.MaxConnections WebSockets; an upgrade beyond
+// them gets 503 with Retry-After, and a place that frees up is given again.
+func TestWebSocket_ConnectionCap(t *testing.T) {
+	_, srv := openNodeWith(t, func(c *node.Config) {
+		c.Rate = node.RateConfig{PerMinute: 1e6, Burst: 1e6}
+		c.Chat.MaxConnections = 3
+	})
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/tenants/proef/chat"
+	var conns []*websocket.Conn
+	for range 3 {
+		conns = append(conns, dial(t, url))
+	}
+	_, resp, err := websocket.Dial(context.Background(), url, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable ||
+		resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("4th connection: %v, %v; want 503 problem+json with Retry-After", resp, err)
+	}
+	// The connections that are open still answer.
+	write(t, conns[0], `{"type":"ask","id":"q","text":"grofvuil"}`)
+	if m := readMsg(t, conns[0]); m.Type != "delta" {
+		t.Fatalf("an open connection after the refusal: %+v", m)
+	}
+	conns[1].Close(websocket.StatusNormalClosure, "")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _, err := websocket.Dial(context.Background(), url, nil)
+		if err == nil {
+			c.CloseNow()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a closed connection's place is not given again: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

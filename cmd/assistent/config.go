@@ -56,6 +56,10 @@ type fileConfig struct {
 	// Federation, when set, makes the node watch the federation's
 	// registry and keep a copy of it.
 	Federation *federationConfig `json:"federation"`
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR
+	// prefixes) whose X-Forwarded-For header names the client for the rate
+	// limits; empty (the default): the header is ignored, from loopback too.
+	TrustedProxies []string `json:"trusted_proxies"`
 }
 
 // importCollections verifies and indexes every national collection in the

@@ -15,7 +15,7 @@ import (
 
 func (m *Main) runServe(ctx context.Context, args []string) error {
 	flags := m.flagSet("serve", "serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--demo]")
-	config := flags.String("config", "", "JSON config file with data, addr and demo")
+	config := flags.String("config", "", "JSON config file with data, addr, demo, trusted_proxies (IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; default none)")
 	data := flags.String("data", "data", "node data directory")
 	addr := flags.String("addr", "127.0.0.1:8080", "address to listen on")
 	withDemo := flags.Bool("demo", false, "load the demo gemeente on first start and serve the demo page at /")
@@ -46,6 +46,11 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		return usagef("serve: --addr %q: must be host:port, e.g. 127.0.0.1:8080", cfg.Addr)
 	}
 
+	proxies, err := node.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+
 	log := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	mc, err := cfg.models(m.getenv)
 	if err != nil {
@@ -64,6 +69,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	}
 	defer fed.Close()
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
+		c.TrustedProxies = proxies
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/assistent-nl/assistent/internal/syncbuf"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assistent-nl/assistent/internal/syncbuf"
 )
 
 // TestServe_Demo runs 'serve --demo' as a newcomer does and asks the
@@ -37,7 +40,7 @@ func TestServe_Demo(t *testing.T) {
 		t.Errorf("serve did not print its URL %s:\n%s", base, stdout.String())
 	}
 
-	resp, err := http.Post(base+"api/v1/tenants/lindewaarde/ask", "application/x-www-form-urlencoded",
+	resp, err := http.Post(base+"api/v1/tenants/lindewaarde/ask", "application/json",
 		strings.NewReader(`{"question":"hoe vraag ik een paspoort aan"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -84,5 +87,69 @@ func TestServe_Demo(t *testing.T) {
 	<-done
 	if strings.Contains(stdout.String(), "Demo content loaded") {
 		t.Error("demo content loaded again on the second start")
+	}
+}
+
+// TestServe_TrustedProxies: the config key trusted_proxies decides whether
+// X-Forwarded-For picks the rate-limit bucket; a bad entry is named.
+func TestServe_TrustedProxies(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		proxies string
+		limited bool // the 11th question from "different" forwarded clients
+	}{
+		{"none", `[]`, true},
+		{"loopback", `["127.0.0.1", "10.0.0.0/8"]`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "config.json")
+			if err := os.WriteFile(cfg, []byte(`{"trusted_proxies": `+tt.proxies+`}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			urls := make(chan string, 1)
+			var stdout, stderr syncbuf.Buffer
+			m := &Main{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Ready: func(u string) { urls <- u }}
+			done := make(chan error, 1)
+			go func() {
+				done <- m.Run(ctx, []string{"serve", "--config", cfg, "--data", filepath.Join(dir, "data"), "--addr", "127.0.0.1:0"})
+			}()
+			defer func() { cancel(); <-done }()
+			var base string
+			select {
+			case base = <-urls:
+			case err := <-done:
+				t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+			}
+			// No tenant exists: a question the limit lets through is 404,
+			// one it refuses 429. The default burst is 10.
+			limited := false
+			for i := range 11 {
+				req, _ := http.NewRequest("POST", base+"api/v1/tenants/nergens/ask", strings.NewReader(`{"question":"paspoort"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				limited = limited || resp.StatusCode == http.StatusTooManyRequests
+			}
+			if limited != tt.limited {
+				t.Fatalf("11 questions with distinct X-Forwarded-For: limited %v, want %v", limited, tt.limited)
+			}
+		})
+	}
+
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfg, []byte(`{"trusted_proxies": ["10.0.0.5", "proxy.local"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncbuf.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}
+	err := m.Run(context.Background(), []string{"serve", "--config", cfg, "--data", filepath.Join(t.TempDir(), "data"), "--addr", "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "trusted_proxies[1]") {
+		t.Fatalf("a host name in trusted_proxies: %v, want an error naming trusted_proxies[1]", err)
 	}
 }

@@ -8,14 +8,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/assistent-nl/assistent/internal/reqid"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/assistent-nl/assistent/internal/reqid"
 	"github.com/assistent-nl/assistent/node/answer"
 )
 
@@ -32,14 +34,22 @@ type Config struct {
 	WriteTimeout    time.Duration // a client that does not read for this long is dropped
 	PingInterval    time.Duration // keep-alive pings
 	IdleTimeout     time.Duration // a connection without questions for this long is closed
+	// MaxConnections caps the connections open at once on the node; an
+	// upgrade beyond it is answered 503 with Retry-After.
+	MaxConnections int
 }
 
 // DefaultConfig returns the defaults: 16 KiB messages, 20 s answers, 10 s
-// writes, pings every 30 s, 10 minutes idle.
+// writes, pings every 30 s, 10 minutes idle, 2,000 connections (twice the
+// node's budget of 1,000 chat sessions).
 func DefaultConfig() Config {
 	return Config{MaxMessageBytes: 16 << 10, AnswerTimeout: 20 * time.Second, WriteTimeout: 10 * time.Second,
-		PingInterval: 30 * time.Second, IdleTimeout: 10 * time.Minute}
+		PingInterval: 30 * time.Second, IdleTimeout: 10 * time.Minute, MaxConnections: 2000}
 }
+
+// busyRetry is the Retry-After of an upgrade refused for the cap on
+// connections.
+const busyRetry = 10 * time.Second
 
 // Validate reports the first invalid field.
 func (c Config) Validate() error {
@@ -48,20 +58,30 @@ func (c Config) Validate() error {
 		return errors.New("chat.max_message_bytes: must be at least 256")
 	case c.AnswerTimeout <= 0 || c.WriteTimeout <= 0 || c.PingInterval <= 0 || c.IdleTimeout <= 0:
 		return errors.New("chat: timeouts and intervals must be positive")
+	case c.MaxConnections < 1:
+		return errors.New("chat.max_connections: must be at least 1")
 	}
 	return nil
 }
 
 // Edge tells the handler about tenants and errors, in the node's terms.
 type Edge struct {
-	// Tenant reports whether a tenant exists and the host names of the sites
-	// that may embed its widget (besides the node's own origin).
-	Tenant func(id string) (exists bool, sites []string)
+	// Tenant reports whether a tenant exists.
+	Tenant func(id string) bool
+	// Origin reports whether the upgrade request r may open a chat for
+	// tenant: the node's rule for requests from browser pages, the same as
+	// for its REST API.
+	Origin func(r *http.Request, tenant string) bool
 	// Classify turns an Ask error into a code and a Dutch message for the
 	// resident.
 	Classify func(context.Context, error) (code, message string)
-	// Reject writes an HTTP error before the upgrade (unknown tenant).
+	// Reject writes an HTTP error before the upgrade: unknown tenant,
+	// foreign origin, or the node at its cap on connections.
 	Reject func(w http.ResponseWriter, status int, title, detail string)
+	// Allow takes the rate-limit tokens of one question that arrived on
+	// the connection upgraded by r, for tenant; when refused it returns
+	// false and how long to wait.
+	Allow func(r *http.Request, tenant string) (ok bool, wait time.Duration)
 }
 
 // Handler is the WebSocket endpoint GET /api/v1/tenants/{tenant}/chat.
@@ -70,6 +90,7 @@ type Handler struct {
 	ans  Answerer
 	edge Edge
 	log  *slog.Logger
+	open atomic.Int64 // connections open now, or being upgraded
 }
 
 // NewHandler returns a handler; it fails on an invalid config.
@@ -77,7 +98,7 @@ func NewHandler(cfg Config, a Answerer, edge Edge, log *slog.Logger) (*Handler, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if a == nil || edge.Tenant == nil || edge.Classify == nil || edge.Reject == nil {
+	if a == nil || edge.Tenant == nil || edge.Origin == nil || edge.Classify == nil || edge.Reject == nil || edge.Allow == nil {
 		return nil, errors.New("chat: answerer and edge functions are required")
 	}
 	if log == nil {
@@ -108,18 +129,31 @@ type serverMessage struct {
 	Code         string            `json:"code,omitempty"`
 	Conversation string            `json:"conversation,omitempty"`
 	Message      string            `json:"message,omitempty"`
+	RetryAfter   int               `json:"retry_after,omitempty"` // seconds, with code rate_limited
 }
 
 // ServeHTTP upgrades the request and serves the connection until the
 // client leaves, idles out, or stops reading.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tenant := r.PathValue("tenant")
-	exists, sites := h.edge.Tenant(tenant)
-	if !exists {
+	if !h.edge.Tenant(tenant) {
 		h.edge.Reject(w, http.StatusNotFound, "unknown tenant", msgUnknownTenant)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: sites})
+	if !h.edge.Origin(r, tenant) {
+		h.edge.Reject(w, http.StatusForbidden, "origin not allowed: add the site to the tenant", msgOrigin)
+		return
+	}
+	if h.open.Add(1) > int64(h.cfg.MaxConnections) {
+		h.open.Add(-1)
+		h.log.Warn("chat connection refused: the node holds its maximum", "max_connections", h.cfg.MaxConnections)
+		w.Header().Set("Retry-After", strconv.Itoa(int(busyRetry/time.Second)))
+		h.edge.Reject(w, http.StatusServiceUnavailable, "too many chat connections", msgBusy)
+		return
+	}
+	defer h.open.Add(-1)
+	// Edge.Origin has checked the origin, with the node's rule.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept wrote the HTTP error
 	}
@@ -145,7 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		var m clientMessage
-		if err := json.Unmarshal(data, &m); err != nil {
+		if err := json.Unmarshal(data, &m); err != nil || !ValidJSONText(data) {
 			if !h.send(ctx, c, serverMessage{Type: "error", Code: "bad_message", Message: msgBadMessage}) {
 				return
 			}
@@ -153,6 +187,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if m.Type != "ask" {
 			if !h.send(ctx, c, serverMessage{Type: "error", ID: m.ID, Code: "unknown_type", Message: msgUnknownType}) {
+				return
+			}
+			continue
+		}
+		if ok, wait := h.edge.Allow(r, tenant); !ok {
+			secs := int((wait + time.Second - 1) / time.Second)
+			if !h.send(ctx, c, serverMessage{Type: "error", ID: m.ID, Code: "rate_limited", Message: msgTooMany, RetryAfter: secs}) {
 				return
 			}
 			continue
