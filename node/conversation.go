@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
 	"github.com/assistent-nl/assistent/node/store"
+	"github.com/assistent-nl/assistent/retrieval/htmltext"
 )
 
 // maxTopicWords bounds the words a follow-up question inherits.
@@ -70,7 +72,33 @@ func (n *Node) Converse(ctx context.Context, tenant, conversation, question stri
 		n.log.ErrorContext(ctx, "store conversation turn", "err", err)
 	}
 	a.Conversation = conversation
-	return a, nil
+	return textOnly(a), nil
+}
+
+// textOnly returns a with any markup dropped from what the chat API
+// returns (the text, citation titles, the referral's text) and citation
+// links that are not http(s) removed. Ingest keeps pages text only already; this
+// covers content stored before it did, and answers of peers that do not.
+func textOnly(a answer.Answer) answer.Answer {
+	a.Text = htmltext.PlainText(a.Text)
+	if len(a.Citations) > 0 {
+		cs := make([]answer.Citation, len(a.Citations))
+		for i, c := range a.Citations {
+			c.Title = htmltext.PlainText(c.Title)
+			c.From = htmltext.PlainText(c.From)
+			if ingest.CheckURL(c.URL) != nil {
+				c.URL = ""
+			}
+			cs[i] = c
+		}
+		a.Citations = cs
+	}
+	if a.Handoff != nil {
+		h := *a.Handoff
+		h.Message, h.Hours = htmltext.PlainText(h.Message), htmltext.PlainText(h.Hours)
+		a.Handoff = &h // the contact URL is the tenant's own setting: any scheme (mailto:, tel:)
+	}
+	return a
 }
 
 // isFollowUp reports whether a question leans on the one before: it opens
