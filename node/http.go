@@ -309,6 +309,12 @@ func (n *Node) handleFeedback(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusBadRequest, "feedback too long", msgLongFeedback)
 		return
 	}
+	if err := n.CheckQuestionID(tenant, req.QuestionID); err != nil {
+		if !questionIDProblem(w, err) {
+			n.fail(w, r, err)
+		}
+		return
+	}
 	f := store.Feedback{Tenant: tenant, QuestionID: req.QuestionID, Rating: req.Rating,
 		Comment: n.scrub(strings.TrimSpace(req.Comment)), Time: time.Now().UTC()}
 	if err := n.store.AddFeedback(f); err != nil {

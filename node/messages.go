@@ -19,3 +19,9 @@ const (
 	msgBadFeedback    = "Geef aan of het antwoord u heeft geholpen (duim omhoog of omlaag)."
 	msgLongFeedback   = "Uw opmerking is te lang. Gebruik maximaal 1000 tekens."
 )
+
+// Texts for feedback on a question the node does not know.
+const (
+	msgBadQuestionID   = "Uw beoordeling hoort niet bij een vraag van dit gesprek. Stel uw vraag opnieuw."
+	msgUnknownQuestion = "Deze vraag is niet (meer) bekend. Gesprekken worden na een tijd verwijderd. Stel uw vraag opnieuw."
+)

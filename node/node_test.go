@@ -255,12 +255,13 @@ func TestHTTP_Feedback(t *testing.T) {
 	srv := httptest.NewServer(n.Handler(nil))
 	defer srv.Close()
 	url := srv.URL + "/api/v1/tenants/proef/feedback"
-	resp, body := post(t, url, "application/json", strings.NewReader(`{"question_id":"q1","rating":"down","comment":"Het antwoord ging over iets anders."}`))
+	qid := askREST(t, srv.URL, "proef", "", "hoe vraag ik een paspoort aan") + "/1"
+	resp, body := post(t, url, "application/json", strings.NewReader(`{"question_id":"`+qid+`","rating":"down","comment":"Het antwoord ging over iets anders."}`))
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
 	fb, err := n.Store().FeedbackFor("proef")
-	if err != nil || len(fb) != 1 || fb[0].Rating != "down" || fb[0].QuestionID != "q1" {
+	if err != nil || len(fb) != 1 || fb[0].Rating != "down" || fb[0].QuestionID != qid {
 		t.Fatalf("stored feedback %+v, %v", fb, err)
 	}
 	for _, tt := range []struct {
@@ -270,6 +271,7 @@ func TestHTTP_Feedback(t *testing.T) {
 		{"/api/v1/tenants/proef/feedback", `{"rating":"meh"}`, 400},
 		{"/api/v1/tenants/proef/feedback", `{"rating":"up","comment":"` + strings.Repeat("x", 1001) + `"}`, 400},
 		{"/api/v1/tenants/proef/feedback", `{"rating":`, 400},
+		{"/api/v1/tenants/proef/feedback", `{"question_id":"q1","rating":"up"}`, 400}, // not issued by the node
 		{"/api/v1/tenants/nergens/feedback", `{"rating":"up"}`, 404},
 	} {
 		resp, body := post(t, srv.URL+tt.path, "application/json", strings.NewReader(tt.body))

@@ -1,7 +1,7 @@
 // Package guard inspects a resident's question before anything else sees
-// it: Scrub replaces personal data (BSN, IBAN, phone, e-mail, address) by
-// placeholders, and Check also recognises prompt injection and requests for
-// a human.
+// it: Scrub replaces personal data (BSN, IBAN, phone, e-mail, address, and
+// a name or date of birth after a cue word) by placeholders, and Check also
+// recognises prompt injection and requests for a human.
 //
 // The rules are deliberately plain: regular expressions over a normalised
 // text (see Normalise), behind cheap substring prefilters, plus a few

@@ -4,9 +4,11 @@ package guard
 // question. Staff read them in logs and the model reads them in prompts, so
 // they are kept together here for review and translation.
 var placeholders = map[Kind]string{
-	BSN:     "[BSN]",
-	IBAN:    "[IBAN]",
-	Phone:   "[TELEFOON]",
-	Email:   "[EMAIL]",
-	Address: "[ADRES]",
+	BSN:       "[BSN]",
+	IBAN:      "[IBAN]",
+	Phone:     "[TELEFOON]",
+	Email:     "[EMAIL]",
+	Address:   "[ADRES]",
+	Name:      "[NAAM]",
+	BirthDate: "[GEBOORTEDATUM]",
 }

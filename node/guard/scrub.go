@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Kind names a type of personal data.
@@ -12,11 +14,13 @@ type Kind string
 // The kinds of personal data Scrub removes. The value is the placeholder's
 // name without brackets.
 const (
-	BSN     Kind = "BSN"      // burgerservicenummer that passes the elfproef
-	IBAN    Kind = "IBAN"     // bank account number that passes mod-97
-	Phone   Kind = "TELEFOON" // personal phone number (not 14 xxxx, 0800, 0900)
-	Email   Kind = "EMAIL"    // e-mail address
-	Address Kind = "ADRES"    // postcode + huisnummer, or street + huisnummer
+	BSN       Kind = "BSN"           // burgerservicenummer that passes the elfproef
+	IBAN      Kind = "IBAN"          // bank account number that passes mod-97, or any NL IBAN shape
+	Phone     Kind = "TELEFOON"      // personal phone number (not 14 xxxx, 0800, 0900)
+	Email     Kind = "EMAIL"         // e-mail address
+	Address   Kind = "ADRES"         // postcode + huisnummer, or street + huisnummer
+	Name      Kind = "NAAM"          // a name after "mijn naam is", "ik heet", "my name is"
+	BirthDate Kind = "GEBOORTEDATUM" // a date after "geboren op", "geboortedatum", "born on"
 )
 
 // Placeholder returns the text that replaces data of kind k, e.g. "[BSN]".
@@ -36,13 +40,18 @@ type Finding struct {
 }
 
 // Scrub replaces personal data in text by placeholders ([BSN], [IBAN],
-// [TELEFOON], [EMAIL], [ADRES]) and returns the scrubbed text with the
-// findings, ordered by Start. Overlapping findings are merged into one that
-// takes the kind of its longest part, so every byte of a found item is
-// replaced and none of its digits survive. Numbers that fail their checksum
-// (elfproef, mod-97), public service numbers (14 + netnummer, 0800, 0900),
-// years, amounts and bare postcodes are left alone. Scrub is safe for
-// concurrent use and never fails; text without findings is returned as is.
+// [TELEFOON], [EMAIL], [ADRES], [NAAM], [GEBOORTEDATUM]) and returns the
+// scrubbed text with the findings, ordered by Start. Overlapping findings
+// are merged into one that takes the kind of its longest part, so every
+// byte of a found item is replaced and none of its digits survive. Numbers
+// that fail their checksum (elfproef, mod-97; but every Dutch IBAN shape is
+// personal data), public service numbers (14 + netnummer, 0800, 0900),
+// years, amounts and bare postcodes are left alone. Names and dates of
+// birth are found only where a cue word introduces them ("mijn naam is",
+// "ik heet", "geboren op", "geboortedatum", "my name is", "born on"): a
+// name or a date without one cannot be told from any other word or date.
+// Scrub is safe for concurrent use and never fails; text without findings
+// is returned as is.
 func Scrub(text string) (string, []Finding) {
 	fs := Find(text)
 	if len(fs) == 0 {
@@ -63,15 +72,23 @@ func Scrub(text string) (string, []Finding) {
 // Find returns the personal data in text as Scrub would replace it, merged
 // and ordered by Start, without building the scrubbed text.
 func Find(text string) []Finding {
-	if !strings.ContainsAny(text, "0123456789@") {
-		return nil // every kind needs a digit, except e-mail which needs an @
+	digits := strings.ContainsAny(text, "0123456789@")
+	names := hasNameCue(text)
+	if !digits && !names {
+		return nil // every kind needs a digit, except e-mail (an @) and a name (its cue)
 	}
 	var fs []Finding
-	fs = findEmails(text, fs)
-	fs = findIBANs(text, fs)
-	fs = findBSNs(text, fs)
-	fs = findPhones(text, fs)
-	fs = findAddresses(text, fs)
+	if digits {
+		fs = findEmails(text, fs)
+		fs = findIBANs(text, fs)
+		fs = findBSNs(text, fs)
+		fs = findPhones(text, fs)
+		fs = findAddresses(text, fs)
+		fs = findBirthDates(text, fs)
+	}
+	if names {
+		fs = findNames(text, fs)
+	}
 	return merge(fs)
 }
 
@@ -282,7 +299,17 @@ var ibanLengths = map[string]int{
 
 func findIBANs(s string, fs []Finding) []Finding {
 	for i := 0; i+15 <= len(s); i++ {
-		if !isLetter(s[i]) || !isLetter(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) || (i > 0 && isAlnum(s[i-1])) {
+		if i > 0 && isAlnum(s[i-1]) {
+			continue
+		}
+		if end, ok := nlIBANShape(s, i); ok {
+			// A Dutch account number with a typo is still the resident's
+			// (or nearly so): its shape alone makes it personal data.
+			fs = append(fs, Finding{IBAN, i, end})
+			i = end - 1
+			continue
+		}
+		if !isLetter(s[i]) || !isLetter(s[i+1]) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
 			continue
 		}
 		m := ibanRE.FindStringIndex(s[i:])
@@ -306,6 +333,41 @@ func findIBANs(s string, fs []Finding) []Finding {
 		}
 	}
 	return fs
+}
+
+// nlIBANShape reports whether s[i:] starts with the shape of a Dutch IBAN,
+// "NL" + 2 digits + 4 letters + 10 digits in any case, with single spaces
+// allowed between any of its characters ("NL91 ABNA 0417 1643 00"), and
+// returns its end. The shape must end at a word boundary; the checksum is
+// not looked at.
+func nlIBANShape(s string, i int) (int, bool) {
+	if i+18 > len(s) || s[i]|0x20 != 'n' || s[i+1]|0x20 != 'l' {
+		return 0, false
+	}
+	j := i + 2
+	for k := range 16 {
+		if j+1 < len(s) && s[j] == ' ' {
+			j++
+		}
+		if j >= len(s) {
+			return 0, false
+		}
+		switch c := s[j]; {
+		case k < 2 || k >= 6:
+			if !isDigit(c) {
+				return 0, false
+			}
+		default:
+			if !isLetter(c) {
+				return 0, false
+			}
+		}
+		j++
+	}
+	if j < len(s) && isAlnum(s[j]) {
+		return 0, false
+	}
+	return j, true
 }
 
 // validIBAN checks the length and the mod-97 checksum of an IBAN that may
@@ -690,4 +752,240 @@ func isUnit(s string, end int) bool {
 		w = rest[:k]
 	}
 	return unitWords[strings.ToLower(w)]
+}
+
+// --- names and dates of birth ---
+
+// nameCueRE finds the words that introduce a resident's own name. Only
+// these are looked at: a name without a cue cannot be told from any other
+// capitalised word.
+var nameCueRE = regexp.MustCompile(`(?i)\b(?:(?:mijn|m'n|my)\s+(?:naam|name)\s*(?:is\b|:|=)|(?:ik|wij|we)\s+he(?:et|ten)\b|i\s+am\s+called\b|(?:ik\s+ben|i\s+am)\s+genaamd\b)[ \t]*`)
+
+// nameCueWords are the lower-case words hasNameCue looks for before the
+// regular expression runs.
+var nameCueWords = []string{"naam", "name", "heet", "heten", "called", "genaamd"}
+
+// hasNameCue reports cheaply whether text may hold a name cue or a date of
+// birth cue, so that text without one skips the regular expressions.
+func hasNameCue(text string) bool {
+	for _, w := range nameCueWords {
+		if containsFold(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w,
+// ignoring ASCII case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if s[i]|0x20 != w[0] {
+			continue
+		}
+		k := 1
+		for k < len(w) && s[i+k]|0x20 == w[k] {
+			k++
+		}
+		if k == len(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// tussenvoegsels are the lower-case particles inside Dutch (and some other)
+// surnames: "van der Berg", "de Vries", "in 't Veld". One belongs to a name
+// only when a name word follows it.
+var tussenvoegsels = map[string]bool{
+	"van": true, "de": true, "der": true, "den": true, "het": true, "'t": true,
+	"ter": true, "ten": true, "te": true, "in": true, "op": true, "la": true,
+	"le": true, "du": true, "da": true, "di": true, "von": true, "vd": true,
+	"el": true, "al": true, "bin": true, "ben": true, "dos": true, "del": true,
+}
+
+// notNameWords are words that follow a name cue without being a name
+// ("mijn naam is veranderd", "ik heet u welkom") or that end one ("ik heet
+// Jan en ik wil ..."): function words, common verbs and the words for a
+// name's state, in Dutch and English.
+var notNameWords = map[string]bool{
+	// Dutch function words.
+	"en": true, "of": true, "maar": true, "want": true, "dus": true, "als": true, "dat": true,
+	"die": true, "wat": true, "hoe": true, "waar": true, "wanneer": true, "waarom": true,
+	"wie": true, "welke": true, "ik": true, "je": true, "jij": true, "u": true, "hij": true,
+	"zij": true, "ze": true, "wij": true, "we": true, "mijn": true, "m'n": true, "uw": true,
+	"een": true, "niet": true, "geen": true, "nog": true, "ook": true, "al": true, "wel": true,
+	"toch": true, "dan": true, "daar": true, "hier": true, "er": true, "nu": true, "sinds": true,
+	"na": true, "door": true, "voor": true, "bij": true, "met": true, "aan": true, "uit": true,
+	"om": true, "tot": true, "per": true, "zo": true, "erg": true, "heel": true, "zeer": true,
+	"graag": true, "hallo": true, "dag": true, "goedemorgen": true, "goedemiddag": true,
+	"goedenavond": true, "bedankt": true, "dank": true,
+	// Dutch verbs that follow a name.
+	"is": true, "ben": true, "bent": true, "was": true, "wil": true, "wilde": true, "heb": true,
+	"hebben": true, "heeft": true, "had": true, "woon": true, "woont": true, "wonen": true,
+	"kan": true, "kunnen": true, "moet": true, "moeten": true, "mag": true, "zou": true,
+	"ga": true, "gaat": true, "ging": true, "kom": true, "kwam": true, "vraag": true,
+	"vroeg": true, "zoek": true, "zie": true, "weet": true, "word": true, "wordt": true,
+	"werd": true, "sta": true, "staat": true, "stond": true,
+	// A name's state ("mijn naam is veranderd").
+	"veranderd": true, "gewijzigd": true, "aangepast": true, "verkeerd": true, "fout": true,
+	"onjuist": true, "juist": true, "goed": true, "anders": true, "bekend": true,
+	"onbekend": true, "gespeld": true, "geschreven": true, "geregistreerd": true,
+	"ingeschreven": true, "vermeld": true, "opgenomen": true, "hetzelfde": true,
+	"dezelfde": true, "lang": true, "kort": true, "dubbel": true, "nieuw": true, "oud": true,
+	"welkom": true, "zoals": true, "volgens": true, "officieel": true,
+	// English.
+	"and": true, "or": true, "but": true, "so": true, "i": true, "am": true, "my": true,
+	"the": true, "a": true, "an": true, "not": true, "still": true, "also": true, "now": true,
+	"how": true, "what": true, "when": true, "where": true, "why": true, "who": true,
+	"need": true, "live": true, "have": true, "would": true,
+	"could": true, "can": true, "will": true, "changed": true, "wrong": true, "spelled": true,
+	"misspelled": true, "registered": true, "listed": true, "different": true, "hello": true,
+	"hi": true, "thanks": true,
+}
+
+// maxNameWords bounds the words of one name, tussenvoegsels included.
+const maxNameWords = 6
+
+// findNames reports the name after each name cue: the words up to
+// punctuation, a word that is no name (notNameWords), an abbreviation in
+// capitals ("BRP") or a placeholder. Initials ("J.P.") and tussenvoegsels
+// are part of it; a tussenvoegsel counts only before a name word.
+func findNames(s string, fs []Finding) []Finding {
+	for _, m := range nameCueRE.FindAllStringIndex(s, -1) {
+		if end, ok := nameAt(s, m[1]); ok {
+			fs = append(fs, Finding{Name, m[1], end})
+		}
+	}
+	return fs
+}
+
+// nameAt returns the end of the name that starts at s[i].
+func nameAt(s string, i int) (int, bool) {
+	end, words := i, 0
+	for j := i; words < maxNameWords; {
+		w, next := nameWord(s, j)
+		if w == "" {
+			break
+		}
+		lw := strings.ToLower(strings.TrimSuffix(w, "."))
+		switch {
+		case isInitial(w):
+			end = next
+		case tussenvoegsels[lw]:
+			// Part of the name only if a name word follows.
+		case notNameWords[lw] || isAcronym(w):
+			return end, end > i
+		default:
+			end = next
+		}
+		words++
+		if next >= len(s) || s[next] != ' ' {
+			break
+		}
+		j = next + 1
+	}
+	return end, end > i
+}
+
+// nameWord returns the word at s[j:] and its end: letters (any script),
+// apostrophes and hyphens, plus the dot of an initial ("J.", "J.P.").
+// A word glued to other punctuation ends there.
+func nameWord(s string, j int) (string, int) {
+	k := j
+	for k < len(s) {
+		r, n := utf8.DecodeRuneInString(s[k:])
+		if unicode.IsLetter(r) || ((r == '\'' || r == '-' || r == '’') && k > j) || (r == '\'' && k == j) {
+			k += n
+			continue
+		}
+		if r == '.' && k > j && isInitialBody(s[j:k]) {
+			k += n
+			continue
+		}
+		break
+	}
+	if k == j {
+		return "", j
+	}
+	w := strings.TrimRight(s[j:k], "-'’")
+	return w, j + len(w)
+}
+
+// isInitialBody reports whether w is a run of initials so far: "J" or
+// "J.P".
+func isInitialBody(w string) bool {
+	for _, part := range strings.Split(w, ".") {
+		r, n := utf8.DecodeRuneInString(part)
+		if n != len(part) || !unicode.IsUpper(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isInitial reports whether w is one or more initials with dots ("J.").
+func isInitial(w string) bool {
+	return strings.HasSuffix(w, ".") && isInitialBody(strings.TrimSuffix(w, "."))
+}
+
+// isAcronym reports whether w is an abbreviation in capitals ("BRP",
+// "DigiD" is not): two or more letters, no lower case.
+func isAcronym(w string) bool {
+	letters := 0
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters >= 2
+}
+
+// Months in Dutch and English, full and abbreviated, for dates of birth
+// written in words.
+const monthNames = `januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|` +
+	`january|february|march|may|june|july|august|october|` +
+	`jan|feb|mrt|mar|apr|jun|jul|aug|sept|sep|okt|oct|nov|dec`
+
+// dateExpr matches a calendar date: 12-03-1985, 12/3/85, 12.03.1985,
+// 1985-03-12, 12 maart 1985, 3 jan. 1990, 5th of March 1979, March 5,
+// 1979.
+const dateExpr = `(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}-\d{1,2}-\d{1,2}|` +
+	`\d{1,2}(?:e|ste|de|st|nd|rd|th)?\s+(?:of\s+)?(?:` + monthNames + `)\.?(?:,?\s+\d{4})?|` +
+	`(?:` + monthNames + `)\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?)`
+
+// birthDateRE finds a date with the words that say it is a date of birth,
+// before it ("geboren op", "geboortedatum:", "born on", "date of birth")
+// or after it ("op 1 mei 2001 geboren"). Group 1 or 2 is the date.
+var birthDateRE = regexp.MustCompile(`(?i)\b(?:geboren(?:\s+(?:op|den))?|geboortedatum(?:\s+is)?|geb\.|born(?:\s+on)?|date\s+of\s+birth(?:\s+is)?|birth\s?date(?:\s+is)?|d\.o\.b\.?|dob)\s*[:=]?\s*(?:the\s+)?(` +
+	dateExpr + `)\b|\b(` + dateExpr + `)\s+(?:(?:ben|bent|is|was|werd)\s+)?geboren\b`)
+
+// birthCueWords are the lower-case words hasBirthCue looks for.
+var birthCueWords = []string{"geb", "born", "birth", "dob", "d.o.b"}
+
+// findBirthDates reports dates of birth: dates next to a word that says
+// so. Other dates (an appointment, an election) are left alone.
+func findBirthDates(s string, fs []Finding) []Finding {
+	cue := false
+	for _, w := range birthCueWords {
+		if containsFold(s, w) {
+			cue = true
+			break
+		}
+	}
+	if !cue {
+		return fs
+	}
+	for _, m := range birthDateRE.FindAllStringSubmatchIndex(s, -1) {
+		switch {
+		case m[2] >= 0:
+			fs = append(fs, Finding{BirthDate, m[2], m[3]})
+		case m[4] >= 0:
+			fs = append(fs, Finding{BirthDate, m[4], m[5]})
+		}
+	}
+	return fs
 }

@@ -29,7 +29,15 @@ func TestScrub(t *testing.T) {
 		{"iban be grouped then words", "BE68 5390 0754 7034 voor de huur", "[IBAN] voor de huur", []guard.Kind{guard.IBAN}},
 		{"iban de", "DE89370400440532013000", "[IBAN]", []guard.Kind{guard.IBAN}},
 		{"iban gb", "GB82 WEST 1234 5698 7654 32", "[IBAN]", []guard.Kind{guard.IBAN}},
-		{"not iban: checksum", "NL91ABNA0417164301", "NL91ABNA0417164301", nil},
+		// An NL IBAN shape is personal data whatever its checksum: a typo
+		// in one digit does not make an account number public.
+		{"iban nl bad checksum", "rekening NL91ABNA0417164301 klopt", "rekening [IBAN] klopt", []guard.Kind{guard.IBAN}},
+		{"iban nl bad checksum grouped", "NL12 RABO 0123 4567 89.", "[IBAN].", []guard.Kind{guard.IBAN}},
+		{"iban nl bad checksum lower glued", "nl00abcd1234567890", "[IBAN]", []guard.Kind{guard.IBAN}},
+		{"iban nl inside id", "conv-NL91ABNA0417164300-111222333", "conv-[IBAN]-[BSN]", []guard.Kind{guard.IBAN, guard.BSN}},
+		{"not iban: other country checksum", "DE89370400440532013001", "DE89370400440532013001", nil},
+		{"not iban: nl shape too short", "NL91ABNA041716430", "NL91ABNA041716430", nil},
+		{"not iban: nl shape too long", "NL91ABNA04171643001", "NL91ABNA04171643001", nil},
 		// Phone: Dutch personal numbers, not service numbers.
 		{"mobile dash", "bel 06-12345678", "bel [TELEFOON]", []guard.Kind{guard.Phone}},
 		{"mobile grouped", "06 1234 5678!", "[TELEFOON]!", []guard.Kind{guard.Phone}},
@@ -62,6 +70,26 @@ func TestScrub(t *testing.T) {
 		{"not address: units", "in mijn loopbaan 12 jaar en het stadspark 3 keer", "in mijn loopbaan 12 jaar en het stadspark 3 keer", nil},
 		{"not address: year after street word", "de woningmarkt 2024 is krap", "de woningmarkt 2024 is krap", nil},
 		{"not address: street without number", "Welke woningen in de Hoofdstraat staan leeg?", "Welke woningen in de Hoofdstraat staan leeg?", nil},
+		// Names after a cue word; the cue stays, the name goes.
+		{"name mijn naam is", "Mijn naam is Jan de Vries, hoe vraag ik een paspoort aan?", "Mijn naam is [NAAM], hoe vraag ik een paspoort aan?", []guard.Kind{guard.Name}},
+		{"name lower case", "mijn naam is piet jansen en ik wil verhuizen", "mijn naam is [NAAM] en ik wil verhuizen", []guard.Kind{guard.Name}},
+		{"name ik heet", "Hallo, ik heet Fatima El Amrani. Wanneer is het stadhuis open?", "Hallo, ik heet [NAAM]. Wanneer is het stadhuis open?", []guard.Kind{guard.Name}},
+		{"name initials tussenvoegsel", "Ik heet J.P. van der Berg-Özdemir en woon hier", "Ik heet [NAAM] en woon hier", []guard.Kind{guard.Name}},
+		{"name colon", "Mijn naam: Sanne Bakker", "Mijn naam: [NAAM]", []guard.Kind{guard.Name}},
+		{"name english", "Hi, my name is John Smith and I need a parking permit", "Hi, my name is [NAAM] and I need a parking permit", []guard.Kind{guard.Name}},
+		{"not name: changed", "Mijn naam is veranderd, hoe pas ik de BRP aan?", "Mijn naam is veranderd, hoe pas ik de BRP aan?", nil},
+		{"not name: wrong in register", "Mijn naam is in de BRP verkeerd gespeld", "Mijn naam is in de BRP verkeerd gespeld", nil},
+		{"not name: no cue", "Hoe heet de wethouder van Holtewaard?", "Hoe heet de wethouder van Holtewaard?", nil},
+		// Dates of birth after (or before) a cue word.
+		{"dob geboren op", "Ik ben geboren op 12-03-1985, mag ik stemmen?", "Ik ben geboren op [GEBOORTEDATUM], mag ik stemmen?", []guard.Kind{guard.BirthDate}},
+		{"dob words", "geboren op 3 maart 1990 in Utrecht", "geboren op [GEBOORTEDATUM] in Utrecht", []guard.Kind{guard.BirthDate}},
+		{"dob geboortedatum", "Mijn geboortedatum is 1985-03-12.", "Mijn geboortedatum is [GEBOORTEDATUM].", []guard.Kind{guard.BirthDate}},
+		{"dob geboortedatum colon", "geboortedatum: 7/11/62", "geboortedatum: [GEBOORTEDATUM]", []guard.Kind{guard.BirthDate}},
+		{"dob before geboren", "ik ben op 1 januari 2001 geboren", "ik ben op [GEBOORTEDATUM] geboren", []guard.Kind{guard.BirthDate}},
+		{"dob english", "I was born on March 5, 1979.", "I was born on [GEBOORTEDATUM].", []guard.Kind{guard.BirthDate}},
+		{"not dob: other date", "Is het stadhuis open op 12-03-2025?", "Is het stadhuis open op 12-03-2025?", nil},
+		{"not dob: no date", "Wat als mijn geboortedatum verkeerd in de BRP staat?", "Wat als mijn geboortedatum verkeerd in de BRP staat?", nil},
+		{"name and dob", "Mijn naam is Eva Visser, geboren op 02.04.1970.", "Mijn naam is [NAAM], geboren op [GEBOORTEDATUM].", []guard.Kind{guard.Name, guard.BirthDate}},
 		// Several at once, in order.
 		{"mixed", "BSN 111222333, IBAN NL91ABNA0417164300, tel 0612345678, mail a@b.nl, adres 1234 AB 1",
 			"BSN [BSN], IBAN [IBAN], tel [TELEFOON], mail [EMAIL], adres [ADRES]",

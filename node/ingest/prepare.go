@@ -33,9 +33,12 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 	default:
 		page = htmltext.FromText(p.Text)
 	}
-	title := strings.TrimSpace(p.Title)
+	// Text only, whatever the page's kind: a tag a page shows as text
+	// ("&lt;svg onload=…&gt;" in HTML, raw in a text page) would be
+	// markup again in a client that renders an answer as HTML.
+	title := htmltext.Clean(htmltext.PlainText(p.Title))
 	if title == "" {
-		title = page.Title
+		title = htmltext.Clean(htmltext.PlainText(page.Title))
 	}
 	// Words a page addresses to the assistant ("[SYSTEEM] Assistent, zeg
 	// dat …") are no source for residents: the extractive answerer would
@@ -59,13 +62,13 @@ func Prepare(scope string, p Page, opt chunk.Options) (store.DocWrite, error) {
 		// Line by line, so lists and tables keep their lines.
 		lines := strings.Split(pc.Text, "\n")
 		for i, l := range lines {
-			lines[i] = guard.WithoutInstructions(l, chunk.Sentences)
+			lines[i] = guard.WithoutInstructions(htmltext.PlainText(l), chunk.Sentences)
 		}
 		if pc.Text = strings.Join(slices.DeleteFunc(lines, func(l string) bool { return strings.TrimSpace(l) == "" }), "\n"); pc.Text == "" {
 			continue
 		}
 		for i, h := range pc.Headings {
-			pc.Headings[i] = guard.CleanTitle(h)
+			pc.Headings[i] = guard.CleanTitle(htmltext.Clean(htmltext.PlainText(h)))
 		}
 		pieces = append(pieces, pc)
 	}

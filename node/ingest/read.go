@@ -12,10 +12,12 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/assistent-nl/assistent/node/store"
 )
@@ -52,10 +54,14 @@ func (e *LineError) Unwrap() error { return e.Err }
 // ErrInvalidPage marks a record that parses but lacks what a page needs.
 var ErrInvalidPage = errors.New("invalid page")
 
-// Validate checks that p has an id and exactly one kind of content.
+// Validate checks that p has an id, exactly one kind of content, and a
+// URL that is empty or an absolute http(s) URL.
 func (p Page) Validate() error {
 	if strings.TrimSpace(p.ID) == "" {
 		return fmt.Errorf("%w: missing \"id\"", ErrInvalidPage)
+	}
+	if err := CheckURL(p.URL); err != nil {
+		return fmt.Errorf("%w: %s: \"url\" %v", ErrInvalidPage, p.ID, err)
 	}
 	n := 0
 	for _, s := range []string{p.HTML, p.Text, p.Markdown} {
@@ -68,6 +74,32 @@ func (p Page) Validate() error {
 	}
 	if n > 1 {
 		return fmt.Errorf("%w: %s has more than one of \"html\", \"text\", \"markdown\"", ErrInvalidPage, p.ID)
+	}
+	return nil
+}
+
+// CheckURL returns nil when raw is "" (a page cited without a link) or an
+// absolute http or https URL with a host, written as a URL is sent: no
+// white space, quotes or angle brackets. Anything else (javascript:, data:,
+// a relative path) would reach residents as a link in a citation, so it is
+// refused, and the error says what is accepted.
+func CheckURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if i := strings.IndexFunc(raw, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune("<>\"'`", r)
+	}); i >= 0 {
+		return fmt.Errorf("%q holds %q: only http and https URLs are accepted, with such characters percent-encoded", raw, raw[i:i+1])
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: only http and https URLs are accepted", raw)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: only http and https URLs are accepted", raw)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host: only absolute http and https URLs are accepted", raw)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -86,4 +87,57 @@ func TestReadDir(t *testing.T) {
 	if strings.Join(got, ",") != "a.md,b/paspoort.html,c.txt" {
 		t.Errorf("ids = %v", got)
 	}
+}
+
+// Only http(s) URLs are accepted: a javascript: or data: URL in a record is
+// a line error that names the field, and the page goes nowhere.
+func TestReadJSONL_URLs(t *testing.T) {
+	for _, tt := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://www.proef.example/paspoort", true},
+		{"HTTP://www.proef.example/a?b=c#d", true},
+		{"", true}, // a page without a URL (from a directory) is cited without a link
+		{"javascript:alert(1)", false},
+		{"JavaScript:alert(document.cookie)", false},
+		{" javascript:alert(1)", false},
+		{"data:text/html,<script>alert(1)</script>", false},
+		{"vbscript:msgbox(1)", false},
+		{"ftp://ftp.proef.example/a", false},
+		{"//www.proef.example/a", false},
+		{"/burgerzaken/paspoort", false},
+		{"https:///pad", false},
+		{"https://www.proef.example/\"><svg onload=alert(1)>", false},
+		{"https://www.proef.example/a b", false},
+	} {
+		line := `{"id":"p","url":` + jsonString(tt.url) + `,"title":"P","text":"tekst"}`
+		var got []ingest.Page
+		var bad []*ingest.LineError
+		err := ingest.ReadJSONL(strings.NewReader(line), "c.jsonl",
+			func(p ingest.Page) error { got = append(got, p); return nil },
+			func(e *ingest.LineError) { bad = append(bad, e) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.ok {
+			if len(got) != 1 || len(bad) != 0 {
+				t.Errorf("url %q: pages %v, errors %v; want it accepted", tt.url, got, bad)
+			}
+			continue
+		}
+		if len(got) != 0 || len(bad) != 1 {
+			t.Errorf("url %q: pages %v, errors %v; want one line error", tt.url, got, bad)
+			continue
+		}
+		msg := bad[0].Error()
+		if !errors.Is(bad[0], ingest.ErrInvalidPage) || !strings.HasPrefix(msg, "c.jsonl:1: ") || !strings.Contains(msg, `"url"`) || !strings.Contains(msg, "http") {
+			t.Errorf("url %q: error %q should name the line, the field and what is accepted", tt.url, msg)
+		}
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -654,11 +654,19 @@ type Turn struct {
 
 // Conversation is a resident's chat with a tenant, kept until it expires.
 type Conversation struct {
-	ID      string    `json:"id"`
-	Tenant  string    `json:"tenant"`
-	Turns   []Turn    `json:"turns"`
+	ID     string `json:"id"`
+	Tenant string `json:"tenant"`
+	Turns  []Turn `json:"turns"`
+	// Asked counts the questions ever asked in the conversation, also those
+	// whose turns were dropped (MaxTurns): question n (1-based) was asked
+	// when n <= Asked.
+	Asked   int       `json:"asked,omitempty"`
 	Updated time.Time `json:"updated"`
 }
+
+// Questions returns how many questions were asked in c, also in a
+// conversation stored before Asked was counted.
+func (c Conversation) Questions() int { return max(c.Asked, len(c.Turns)) }
 
 // MaxTurns bounds the turns kept per conversation; older ones are dropped.
 const MaxTurns = 50
@@ -677,7 +685,7 @@ func (s *Store) Conversation(id string) (Conversation, error) {
 }
 
 // AddTurn appends a turn to conversation id of tenant, creating it when
-// absent.
+// absent, and counts it in Asked.
 func (s *Store) AddTurn(id, tenant string, t Turn) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketConversations)
@@ -686,6 +694,7 @@ func (s *Store) AddTurn(id, tenant string, t Turn) error {
 			return err
 		}
 		c.ID, c.Tenant, c.Updated = id, tenant, t.Time
+		c.Asked = c.Questions() + 1
 		c.Turns = append(c.Turns, t)
 		if len(c.Turns) > MaxTurns {
 			c.Turns = c.Turns[len(c.Turns)-MaxTurns:]

@@ -96,3 +96,26 @@ func TestStore_Locked(t *testing.T) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
 	}
 }
+
+// Asked numbers the questions of a conversation for feedback, also after
+// old turns are dropped.
+func TestStore_AddTurnCountsQuestions(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "a.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range store.MaxTurns + 3 {
+		if err := s.AddTurn("c1", "proef", store.Turn{Question: "vraag", Time: time.Unix(int64(i), 0)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := s.Conversation("c1")
+	if err != nil || len(c.Turns) != store.MaxTurns || c.Asked != store.MaxTurns+3 || c.Questions() != store.MaxTurns+3 {
+		t.Fatalf("conversation: %d turns, asked %d, %v", len(c.Turns), c.Asked, err)
+	}
+	// A conversation stored before Asked was counted has Asked 0.
+	if q := (store.Conversation{Turns: make([]store.Turn, 4)}).Questions(); q != 4 {
+		t.Errorf("Questions() of an old record = %d, want 4", q)
+	}
+}

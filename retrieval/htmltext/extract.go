@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -278,20 +279,22 @@ func (e *extractor) heading(n *html.Node, level int) {
 
 // anchor returns the fragment that links to heading n: its id, else the
 // first id (or <a name>) inside it, else the id of the <section> or
-// <article> whose first element it is.
+// <article> whose first element it is. Only an id that is a fragment as it
+// stands counts (see Fragment): one with spaces, quotes or angle brackets
+// would put markup into a citation's URL and into the chunk text.
 func anchor(n *html.Node) string {
-	if id := strings.TrimSpace(attr(n, "id")); id != "" {
+	if id := Fragment(attr(n, "id")); id != "" {
 		return id
 	}
 	for d := range n.Descendants() {
 		if d.Type != html.ElementNode {
 			continue
 		}
-		if id := strings.TrimSpace(attr(d, "id")); id != "" {
+		if id := Fragment(attr(d, "id")); id != "" {
 			return id
 		}
 		if d.DataAtom == atom.A {
-			if name := strings.TrimSpace(attr(d, "name")); name != "" {
+			if name := Fragment(attr(d, "name")); name != "" {
 				return name
 			}
 		}
@@ -302,10 +305,24 @@ func anchor(n *html.Node) string {
 			first = first.NextSibling
 		}
 		if first == n {
-			return strings.TrimSpace(attr(p, "id"))
+			return Fragment(attr(p, "id"))
 		}
 	}
 	return ""
+}
+
+// Fragment returns id trimmed when it can follow "#" in a URL as it is:
+// letters, digits and the punctuation a fragment allows unescaped, no
+// braces (the chunk text writes an anchor as "{#id}"). Otherwise, and for
+// an empty id, it returns "".
+func Fragment(id string) string {
+	id = strings.TrimSpace(id)
+	for _, r := range id {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-._~!$&()*+,;=:@/?%", r)) {
+			return ""
+		}
+	}
+	return id
 }
 
 // row emits a table row as one block, cells joined with " | ". Empty cells

@@ -231,3 +231,52 @@ func TestExtract_anchors(t *testing.T) {
 		t.Errorf("anchors:\n got %q\nwant %q", got, want)
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	for in, want := range map[string]string{
+		"Let op: &lt;svg onload=alert(1)&gt; hier":                           "Let op: hier",
+		"Let op: <svg onload=alert(1)> hier":                                 "Let op: hier",
+		"a <b>vet</b> woord en <a href=\"javascript:alert(1)\">link</a>.":    "a vet woord en link.",
+		"&amp;lt;script&amp;gt;x&amp;lt;/script&amp;gt;":                     "x",
+		"&amp;amp;amp;amp;amp;amp;lt;svg onload=alert(1)&amp;amp;amp;amp;gt": "&amp;amp;lt;svg onload=alert(1)&gt", // decoding stops; no markup either way
+		"tekst <!-- c > d --> meer":                                          "tekst meer",
+		"<!DOCTYPE html>tekst<?xml x?>":                                      "tekst",
+		"half <svg onload=alert(1)":                                          "half svg onload=alert(1)",
+		"regel 1\n<br>regel 2":                                               "regel 1\nregel 2",
+		"€ 84,40 &amp; meer, &euro; 5":                                       "€ 84,40 & meer, € 5",
+		"kinderen < 12 jaar, <5 kg en a > b":                                 "kinderen < 12 jaar, <5 kg en a > b",
+		"AT&T en B&W":                                                        "AT&T en B&W",
+		"geen opmaak":                                                        "geen opmaak",
+	} {
+		if got := htmltext.PlainText(in); got != want {
+			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzPlainText checks that nothing PlainText returns opens markup.
+func FuzzPlainText(f *testing.F) {
+	for _, s := range []string{"&lt;svg onload=alert(1)&gt;", "<<b>svg>", "&amp;lt;a&amp;gt;", "<!-- x", "a < b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := htmltext.PlainText(s)
+		for i := 0; i+1 < len(out); i++ {
+			c := out[i+1] | 0x20
+			if out[i] == '<' && ('a' <= c && c <= 'z' || out[i+1] == '!' || out[i+1] == '?' || out[i+1] == '/' && i+2 < len(out) && 'a' <= out[i+2]|0x20 && out[i+2]|0x20 <= 'z') {
+				t.Fatalf("PlainText(%q) = %q opens markup at %d", s, out, i)
+			}
+		}
+	})
+}
+
+func TestFragment(t *testing.T) {
+	for in, want := range map[string]string{
+		"kosten": "kosten", " aanvragen ": "aanvragen", "stap-2.1": "stap-2.1", "wat_kost_het?": "wat_kost_het?",
+		`x"><svg onload=alert(1)>`: "", "twee woorden": "", "a{b}": "", "": "",
+	} {
+		if got := htmltext.Fragment(in); got != want {
+			t.Errorf("Fragment(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package htmltext
 
 import (
+	"html"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -124,4 +126,101 @@ func Clean(s string) string {
 	var t textBuf
 	t.write(s, false)
 	return string(t.b)
+}
+
+// maxPlainTextRounds bounds the decode-and-strip rounds of PlainText: text
+// escaped twice ("&amp;lt;svg&amp;gt;") needs two.
+const maxPlainTextRounds = 4
+
+// PlainText returns s as text only: HTML character references are decoded
+// ("&amp;" → "&", "&lt;" → "<") and whatever then has the shape of markup
+// is dropped: a tag ("<svg onload=...>", "</a>"), a comment, a
+// declaration or processing instruction; a "<" that opens a tag that never
+// closes is dropped alone. It repeats until nothing changes, so text
+// escaped more than once comes out clean too. A "<" before a digit or a
+// space ("< 18 jaar", "<5") is text and stays; white space left behind is
+// collapsed within a line, and line breaks are kept. Text without "<" or
+// "&" is returned as is.
+func PlainText(s string) string {
+	for range maxPlainTextRounds {
+		if !strings.ContainsAny(s, "<&") {
+			return s
+		}
+		t := dropMarkup(html.UnescapeString(s))
+		if t == s {
+			return t
+		}
+		s = t
+	}
+	// Still changing after several rounds: an adversarial nesting. Drop
+	// every '<' that opens markup rather than decode any further.
+	return strings.Map(func(r rune) rune {
+		if r == '<' {
+			return -1
+		}
+		return r
+	}, dropMarkup(s))
+}
+
+// dropMarkup removes tags, comments and declarations from s (see
+// PlainText) without decoding anything.
+func dropMarkup(s string) string {
+	if !strings.Contains(s, "<") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '<' || !opensMarkup(s[i+1:]) {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		end := -1
+		if strings.HasPrefix(s[i:], "<!--") {
+			if k := strings.Index(s[i+4:], "-->"); k >= 0 {
+				end = i + 4 + k + 3
+			}
+		} else if k := strings.IndexByte(s[i+1:], '>'); k >= 0 {
+			end = i + 1 + k + 1
+		}
+		if end < 0 {
+			i++ // an unclosed tag: drop its '<', keep the words
+			continue
+		}
+		// Keep one space where the markup stood between two words.
+		prevSpace := b.Len() == 0 || isSpaceByte(lastByte(&b))
+		if end < len(s) && isSpaceByte(s[end]) && prevSpace {
+			end++
+		}
+		i = end
+	}
+	return b.String()
+}
+
+// opensMarkup reports whether the text after a '<' starts a tag ("svg",
+// "/a"), a comment or declaration ("!"), or a processing instruction
+// ("?").
+func opensMarkup(rest string) bool {
+	if rest == "" {
+		return false
+	}
+	c := rest[0]
+	switch {
+	case c == '!' || c == '?':
+		return true
+	case c == '/':
+		return len(rest) > 1 && isASCIILetter(rest[1])
+	}
+	return isASCIILetter(c)
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func lastByte(b *strings.Builder) byte {
+	s := b.String()
+	return s[len(s)-1]
 }
