@@ -6,9 +6,12 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/assistent-nl/assistent/retrieval"
 )
 
 // Typo correction. A typed word the index does not know at all is most
@@ -98,7 +101,7 @@ func typoCandidates(ctx context.Context, r index.IndexReader, word, field string
 		}
 		// bleve's automaton counts a swap of two letters as two edits;
 		// people make it as one.
-		cands = append(cands, typoCandidate{term: e.Term, dist: editDistance(word, e.Term)})
+		cands = append(cands, typoCandidate{term: e.Term, dist: retrieval.EditDistance(word, e.Term)})
 	}
 	d.Close()
 	for i := range cands {
@@ -135,32 +138,39 @@ func docFreq(ctx context.Context, r index.IndexReader, term, field string) (uint
 	return tfr.Count(), nil
 }
 
-// editDistance is the optimal string alignment distance between a and b
-// in runes: insertions, deletions, substitutions and swaps of two adjacent
-// letters each cost one.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rows: the one before the previous is needed for swaps.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+// UnknownWords returns the words of text, folded to lower case without
+// diacritics, that Search treats as misspelt: long enough, and with an
+// analysed form no chunk has. A caller can respell them for stages that
+// match words as they are (re-ranking, embeddings).
+func (x *Index) UnknownWords(ctx context.Context, text string) ([]string, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return nil, retrieval.ErrClosed
 	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				v = min(v, prev2[j-2]+1)
-			}
-			cur[j] = v
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("unknown words: %w", err)
+	}
+	reader, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("unknown words: %w", err)
+	}
+	defer reader.Close()
+	var out []string
+	for _, w := range strings.FieldsFunc(retrieval.Fold(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		toks := x.analyzer.Analyze([]byte(w))
+		// The first token is the word itself; compound parts follow.
+		if len(toks) == 0 || utf8.RuneCount(toks[0].Term) < minFuzzyLen || slices.Contains(out, w) {
+			continue
 		}
-		prev2, prev, cur = prev, cur, prev2
+		df, err := docFreq(ctx, reader, string(toks[0].Term), "body")
+		if err != nil {
+			return nil, err
+		}
+		if df == 0 {
+			out = append(out, w)
+		}
 	}
-	return prev[len(rb)]
+	return out, nil
 }

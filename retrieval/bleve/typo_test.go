@@ -3,6 +3,7 @@ package bleve_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/assistent-nl/assistent/retrieval"
@@ -35,5 +36,25 @@ func TestIndex_TypoPrefersCommonTerm(t *testing.T) {
 		if len(hits) == 0 || hits[0].ChunkID == "voorschot" {
 			t.Errorf("%q: got %v, want a rijbewijs chunk first", q, hits)
 		}
+	}
+}
+
+func TestIndex_UnknownWords(t *testing.T) {
+	ctx := context.Background()
+	x := openMem(t)
+	s := retrieval.TenantScope("a")
+	if err := x.Index(ctx, []retrieval.Chunk{
+		chunk("r", s, "Rijbewijs verlengen", "Uw rijbewijs verlengt u bij de gemeente."),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := x.UnknownWords(ctx, "Rijbeweis verlengen bij de gemeente, rijbeweis! Kan dat?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Known words (also inflected: "verlengen"), stop words and short
+	// words are not reported; an unknown word once, folded.
+	if want := []string{"rijbeweis"}; !slices.Equal(got, want) {
+		t.Errorf("UnknownWords = %q, want %q", got, want)
 	}
 }

@@ -168,10 +168,25 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 			return nil, fmt.Errorf("lexical search: %w", err)
 		}
 	}
+	// The stages after the lexical search match words as typed: they get
+	// the question with its misspelt words respelt (spell.go).
+	rtext, rexp := text, q.Expansion
+	if sp, ok := s.lexical.(speller); ok && len(lex) > 0 && (useVector || mode == ModeRerank) {
+		fixed, changed, err := s.respell(ctx, sp, text, lex)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			rtext = fixed
+			if s.expander != nil {
+				rexp = s.expander.Expand(fixed)
+			}
+		}
+	}
 	if useVector {
-		vtext := text
-		if q.Expansion != "" {
-			vtext += " " + q.Expansion
+		vtext := rtext
+		if rexp != "" {
+			vtext += " " + rexp
 		}
 		vs, err := s.embedder.Embed(ctx, []string{vtext})
 		switch {
@@ -225,7 +240,7 @@ func (s *Searcher) Search(ctx context.Context, req Request) ([]Result, error) {
 		results = append(results, Result{Chunk: c, Score: f.score, LexicalRank: f.lexRank, VectorRank: f.vecRank})
 	}
 	if mode == ModeRerank {
-		results = rerank(s.cfg.Rerank, s.terms, text, q.Expansion, req.Local, results, k)
+		results = rerank(s.cfg.Rerank, s.terms, rtext, rexp, req.Local, results, k)
 	}
 	if len(results) > k {
 		results = results[:k]

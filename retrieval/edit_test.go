@@ -1,6 +1,10 @@
-package bleve
+package retrieval_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/assistent-nl/assistent/retrieval"
+)
 
 func TestEditDistance(t *testing.T) {
 	tests := []struct {
@@ -19,10 +23,10 @@ func TestEditDistance(t *testing.T) {
 		{"één", "een", 2},
 	}
 	for _, tt := range tests {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
+		if got := retrieval.EditDistance(tt.a, tt.b); got != tt.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
-		if got := editDistance(tt.b, tt.a); got != tt.want {
+		if got := retrieval.EditDistance(tt.b, tt.a); got != tt.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d (symmetry)", tt.b, tt.a, got, tt.want)
 		}
 	}
