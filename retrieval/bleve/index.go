@@ -293,13 +293,17 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	defer reader.Close()
 	var clauses []clause
 	seen := map[string]bool{}
-	add := func(text, field string, boost float64, typos bool) error {
-		for _, tok := range x.analyzer.Analyze([]byte(text)) {
+	add := func(toks analysis.TokenStream, field string, boost float64, typos bool, weights map[string]float64) error {
+		for _, tok := range toks {
 			word := string(tok.Term)
 			if seen[field+"\x00"+word] {
 				continue
 			}
 			seen[field+"\x00"+word] = true
+			boost := boost
+			if w, ok := weights[word]; ok {
+				boost *= w
+			}
 			if typos && utf8.RuneCountInString(word) >= minFuzzyLen {
 				df, err := docFreq(ctx, reader, word, field)
 				if err != nil {
@@ -320,13 +324,18 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 		}
 		return nil
 	}
-	if err := add(q.Text, "title", boostTitle, false); err != nil {
+	typed := x.analyzer.Analyze([]byte(q.Text))
+	weights, err := focusWeights(ctx, reader, typed)
+	if err != nil {
 		return nil, err
 	}
-	if err := add(q.Text, "body", boostBody, true); err != nil {
+	if err := add(typed, "title", boostTitle, false, weights); err != nil {
 		return nil, err
 	}
-	if err := add(q.Expansion, "body", boostExpansion, false); err != nil {
+	if err := add(typed, "body", boostBody, true, weights); err != nil {
+		return nil, err
+	}
+	if err := add(x.analyzer.Analyze([]byte(q.Expansion)), "body", boostExpansion, false, nil); err != nil {
 		return nil, err
 	}
 	if len(clauses) == 0 {
