@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	index "github.com/blevesearch/bleve_index_api"
@@ -157,18 +156,25 @@ func (x *Index) UnknownWords(ctx context.Context, text string) ([]string, error)
 		return nil, fmt.Errorf("unknown words: %w", err)
 	}
 	defer reader.Close()
+	// One analysis of the folded text, so that token offsets point into
+	// it; the first token at a position is the word itself, compound parts
+	// follow at the same position.
+	folded := retrieval.Fold(text)
 	var out []string
-	for _, w := range strings.FieldsFunc(retrieval.Fold(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		toks := x.analyzer.Analyze([]byte(w))
-		// The first token is the word itself; compound parts follow.
-		if len(toks) == 0 || utf8.RuneCount(toks[0].Term) < minFuzzyLen || slices.Contains(out, w) {
+	last := -1
+	for _, tok := range x.analyzer.Analyze([]byte(folded)) {
+		if tok.Position == last {
 			continue
 		}
-		df, err := docFreq(ctx, reader, string(toks[0].Term), "body")
+		last = tok.Position
+		if utf8.RuneCount(tok.Term) < minFuzzyLen {
+			continue
+		}
+		df, err := docFreq(ctx, reader, string(tok.Term), "body")
 		if err != nil {
 			return nil, err
 		}
-		if df == 0 {
+		if w := folded[tok.Start:tok.End]; df == 0 && !slices.Contains(out, w) {
 			out = append(out, w)
 		}
 	}
