@@ -20,7 +20,7 @@ import (
 const (
 	// longTerms is the number of distinct typed terms above which a
 	// question is long.
-	longTerms = 8.0
+	longTerms = 8
 	// longRest is the weight of the commoner terms of a long question.
 	longRest = 0.3
 )
@@ -33,7 +33,7 @@ func focusWeights(ctx context.Context, r index.IndexReader, toks analysis.TokenS
 	for _, t := range toks {
 		distinct[string(t.Term)] = true
 	}
-	if len(distinct) <= int(longTerms) {
+	if len(distinct) <= longTerms {
 		return nil, nil
 	}
 	type wdf struct {
@@ -65,7 +65,7 @@ func focusWeights(ctx context.Context, r index.IndexReader, toks analysis.TokenS
 	})
 	out := make(map[string]float64, len(ws))
 	for i, w := range ws {
-		if i < int(longTerms) {
+		if i < longTerms {
 			out[w.word] = 1
 		} else {
 			out[w.word] = longRest
