@@ -8,7 +8,6 @@
 package bleve
 
 import (
-	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -281,8 +280,8 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	// (the compound filter repeats a word that is itself a part).
 	//
 	// A typed word the index does not know at all is most likely a typo
-	// ("identitijdskaart"): it is searched with an edit distance of 1 (2 for
-	// long words) instead.
+	// ("identitijdskaart"): it is searched as the index terms near it,
+	// weighted by how likely each is the word meant (typo.go).
 	adv, err := x.idx.Advanced()
 	if err != nil {
 		return nil, fmt.Errorf("bleve search: %w", err)
@@ -294,20 +293,24 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 	defer reader.Close()
 	var clauses []clause
 	seen := map[string]bool{}
-	add := func(text, field string, boost float64, typos bool) error {
-		for _, tok := range x.analyzer.Analyze([]byte(text)) {
+	add := func(toks analysis.TokenStream, field string, boost float64, typos bool, weights map[string]float64) error {
+		for _, tok := range toks {
 			word := string(tok.Term)
 			if seen[field+"\x00"+word] {
 				continue
 			}
 			seen[field+"\x00"+word] = true
+			boost := boost
+			if w, ok := weights[word]; ok {
+				boost *= w
+			}
 			if typos && utf8.RuneCountInString(word) >= minFuzzyLen {
-				known, err := termKnown(ctx, reader, word, field)
+				df, err := docFreq(ctx, reader, word, field)
 				if err != nil {
 					return err
 				}
-				if !known {
-					c, err := fuzzyClause(reader, word, field, boost*boostTypo)
+				if df == 0 {
+					c, err := typoClause(ctx, reader, word, field, boost*boostTypo)
 					if err != nil {
 						return err
 					}
@@ -321,13 +324,18 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 		}
 		return nil
 	}
-	if err := add(q.Text, "title", boostTitle, false); err != nil {
+	typed := x.analyzer.Analyze([]byte(q.Text))
+	weights, err := focusWeights(ctx, reader, typed)
+	if err != nil {
 		return nil, err
 	}
-	if err := add(q.Text, "body", boostBody, true); err != nil {
+	if err := add(typed, "title", boostTitle, false, weights); err != nil {
 		return nil, err
 	}
-	if err := add(q.Expansion, "body", boostExpansion, false); err != nil {
+	if err := add(typed, "body", boostBody, true, weights); err != nil {
+		return nil, err
+	}
+	if err := add(x.analyzer.Analyze([]byte(q.Expansion)), "body", boostExpansion, false, nil); err != nil {
 		return nil, err
 	}
 	if len(clauses) == 0 {
@@ -354,62 +362,6 @@ func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit,
 		hits = append(hits, retrieval.Hit{ChunkID: s.id, Score: s.score})
 	}
 	return hits, nil
-}
-
-// maxTypoTerms caps the index terms a misspelt word expands to; the most
-// frequent are kept.
-const maxTypoTerms = 16
-
-// maxTypos is the largest edit distance searched; it is also the most
-// bleve's fuzzy dictionary allows (a larger one is an error).
-const maxTypos = 2
-
-// fuzzyClause returns the index terms within the edit distance of word
-// (1, or 2 for long words; the first letter must match), each weighted
-// boost.
-func fuzzyClause(r index.IndexReader, word, field string, boost float64) (clause, error) {
-	fr, ok := r.(index.IndexReaderFuzzy)
-	if !ok {
-		return nil, nil
-	}
-	first, _ := utf8.DecodeRuneInString(word)
-	d, err := fr.FieldDictFuzzy(field, word, min(maxTypos, 1+utf8.RuneCountInString(word)/9), string(first))
-	if err != nil {
-		return nil, fmt.Errorf("fuzzy terms for %q: %w", word, err)
-	}
-	defer d.Close()
-	var entries []index.DictEntry
-	for {
-		e, err := d.Next()
-		if err != nil {
-			return nil, fmt.Errorf("fuzzy terms for %q: %w", word, err)
-		}
-		if e == nil {
-			break
-		}
-		entries = append(entries, *e)
-	}
-	slices.SortFunc(entries, func(a, b index.DictEntry) int {
-		if a.Count != b.Count {
-			return cmp.Compare(b.Count, a.Count)
-		}
-		return strings.Compare(a.Term, b.Term)
-	})
-	c := make(clause, 0, min(len(entries), maxTypoTerms))
-	for _, e := range entries[:min(len(entries), maxTypoTerms)] {
-		c = append(c, term{text: e.Term, field: field, boost: boost})
-	}
-	return c, nil
-}
-
-// termKnown reports whether any chunk has term in field.
-func termKnown(ctx context.Context, r index.IndexReader, term, field string) (bool, error) {
-	tfr, err := r.TermFieldReader(ctx, []byte(term), field, false, false, false)
-	if err != nil {
-		return false, fmt.Errorf("look up term %q: %w", term, err)
-	}
-	defer tfr.Close()
-	return tfr.Count() > 0, nil
 }
 
 // coversAllScopes reports whether scopes include every scope that has

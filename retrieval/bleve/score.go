@@ -26,6 +26,11 @@ type term struct {
 	text  string
 	field string
 	boost float64
+	// df, when not zero, replaces the term's document frequency in its
+	// IDF: the terms that stand in for one misspelt word share the IDF of
+	// the likeliest, so a rare term that is a poor guess does not outscore
+	// a common one that is a good guess.
+	df uint64
 }
 
 // clause is a unit of the coord factor: one query term, or the index terms
@@ -128,7 +133,11 @@ func scoreClauses(ctx context.Context, r index.IndexReader, clauses []clause, sc
 			if err != nil {
 				return nil, fmt.Errorf("read postings of %q: %w", t.text, err)
 			}
-			idf := bm25IDF(st.docs, tfr.Count())
+			df := tfr.Count()
+			if t.df > 0 {
+				df = t.df
+			}
+			idf := bm25IDF(st.docs, df)
 			lists = append(lists, list{tfr: tfr, clause: ci, idf: idf, weight: t.boost * idf, stats: st})
 			sumSq += (t.boost * idf) * (t.boost * idf)
 		}
