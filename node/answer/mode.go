@@ -104,15 +104,26 @@ type Features struct {
 	Spread     float64 // distinct pages among the first five passages, over five
 	Length     float64 // log(1 + number of question terms)
 	English    float64 // 1 for a question in English
+	// Shared is the weighted share of the question's terms found in the
+	// first three pages together: 0 when no page offered has any of them.
+	Shared float64
 }
 
 // FeatureNames names the elements of Features.Vector.
-var FeatureNames = []string{"confidence", "top_score", "margin", "agreement", "coverage", "title_match", "spread", "length", "english"}
+var FeatureNames = []string{"confidence", "top_score", "margin", "agreement", "coverage", "title_match", "spread", "length", "english", "shared"}
 
 // Vector returns f as a slice in the order of FeatureNames.
 func (f Features) Vector() []float64 {
-	return []float64{f.Confidence, f.TopScore, f.Margin, f.Agreement, f.Coverage, f.TitleMatch, f.Spread, f.Length, f.English}
+	return []float64{f.Confidence, f.TopScore, f.Margin, f.Agreement, f.Coverage, f.TitleMatch, f.Spread, f.Length, f.English, f.Shared}
 }
+
+// sharedIndex is the position of Shared in Vector.
+const sharedIndex = 9
+
+// NothingShared reports whether feature vector x (Features.Vector) says
+// that no page offered has any of the question's terms: then no source is
+// about the question, whatever a model says.
+func NothingShared(x []float64) bool { return len(x) > sharedIndex && x[sharedIndex] == 0 }
 
 // FeaturesOf measures req's passages against its question (or focus) and
 // the generated answer a. terms analyses text into index terms.
@@ -150,6 +161,18 @@ func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
 	if best.Vector > 0 {
 		f.Agreement += 0.5 / float64(best.Vector)
 	}
+	// The passages of the first three pages, for Shared.
+	first3 := map[string]bool{}
+	var text3 strings.Builder
+	for _, p := range ps {
+		if k := p.URL + "\x00" + p.DocID; !first3[k] {
+			if len(first3) == 3 {
+				continue
+			}
+			first3[k] = true
+		}
+		text3.WriteString(p.Title + " \n " + p.Section + " \n " + p.Text + " \n ")
+	}
 	docs := map[string]bool{}
 	for i, p := range ps {
 		if i == 5 {
@@ -179,7 +202,8 @@ func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
 	}
 	inPage := setOf(terms(page))
 	inTitle := setOf(terms(best.Title + " \n " + best.Section))
-	var total, cov, tit float64
+	in3 := setOf(terms(text3.String()))
+	var total, cov, tit, shared float64
 	for t := range q {
 		df := 0
 		for _, s := range sets {
@@ -195,8 +219,11 @@ func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
 		if inTitle[t] {
 			tit += w
 		}
+		if inPage[t] || in3[t] {
+			shared += w
+		}
 	}
-	f.Coverage, f.TitleMatch = cov/total, tit/total
+	f.Coverage, f.TitleMatch, f.Shared = cov/total, tit/total, shared/total
 	return f
 }
 
@@ -238,13 +265,13 @@ func (m ModeModel) Validate() error {
 }
 
 // Decide returns the mode for f under thresholds c, and the calibrated
-// probability that the best page answers. A best page that has none of
-// the question's terms is not about it, whatever the models say.
+// probability that the best page answers. When no page offered has any
+// of the question's terms, none is about it, whatever the models say.
 func (m ModeModel) Decide(f Features, c ModeConfig) (Mode, float64) {
 	x := f.Vector()
 	right := m.Right.Prob(x)
 	switch {
-	case f.Coverage == 0:
+	case NothingShared(x):
 		return ModeNoInfo, right
 	case right >= c.AnswerAt:
 		return ModeAnswer, right

@@ -15,8 +15,8 @@ func TestDefaultModeModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	strong := answer.Features{Confidence: 0.8, TopScore: 2, Margin: 0.3, Agreement: 1, Coverage: 1, TitleMatch: 0.8, Spread: 0.6, Length: 1.6}
-	weak := answer.Features{Confidence: 0.1, TopScore: 0.5, Margin: 0.05, Agreement: 0.1, Coverage: 0.3, TitleMatch: 0.1, Spread: 1, Length: 1.6}
+	strong := answer.Features{Confidence: 0.8, TopScore: 2, Margin: 0.3, Agreement: 1, Coverage: 1, TitleMatch: 0.8, Spread: 0.6, Length: 1.6, Shared: 1}
+	weak := answer.Features{Confidence: 0.1, TopScore: 0.5, Margin: 0.05, Agreement: 0.1, Coverage: 0.3, TitleMatch: 0.1, Spread: 1, Length: 1.6, Shared: 0.4}
 	ms, ps := m.Decide(strong, m.Thresholds)
 	mw, pw := m.Decide(weak, m.Thresholds)
 	if ps <= pw || ms != answer.ModeAnswer || mw == answer.ModeAnswer {
@@ -38,18 +38,18 @@ func TestModeConfig_Validate(t *testing.T) {
 	}
 }
 
-// A best page without any of the question's terms is not about it: no
-// suggestion, whatever the models say.
+// When no page offered has any of the question's terms, none is about it:
+// no suggestion, whatever the models say.
 func TestModeModel_NothingShared(t *testing.T) {
 	m, err := answer.DefaultModeModel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := answer.Features{Confidence: 0.9, TopScore: 3, Agreement: 1, Coverage: 0, Length: 1}
+	f := answer.Features{Confidence: 0.9, TopScore: 3, Agreement: 1, Coverage: 0, Length: 1, Shared: 0}
 	if mode, _ := m.Decide(f, answer.ModeConfig{AnswerAt: 0.01, SuggestAt: 0.01}); mode != answer.ModeNoInfo {
 		t.Errorf("mode %s, want noinfo", mode)
 	}
-	f.Coverage = 0.5
+	f.Shared = 0.5 // another page has some of them
 	if mode, _ := m.Decide(f, answer.ModeConfig{AnswerAt: 0.01, SuggestAt: 0.01}); mode != answer.ModeAnswer {
 		t.Errorf("mode %s, want answer", mode)
 	}

@@ -113,7 +113,7 @@ func FitModes(results []AnswerResult, targets ModeTargets) (ModeFit, error) {
 	point := func(t float64) CurvePoint {
 		var n, ok, ans int
 		for i := range xs {
-			if pr[i] >= t {
+			if pr[i] >= t && !answer.NothingShared(xs[i]) {
 				n++
 				if rights[i] {
 					ok++
@@ -147,7 +147,7 @@ func FitModes(results []AnswerResult, targets ModeTargets) (ModeFit, error) {
 	for _, t := range cands {
 		hard := 0
 		for i := range xs {
-			if answerable[i] && pr[i] < fit.Config.AnswerAt && pa[i] < t {
+			if answerable[i] && pr[i] < fit.Config.AnswerAt && (pa[i] < t || answer.NothingShared(xs[i])) {
 				hard++
 			}
 		}

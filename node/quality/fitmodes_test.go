@@ -16,7 +16,7 @@ func TestFitModes(t *testing.T) {
 	var rs []quality.AnswerResult
 	for i := range 400 {
 		cov := r.Float64()
-		f := answer.Features{Coverage: cov, Confidence: r.Float64(), Length: 2}
+		f := answer.Features{Coverage: cov, Confidence: r.Float64(), Length: 2, Shared: 1}
 		res := quality.AnswerResult{Relevant: []string{"a"}, Features: f.Vector(), Passages: []string{"b", "c", "d"}}
 		switch {
 		case i%5 == 0: // no page answers
@@ -78,5 +78,5 @@ func TestFitModes(t *testing.T) {
 
 func featuresOf(v []float64) answer.Features {
 	return answer.Features{Confidence: v[0], TopScore: v[1], Margin: v[2], Agreement: v[3], Coverage: v[4],
-		TitleMatch: v[5], Spread: v[6], Length: v[7], English: v[8]}
+		TitleMatch: v[5], Spread: v[6], Length: v[7], English: v[8], Shared: v[9]}
 }
