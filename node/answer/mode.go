@@ -96,11 +96,11 @@ func suggestion(req Request, confidence float64, lead string) Answer {
 // word lists). Vector gives them in the order of FeatureNames.
 type Features struct {
 	Confidence float64 // the generator's own confidence, 0..1
-	TopScore   float64 // log(1 + the best passage's retrieval score)
-	Margin     float64 // relative gap between the best page's score and the next page's
-	Agreement  float64 // how high the lexical and vector lists rank the best passage: mean of 1/rank
-	Coverage   float64 // weighted share of the question's terms found in the best page
-	TitleMatch float64 // weighted share of the question's terms in the best passage's title and section
+	TopScore   float64 // log(1 + the retrieval score of the cited page's best passage)
+	Margin     float64 // relative gap between the cited page's score and the best other page's
+	Agreement  float64 // how high the lexical and vector lists rank the cited page's best passage: mean of 1/rank
+	Coverage   float64 // weighted share of the question's terms found in the cited page
+	TitleMatch float64 // weighted share of the question's terms in the cited passage's title and section
 	Spread     float64 // distinct pages among the first five passages, over five
 	Length     float64 // log(1 + number of question terms)
 	English    float64 // 1 for a question in English
@@ -145,12 +145,26 @@ func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
 	if len(ps) == 0 || len(q) == 0 {
 		return f
 	}
+	// The page the features describe is the one the answer cites first
+	// (the answerer may prefer another page than retrieval's first), so
+	// that the model estimates whether that page is right.
 	best := ps[0]
+	if len(a.Citations) > 0 {
+		c := a.Citations[0]
+		for _, p := range ps {
+			if p.DocID == c.ID && p.URL == c.URL {
+				best = p
+				break
+			}
+		}
+	}
 	f.TopScore = math.Log1p(math.Max(0, best.Score))
-	for _, p := range ps[1:] {
+	// Margin: how far the cited page's best score is above the best other
+	// page's (negative when retrieval ranked another page higher).
+	for _, p := range ps {
 		if p.DocID != best.DocID || p.URL != best.URL {
-			if best.Score > 0 {
-				f.Margin = math.Max(0, (best.Score-p.Score)/best.Score)
+			if top := math.Max(best.Score, p.Score); top > 0 {
+				f.Margin = (best.Score - p.Score) / top
 			}
 			break
 		}
