@@ -95,15 +95,22 @@ func (r retriever) Retrieve(ctx context.Context, tenant, query string) (answer.R
 	if err != nil {
 		return answer.Retrieved{}, err
 	}
-	results = n.modelRerank(ctx, tenant, query, results)
-	if results, err = n.withIntro(results); err != nil {
+	var base map[string]float64 // the built-in scores, when a model reranker replaced them
+	reranked := n.modelRerank(ctx, tenant, query, results)
+	if len(results) > 0 && &reranked[0] != &results[0] {
+		base = make(map[string]float64, len(results))
+		for _, r := range results {
+			base[r.Chunk.ID] = r.Score
+		}
+	}
+	if results, err = n.withIntro(reranked); err != nil {
 		return answer.Retrieved{}, err
 	}
 	pages, err := n.pages(results)
 	if err != nil {
 		return answer.Retrieved{}, err
 	}
-	return answer.Retrieved{Passages: passages(results, n.cfg.AnswerK), Pages: pages}, nil
+	return answer.Retrieved{Passages: passages(results, n.cfg.AnswerK, base), Pages: pages}, nil
 }
 
 // generators is the node's answer.Generators: the tenant's answer route
@@ -185,8 +192,9 @@ func (n *Node) pages(results []hybrid.Result) ([]answer.Page, error) {
 }
 
 // passages keeps at most k results, at most two per document besides the
-// top document's introduction, which withIntro placed second.
-func passages(results []hybrid.Result, k int) []answer.Passage {
+// top document's introduction, which withIntro placed second. base, when
+// not nil, holds the built-in scores of results a model reranker rescored.
+func passages(results []hybrid.Result, k int, base map[string]float64) []answer.Passage {
 	perDoc := map[string]int{}
 	var out []answer.Passage
 	for i, r := range results {
@@ -203,7 +211,7 @@ func passages(results []hybrid.Result, k int) []answer.Passage {
 		out = append(out, answer.Passage{
 			DocID: r.Chunk.DocID, URL: r.Chunk.URL, Title: r.Chunk.Title,
 			Section: r.Chunk.Section(), Text: r.Chunk.Text, Ord: r.Chunk.Ord, Score: r.Score,
-			Anchor: r.Chunk.Anchor, Lexical: r.LexicalRank, Vector: r.VectorRank,
+			Anchor: r.Chunk.Anchor, Lexical: r.LexicalRank, Vector: r.VectorRank, Base: base[r.Chunk.ID],
 		})
 	}
 	return out

@@ -35,7 +35,7 @@ func (n *Node) ConfidenceSamples(ctx context.Context, tenant string, queries []q
 		}
 		sample := func(rs []hybrid.Result, answerable bool) error {
 			a, err := n.answerer.Generate(ctx, answer.Request{Question: q.Question, Lang: "nl",
-				Passages: passages(rs, n.cfg.AnswerK), Referral: ref})
+				Passages: passages(rs, n.cfg.AnswerK, nil), Referral: ref})
 			if err == nil {
 				out = append(out, quality.Sample{Question: q.Question, Answerable: answerable, Confidence: a.Confidence})
 			}

@@ -22,6 +22,10 @@ type Passage struct {
 	Ord     int    // position of the passage in its document, from 0
 	Text    string
 	Score   float64 // retrieval score, comparable within one request
+	// Base is the built-in search's score when a model reranker replaced
+	// Score (0: Score is the built-in one). The mode model's features are
+	// measured on the built-in scale.
+	Base float64
 	// Lexical and Vector are the passage's 1-based ranks in the lexical
 	// and the vector list before fusion, 0 when absent or unknown.
 	Lexical, Vector int

@@ -158,13 +158,13 @@ func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
 			}
 		}
 	}
-	f.TopScore = math.Log1p(math.Max(0, best.Score))
+	f.TopScore = math.Log1p(math.Max(0, builtin(best)))
 	// Margin: how far the cited page's best score is above the best other
 	// page's (negative when retrieval ranked another page higher).
 	for _, p := range ps {
 		if p.DocID != best.DocID || p.URL != best.URL {
-			if top := math.Max(best.Score, p.Score); top > 0 {
-				f.Margin = (best.Score - p.Score) / top
+			if top := math.Max(builtin(best), builtin(p)); top > 0 {
+				f.Margin = (builtin(best) - builtin(p)) / top
 			}
 			break
 		}
@@ -239,6 +239,14 @@ func FeaturesOf(req Request, a Answer, terms func(string) []string) Features {
 	}
 	f.Coverage, f.TitleMatch, f.Shared = cov/total, tit/total, shared/total
 	return f
+}
+
+// builtin is p's score on the built-in search's scale.
+func builtin(p Passage) float64 {
+	if p.Base != 0 {
+		return p.Base
+	}
+	return p.Score
 }
 
 func setOf(ts []string) map[string]bool {

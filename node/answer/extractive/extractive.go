@@ -41,11 +41,15 @@ type Config struct {
 	// MinConfidence is the threshold below which the generator refuses.
 	// It is calibrated with "assistent eval confidence" (see BENCHMARKS.md).
 	MinConfidence float64
+	// RankPrior is how much retrieval's order weighs in the choice of the
+	// page: a passage's sentences score times its score's share of the
+	// best passage's, to this power (0: the best sentence anywhere wins).
+	RankPrior float64
 }
 
 // DefaultConfig returns the calibrated defaults.
 func DefaultConfig() Config {
-	return Config{MaxPassages: 4, MaxWords: 90, MinWords: 40, MinRelative: 0.5, MinConfidence: 0.2}
+	return Config{MaxPassages: 4, MaxWords: 90, MinWords: 40, MinRelative: 0.5, MinConfidence: 0.2, RankPrior: 8}
 }
 
 // Validate reports the first invalid field.
@@ -61,6 +65,8 @@ func (c Config) Validate() error {
 		return errors.New("answer.extractive.min_relative: must be in [0, 1]")
 	case c.MinConfidence < 0 || c.MinConfidence > 1:
 		return errors.New("answer.extractive.min_confidence: must be in [0, 1]")
+	case c.RankPrior < 0 || c.RankPrior > 100:
+		return errors.New("answer.extractive.rank_prior: must be in [0, 100]")
 	}
 	return nil
 }
@@ -144,7 +150,7 @@ func (e *Generator) Generate(ctx context.Context, req answer.Request) (answer.An
 		for _, s := range d.secs {
 			around := e.termSet(p.Title + " \n " + s.heading)
 			for j := range s.units {
-				if v := sc.score(&s.units[j], j, around) * passageWeight(passages, i); v > best {
+				if v := sc.score(&s.units[j], j, around) * math.Pow(passageWeight(passages, i), e.cfg.RankPrior); v > best {
 					best, page = v, key(p)
 				}
 			}
