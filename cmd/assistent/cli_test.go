@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -171,5 +173,24 @@ func TestCLI_TenantSites(t *testing.T) {
 		if res.code != 2 || !strings.Contains(res.stderr, "--site") {
 			t.Errorf("--site %q: exit %d: %s", bad, res.code, res.stderr)
 		}
+	}
+}
+
+// TestCLI_IngestGzip reads a gzipped JSON Lines file, as the demo bundle
+// ships, and names the file when it is neither JSON nor gzip.
+func TestCLI_IngestGzip(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(pagesJSONL))
+	zw.Close()
+	gz := writeFile(t, "pages.jsonl.gz", buf.String())
+	res := run(t, "", "ingest", "--data", data, "--national", "proef", "--jsonl", gz, "--json")
+	if res.code != 0 || !strings.Contains(res.stdout, `"written":`) || strings.Contains(res.stdout, `"written":0`) {
+		t.Fatalf("ingest gz: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	bad := writeFile(t, "broken.jsonl.gz", "\x1f\x8bnot gzip at all")
+	if res := run(t, "", "ingest", "--data", data, "--national", "proef", "--jsonl", bad); res.code != 1 || !strings.Contains(res.stderr, "broken.jsonl.gz") {
+		t.Fatalf("broken gz: exit %d: %s", res.code, res.stderr)
 	}
 }

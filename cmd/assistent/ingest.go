@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -46,11 +49,11 @@ type ingestSummary struct {
 }
 
 func (m *Main) runIngest(ctx context.Context, args []string) error {
-	fs := m.flagSet("ingest", "ingest --data DIR (--tenant ID | --national NAME) (--jsonl FILE | --dir DIR | --url URL | --sitemap URL) [--json]")
+	fs := m.flagSet("ingest", "ingest --data DIR (--tenant ID | --national NAME) (--jsonl FILE[.gz] | --dir DIR | --url URL | --sitemap URL) [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant that owns the content")
 	national := fs.String("national", "", "national collection that holds the content (searched by every tenant)")
-	jsonl := fs.String("jsonl", "", "JSON Lines file of pages: id, url, title, html or text, updated, lang")
+	jsonl := fs.String("jsonl", "", "JSON Lines file of pages (gzipped or not): id, url, title, html or text, updated, lang")
 	dir := fs.String("dir", "", "directory of .html, .md and .txt files")
 	url := fs.String("url", "", "start URL of a website to crawl once (see 'assistent crawl' for its rules)")
 	sitemap := fs.String("sitemap", "", "sitemap of a website to crawl once")
@@ -156,7 +159,11 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 			return fmt.Errorf("ingest: %w", err)
 		}
 		defer f.Close()
-		err = ingest.ReadJSONL(f, *jsonl, emit, func(e *ingest.LineError) {
+		r, err := maybeGzip(f)
+		if err != nil {
+			return fmt.Errorf("ingest: %s: %w", *jsonl, err)
+		}
+		err = ingest.ReadJSONL(r, *jsonl, emit, func(e *ingest.LineError) {
 			sum.Bad++
 			fmt.Fprintf(m.Stderr, "%v\n", e)
 		})
@@ -182,4 +189,15 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 		return errReported
 	}
 	return nil
+}
+
+// maybeGzip returns r decompressed when it starts with the gzip magic
+// bytes (a .jsonl.gz such as the demo bundle's), else r as it is.
+func maybeGzip(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, err := br.Peek(2)
+	if err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, nil // short or plain input: the JSON reader says what is wrong
+	}
+	return gzip.NewReader(br)
 }
