@@ -6,7 +6,7 @@ FTS5 table with the default unicode61 tokenizer (diacritics removed), asks
 each question as an OR of its words, and prints nDCG@10 and Recall@10 per set
 (and per half of a set whose lines carry "split"). Usage:
 
-    python3 eval/fts5/fts5.py CORPUS.jsonl SET.jsonl [SET.jsonl ...]
+    python3 eval/fts5/fts5.py CORPUS.jsonl[,CORPUS.jsonl] SET.jsonl [SET.jsonl ...]
 
 It is the yardstick that BENCHMARKS.md compares the node's retrieval with;
 it uses only Python's standard library.
@@ -33,10 +33,11 @@ def ndcg10(ranked, relevant):
 def main(corpus, sets):
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE pages USING fts5(id UNINDEXED, body, tokenize='unicode61 remove_diacritics 2')")
-    with open(corpus, encoding="utf-8") as f:
-        for line in f:
-            p = json.loads(line)
-            db.execute("INSERT INTO pages(id, body) VALUES (?, ?)", (p["id"], text_of(p)))
+    for path in corpus.split(","):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                p = json.loads(line)
+                db.execute("INSERT INTO pages(id, body) VALUES (?, ?)", (p["id"], text_of(p)))
     for path in sets:
         halves = {}
         with open(path, encoding="utf-8") as f:
