@@ -83,8 +83,8 @@ type Expander struct {
 // FreeDict English-Dutch dictionary (FreeDictPath) for the other words of
 // an English question. When dict-freedict-nld-eng is installed too, the
 // words of a Dutch question gain their synonyms through English (Pivot),
-// a table built from both dictionaries on the first Dutch question (about
-// half a second). A FreeDict that cannot be read is left out; see
+// a table built from both dictionaries on the first Dutch question (a third
+// of a second here). A FreeDict that cannot be read is left out; see
 // Expander.Glossary and Expander.Pivot.
 func DefaultExpander() *Expander {
 	var groups []string

@@ -12,7 +12,7 @@ import (
 // that translate w also translate c (see NewPivot). It is built from two
 // bilingual dictionaries, not from any list of Dutch words the project
 // wrote, so it knows the words residents use as well as those pages use
-// ("kroeg" ↔ "café" through "pub" and "bar"). It is safe for concurrent
+// ("dokter" ↔ "arts" through "doctor" and "physician"). It is safe for concurrent
 // use.
 type Pivot struct {
 	m      map[string][]string // folded Dutch word → its synonyms, best first
