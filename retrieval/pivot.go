@@ -12,8 +12,8 @@ import (
 // that translate w also translate c (see NewPivot). It is built from two
 // bilingual dictionaries, not from any list of Dutch words the project
 // wrote, so it knows the words residents use as well as those pages use
-// ("dokter" ↔ "arts" through "doctor" and "physician"). It is safe for concurrent
-// use.
+// ("dokter" ↔ "arts" through "doctor" and "physician"). It is safe for
+// concurrent use.
 type Pivot struct {
 	m      map[string][]string // folded Dutch word → its synonyms, best first
 	lemmas *Lemmas             // maps an inflected query word to its lemma; nil: none
