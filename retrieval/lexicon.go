@@ -364,18 +364,7 @@ var foldTable = func() map[rune]string {
 // the shorter ("vragen" → "vraag"). Words are folded and lower case. It is
 // safe for concurrent use.
 type Lemmas struct {
-	m      map[string]string
-	lemmas map[string]bool // the lemmas of m
-}
-
-// Inflects reports whether the table knows w as an inflected form or as
-// a lemma with forms.
-func (l *Lemmas) Inflects(w string) bool {
-	if l == nil {
-		return false
-	}
-	_, ok := l.m[w]
-	return ok || l.lemmas[w]
+	m map[string]string
 }
 
 // Lemma returns the lemma of form, and false when the table does not know
@@ -422,7 +411,7 @@ func ReadLemmas(r io.Reader) (*Lemmas, error) {
 		return nil, fmt.Errorf("lemma table: %w", err)
 	}
 	defer zr.Close()
-	l := &Lemmas{m: make(map[string]string, 180000), lemmas: make(map[string]bool, 60000)}
+	l := &Lemmas{m: make(map[string]string, 180000)}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -436,7 +425,6 @@ func ReadLemmas(r io.Reader) (*Lemmas, error) {
 		}
 		for _, f := range strings.Fields(forms) {
 			l.m[f] = lemma
-			l.lemmas[lemma] = true
 		}
 	}
 	if err := sc.Err(); err != nil {

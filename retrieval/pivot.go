@@ -244,14 +244,11 @@ func (p *Pivot) WithLemmas(l *Lemmas) *Pivot {
 }
 
 // Synonyms returns the pivot synonyms of the folded Dutch word w, best
-// first, at most PivotPerWord; when p does not know w, those of its lemma.
-// With a lemma table (WithLemmas), a word the table does not know as
-// inflecting gets none: the words that do not inflect are mostly function
-// words and adverbs ("elkaar", "sinds", "allemaal"), whose synonyms add
-// noise, not the pages' words. It returns nil for a word p knows no
-// synonyms of, and on a nil p.
+// first, at most PivotPerWord; when p does not know w, those of its lemma
+// (WithLemmas). It returns nil for a word p knows no synonyms of, and on
+// a nil p.
 func (p *Pivot) Synonyms(w string) []string {
-	if p == nil || !pivotWord(w) || p.lemmas != nil && !p.lemmas.Inflects(w) {
+	if p == nil || !pivotWord(w) {
 		return nil
 	}
 	if s, ok := p.m[w]; ok {
