@@ -217,23 +217,12 @@ func addPair(m map[string]map[string]bool, a, b string) {
 }
 
 // pivotWord reports whether the folded Dutch word w may have or be a
-// pivot synonym: no stop word, no short word.
+// pivot synonym: no stop word (those of Analyzer), no short word.
 func pivotWord(w string) bool {
-	return len(w) >= pivotMinLetters && !pivotStopWords[w]
+	return len(w) >= pivotMinLetters && !dutchStopSet[w]
 }
 
-// pivotStopWords are the words that neither get nor are pivot synonyms:
-// the analyser's stop words and the Snowball Dutch stop word list
-// (snowballstem.org, BSD), function words whose translations are as
-// common as they are ("zonder" → "without", "toch" → "yet").
-var pivotStopWords = wordSet(dutchStopwords + `
-de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er
-maar om hem dan zou of wat mijn men dit zo door over ze zich bij ook tot je mij uit
-der daar haar naar heb hoe heeft hebben deze u want nog zal me zij nu ge geen omdat
-iets worden toch al waren veel meer doen toen moet ben zonder kan hun dus alles onder
-ja eens hier wie werd altijd doch wordt wezen kunnen ons zelf tegen na reeds wil kon
-niets uw iemand geweest andere
-`)
+var dutchStopSet = wordSet(dutchStopwords)
 
 // WithLemmas returns a copy of p that looks an inflected word up by its
 // lemma when p does not know the word itself ("gestolen" → "stelen").

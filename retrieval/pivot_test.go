@@ -26,18 +26,18 @@ var (
 		"kudde":      "kudde /x/\nherd, flock\n",
 		"stelen":     "stelen /x/\nsteal\n",
 		"gappen":     "gappen /x/\nsteal\n",
-		"zonder":     "zonder /x/\nwithout\n",
-		"buiten":     "buiten /x/\nwithout\n",
+		"graag":      "graag /x/\ngladly\n",
+		"gaarne":     "gaarne /x/\ngladly\n",
 		"krijgen":    "krijgen /x/\nget, obtain\n",
 		"verkrijgen": "verkrijgen /x/\nget, obtain\n",
 	}
 	testEngNld = map[string]string{
-		"pub":     "pub /x/\n1. kroeg, café\n2. tapperĳ\n",
-		"bar":     "bar /x/\nbar, kroeg, café\n",
-		"boss":    "boss /x/\nbaas, chef\n",
-		"steal":   "steal /x/\ngappen, stelen\n",
-		"herd":    "herd /x/\nkudde, school\n",
-		"without": "without /x/\nzonder, buiten\n",
+		"pub":    "pub /x/\n1. kroeg, café\n2. tapperĳ\n",
+		"bar":    "bar /x/\nbar, kroeg, café\n",
+		"boss":   "boss /x/\nbaas, chef\n",
+		"steal":  "steal /x/\ngappen, stelen\n",
+		"herd":   "herd /x/\nkudde, school\n",
+		"gladly": "gladly /x/\ngraag, gaarne\n",
 	}
 )
 
@@ -70,8 +70,8 @@ func TestLoadPivot(t *testing.T) {
 			"stelen": "gappen", // one pivot, but mutual
 			"gappen": "stelen",
 			"school": "", // kudde shares one of school's five English words
-			"zonder": "", // a stop word
-			"buiten": "", // has none but the stop word
+			"graag":  "", // a stop word
+			"gaarne": "", // has none but the stop word
 			"bar":    "", // too short
 			"huis":   "", // unknown
 			// Two pivots; "get" reaches no other Dutch word here.
