@@ -164,13 +164,7 @@ func TestExpander_Pivot(t *testing.T) {
 // The installed FreeDict pair, when there is one, gives synonyms of
 // common words, and the default expander uses them.
 func TestLoadPivot_installed(t *testing.T) {
-	p, err := retrieval.LoadPivot(retrieval.FreeDictReversePath, retrieval.FreeDictPath)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("dict-freedict-nld-eng or dict-freedict-eng-nld is not installed")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := installedPivot(t)
 	if p.Len() < 1000 {
 		t.Errorf("Len() = %d, want the whole dictionaries", p.Len())
 	}
@@ -179,5 +173,40 @@ func TestLoadPivot_installed(t *testing.T) {
 	}
 	if got := retrieval.DefaultExpander().Pivot(); got.Len() != p.Len() {
 		t.Errorf("DefaultExpander().Pivot().Len() = %d, want %d, the installed table", got.Len(), p.Len())
+	}
+}
+
+// installedPivot returns the table of the installed FreeDict pair, or
+// skips.
+func installedPivot(tb testing.TB) *retrieval.Pivot {
+	tb.Helper()
+	p, err := retrieval.LoadPivot(retrieval.FreeDictReversePath, retrieval.FreeDictPath)
+	if errors.Is(err, os.ErrNotExist) {
+		tb.Skip("dict-freedict-nld-eng or dict-freedict-eng-nld is not installed")
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkLoadPivot measures what the first Dutch question waits for.
+func BenchmarkLoadPivot(b *testing.B) {
+	installedPivot(b)
+	for b.Loop() {
+		installedPivot(b)
+	}
+}
+
+// BenchmarkExpander_Pivot measures Expand on a Dutch question with the
+// pivot table built.
+func BenchmarkExpander_Pivot(b *testing.B) {
+	e, err := retrieval.NewExpander([]string{"id-kaart, identiteitskaart"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e = e.WithPivot(installedPivot(b).WithLemmas(retrieval.DefaultLemmas()))
+	for b.Loop() {
+		e.Expand("mag mijn werkgever een kopie van mijn id-kaart bewaren als ik ontslagen word")
 	}
 }
