@@ -7,6 +7,8 @@ import (
 	"embed"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -68,6 +70,10 @@ type Expander struct {
 	// glossary translates the words of an English query no group
 	// matched; nil: none.
 	glossary *Glossary
+	// pivot returns the Dutch synonyms through English for the words of
+	// a Dutch query no group matched, built on first use; nil, or a nil
+	// result: none.
+	pivot func() *Pivot
 }
 
 // DefaultExpander returns the expander with the built-in municipal synonym
@@ -75,8 +81,11 @@ type Expander struct {
 // reviewed English-to-Dutch glossary of government words (driving licence
 // → rijbewijs) and, when Debian's dict-freedict-eng-nld is installed, the
 // FreeDict English-Dutch dictionary (FreeDictPath) for the other words of
-// an English question. A FreeDict that cannot be read is left out; see
-// Expander.Glossary.
+// an English question. When dict-freedict-nld-eng is installed too, the
+// words of a Dutch question gain their synonyms through English (Pivot),
+// a table built from both dictionaries on the first Dutch question (a third
+// of a second here). A FreeDict that cannot be read is left out; see
+// Expander.Glossary and Expander.Pivot.
 func DefaultExpander() *Expander {
 	var groups []string
 	for _, e := range lexiconEntries(lexiconSynonyms) {
@@ -105,7 +114,37 @@ func DefaultExpander() *Expander {
 			g.AddMissing(r)
 		}
 	}
+	if _, err := os.Stat(FreeDictReversePath + ".index"); err == nil {
+		e.pivot = sync.OnceValue(func() *Pivot {
+			p, err := LoadPivot(FreeDictReversePath, FreeDictPath)
+			if err != nil {
+				return nil
+			}
+			return p.WithLemmas(DefaultLemmas())
+		})
+	}
 	return e
+}
+
+// WithPivot returns a copy of e that adds the pivot synonyms p knows to
+// the words of a Dutch query that no group matched (see Expand); nil:
+// none.
+func (e *Expander) WithPivot(p *Pivot) *Expander {
+	c := *e
+	c.pivot = func() *Pivot { return p }
+	if p == nil {
+		c.pivot = nil
+	}
+	return &c
+}
+
+// Pivot returns the pivot synonym table e uses, building it on first use,
+// or nil when e has none or the dictionaries could not be read.
+func (e *Expander) Pivot() *Pivot {
+	if e == nil || e.pivot == nil {
+		return nil
+	}
+	return e.pivot()
 }
 
 // WithGlossary returns a copy of e that translates the words of an English
@@ -176,9 +215,12 @@ const MaxExpansion = 8
 // spaces, without words the query already has, at most MaxExpansion words;
 // groups matched by longer phrases come first. When the query looks
 // English (LooksEnglish) and e has a glossary, the translations of its
-// other words follow, in query order. It returns "" when nothing matches.
+// other words follow, in query order; when it does not and e has a pivot
+// table, the pivot synonyms (Pivot.Synonyms) of its other words follow,
+// those of the longest words first, of at most three words. It returns ""
+// when nothing matches.
 func (e *Expander) Expand(query string) string {
-	if e == nil || len(e.index) == 0 && e.glossary == nil {
+	if e == nil || len(e.index) == 0 && e.glossary == nil && e.pivot == nil {
 		return ""
 	}
 	words := strings.Fields(normaliseTerms(query))
@@ -211,17 +253,36 @@ func (e *Expander) Expand(query string) string {
 			}
 		}
 	}
-	if e.glossary != nil && LooksEnglish(words) {
+	add := func(terms []string) {
+		for _, t := range terms {
+			if !have[t] && !added[t] && len(out) < MaxExpansion {
+				added[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	english := LooksEnglish(words)
+	if e.glossary != nil && english {
 		for _, w := range words {
-			if englishStopWords[w] || matched[w] {
-				continue
+			if !englishStopWords[w] && !matched[w] {
+				add(e.glossary.Translate(w))
 			}
-			for _, t := range e.glossary.Translate(w) {
-				if !have[t] && !added[t] && len(out) < MaxExpansion {
-					added[t] = true
-					out = append(out, t)
-				}
+		}
+	}
+	if p := e.Pivot(); p != nil && !english && len(out) < MaxExpansion {
+		// The longest words first, at most pivotQueryWords of them: a
+		// longer word is a rarer one (Zipf), more likely to name the
+		// topic than to frame the question, and every synonym of a
+		// framing word is noise in the search.
+		var ws []string
+		for _, w := range words {
+			if !matched[w] && !slices.Contains(ws, w) && len(p.Synonyms(w)) > 0 {
+				ws = append(ws, w)
 			}
+		}
+		slices.SortStableFunc(ws, func(a, b string) int { return len(b) - len(a) })
+		for _, w := range ws[:min(len(ws), pivotQueryWords)] {
+			add(p.Synonyms(w))
 		}
 	}
 	return strings.Join(out, " ")
