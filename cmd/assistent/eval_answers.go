@@ -35,7 +35,7 @@ func (m *Main) runEvalAnswers(ctx context.Context, args []string) error {
 	set := fs.String("set", "", "answer sets, comma separated: the answers.jsonl format {\"question\",\"reference_answer\",\"relevant\":[ids]} or the queries.jsonl format (no reference; \"relevant\":[] marks a question no page answers)")
 	config := fs.String("config", "", "JSON config file with model providers and routes (see serve); a \"judge\" route adds an LLM judge's grades")
 	fitOut := fs.String("fit", "", "fit the calibrated mode model on the sets and write it to this file (node/answer/modes.json is the embedded one)")
-	precision := fs.Float64("precision", 0.88, "with --fit: share of stated answers that must cite a right page")
+	precision := fs.Float64("precision", 0.92, "with --fit: share of stated answers that must cite a right page")
 	maxRefusal := fs.Float64("max-refusal", 0.03, "with --fit: largest share of answerable questions left without an answer or a suggestion")
 	asJSON := fs.Bool("json", false, "print the report as JSON, with every question's record (an array for several sets)")
 	if err := parse(fs, args); err != nil {
