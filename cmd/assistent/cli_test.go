@@ -194,3 +194,28 @@ func TestCLI_IngestGzip(t *testing.T) {
 		t.Fatalf("broken gz: exit %d: %s", res.code, res.stderr)
 	}
 }
+
+// TestCLI_IngestDirURLs gives pages from a directory their URLs from
+// --base-url, and warns when pages have none.
+func TestCLI_IngestDirURLs(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	pages := t.TempDir()
+	if err := os.WriteFile(filepath.Join(pages, "grofvuil.md"), []byte("# Grofvuil\n\nWij halen grofvuil op afspraak op."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--dir", pages)
+	if res.code != 0 || !strings.Contains(res.stderr, "1 pages have no URL") || !strings.Contains(res.stderr, "--base-url") {
+		t.Fatalf("without a base URL: exit %d: %s", res.code, res.stderr)
+	}
+	res = run(t, "", "ingest", "--data", data, "--tenant", "proef", "--dir", pages, "--base-url", "https://www.proef.example/")
+	if res.code != 0 || strings.Contains(res.stderr, "no URL") {
+		t.Fatalf("with a base URL: exit %d: %s", res.code, res.stderr)
+	}
+	res = run(t, "", "ask", "--data", data, "--tenant", "proef", "--json", "wanneer halen jullie grofvuil op")
+	if !strings.Contains(res.stdout, `"url":"https://www.proef.example/grofvuil.md"`) {
+		t.Errorf("citation without the page's URL: %s", res.stdout)
+	}
+	if res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--jsonl", "x.jsonl", "--base-url", "https://x.example"); res.code != 2 {
+		t.Errorf("--base-url without --dir: exit %d", res.code)
+	}
+}

@@ -49,12 +49,13 @@ type ingestSummary struct {
 }
 
 func (m *Main) runIngest(ctx context.Context, args []string) error {
-	fs := m.flagSet("ingest", "ingest --data DIR (--tenant ID | --national NAME) (--jsonl FILE[.gz] | --dir DIR | --url URL | --sitemap URL) [--json]")
+	fs := m.flagSet("ingest", "ingest --data DIR (--tenant ID | --national NAME) (--jsonl FILE[.gz] | --dir DIR [--base-url URL] | --url URL | --sitemap URL) [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant that owns the content")
 	national := fs.String("national", "", "national collection that holds the content (searched by every tenant)")
 	jsonl := fs.String("jsonl", "", "JSON Lines file of pages (gzipped or not): id, url, title, html or text, updated, lang")
-	dir := fs.String("dir", "", "directory of .html, .md and .txt files")
+	dir := fs.String("dir", "", "directory of .html, .md and .txt files (front matter \"url:\" and \"title:\" lines between two \"---\" lines are read)")
+	baseURL := fs.String("base-url", "", "with --dir: the site the files are published at; a page's URL is this joined with its path, unless its front matter names one")
 	url := fs.String("url", "", "start URL of a website to crawl once (see 'assistent crawl' for its rules)")
 	sitemap := fs.String("sitemap", "", "sitemap of a website to crawl once")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
@@ -86,6 +87,9 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 		if s != "" {
 			sources++
 		}
+	}
+	if *baseURL != "" && *dir == "" {
+		return usagef("ingest: --base-url goes with --dir")
 	}
 	if sources != 1 && !(sources == 2 && *url != "" && *sitemap != "") {
 		return usagef("ingest: give exactly one of --jsonl, --dir, or a website as --url and/or --sitemap")
@@ -171,8 +175,18 @@ func (m *Main) runIngest(ctx context.Context, args []string) error {
 			return err
 		}
 	case *dir != "":
-		if err := ingest.ReadDir(*dir, emit); err != nil {
-			return err
+		noURL := 0
+		err := ingest.ReadDirAt(*dir, *baseURL, func(p ingest.Page) error {
+			if p.URL == "" {
+				noURL++
+			}
+			return emit(p)
+		})
+		if err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+		if noURL > 0 {
+			fmt.Fprintf(m.Stderr, "assistent: %d pages have no URL, so their citations do not link; give --base-url, or a \"url:\" line in each file's front matter\n", noURL)
 		}
 	}
 	if err := flush(); err != nil {

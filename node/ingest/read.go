@@ -227,8 +227,21 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 // ReadDir reads every .html, .htm, .md and .txt file below dir as a page,
 // in path order. The page id is the path relative to dir with forward
 // slashes; the title is taken from the content later when empty. Other
-// files are ignored.
-func ReadDir(dir string, emit func(Page) error) error {
+// files are ignored. Pages get no URL; see ReadDirAt.
+func ReadDir(dir string, emit func(Page) error) error { return ReadDirAt(dir, "", emit) }
+
+// ReadDirAt is ReadDir with the pages' URLs, so that citations link: a
+// file may open with front matter between two "---" lines, whose "url:"
+// and "title:" lines set the page's URL and title; otherwise, when base is
+// not empty, the URL is base joined with the file's relative path (the
+// path escaped, ".md" and ".txt" kept as they are). A front matter URL or
+// base that is not an absolute http(s) URL is an error naming the file.
+func ReadDirAt(dir, base string, emit func(Page) error) error {
+	if base != "" {
+		if err := CheckURL(base); err != nil || !strings.Contains(base, "://") {
+			return fmt.Errorf("base URL %q: must be an absolute http(s) URL", base)
+		}
+	}
 	var paths []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -254,15 +267,23 @@ func ReadDir(dir string, emit func(Page) error) error {
 		}
 		rel, _ := filepath.Rel(dir, path)
 		p := Page{ID: filepath.ToSlash(rel)}
+		body, meta := frontMatter(string(data))
+		p.URL, p.Title = meta["url"], meta["title"]
+		if p.URL == "" && base != "" {
+			p.URL = strings.TrimSuffix(base, "/") + "/" + (&url.URL{Path: p.ID}).EscapedPath()
+		}
+		if err := CheckURL(p.URL); err != nil {
+			return fmt.Errorf("%s: front matter url: %w", path, err)
+		}
 		switch strings.ToLower(filepath.Ext(path)) {
 		case ".html", ".htm":
-			p.HTML = string(data)
+			p.HTML = body
 		case ".md":
-			p.Markdown = string(data)
+			p.Markdown = body
 		default:
-			p.Text = string(data)
+			p.Text = body
 		}
-		if strings.TrimSpace(string(data)) == "" {
+		if strings.TrimSpace(body) == "" {
 			continue
 		}
 		if err := emit(p); err != nil {
@@ -270,4 +291,32 @@ func ReadDir(dir string, emit func(Page) error) error {
 		}
 	}
 	return nil
+}
+
+// frontMatter splits a file that opens with a "---" line into its body
+// and the "key: value" lines up to the next "---" line (keys lower-cased,
+// values trimmed and unquoted). A file without front matter is all body.
+func frontMatter(s string) (string, map[string]string) {
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(s, "\ufeff"), "---\n")
+	if !ok {
+		rest, ok = strings.CutPrefix(strings.TrimPrefix(s, "\ufeff"), "---\r\n")
+	}
+	if !ok {
+		return s, nil
+	}
+	meta := map[string]string{}
+	for {
+		line, after, found := strings.Cut(rest, "\n")
+		line = strings.TrimRight(line, "\r")
+		if line == "---" {
+			return after, meta
+		}
+		if !found {
+			return s, nil // no closing line: not front matter
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			meta[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+		rest = after
+	}
 }

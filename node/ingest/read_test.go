@@ -141,3 +141,52 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// Pages read from a directory link: front matter names a page's URL and
+// title, a base URL gives the others theirs, and a bad URL names the file.
+func TestReadDirAt(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"afval/grof vuil.md": "# Grofvuil\n\nGrofvuil ophalen.",
+		"paspoort.html":      "---\nurl: https://www.proef.example/burgerzaken/paspoort\ntitle: \"Paspoort aanvragen\"\n---\n<p>Aanvragen</p>",
+		"open.txt":           "---\r\ntitle: Openingstijden\r\n---\r\nMa-vr 9-17 uur.",
+	}
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]ingest.Page{}
+	err := ingest.ReadDirAt(dir, "https://www.proef.example/", func(p ingest.Page) error {
+		got[p.ID] = p
+		return p.Validate()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][2]string{
+		"afval/grof vuil.md": {"https://www.proef.example/afval/grof%20vuil.md", ""},
+		"paspoort.html":      {"https://www.proef.example/burgerzaken/paspoort", "Paspoort aanvragen"},
+		"open.txt":           {"https://www.proef.example/open.txt", "Openingstijden"},
+	} {
+		if p := got[id]; p.URL != want[0] || p.Title != want[1] {
+			t.Errorf("%s: url %q title %q, want %q %q", id, p.URL, p.Title, want[0], want[1])
+		}
+	}
+	if p := got["paspoort.html"]; strings.Contains(p.HTML, "---") || !strings.Contains(p.HTML, "Aanvragen") {
+		t.Errorf("front matter left in the body: %q", p.HTML)
+	}
+	if err := ingest.ReadDirAt(dir, "ftp://x", func(ingest.Page) error { return nil }); err == nil {
+		t.Error("ftp base accepted")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.md"), []byte("---\nurl: javascript:alert(1)\n---\nx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest.ReadDirAt(dir, "", func(ingest.Page) error { return nil }); err == nil || !strings.Contains(err.Error(), "bad.md") {
+		t.Errorf("bad front matter url: %v", err)
+	}
+}
