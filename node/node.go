@@ -200,6 +200,7 @@ func (n *Node) open(ctx context.Context) error {
 	var err error
 	n.analyzer = retrieval.NewAnalyzer()
 	n.expander = retrieval.DefaultExpander()
+	n.expander.Warm() // the pivot synonyms, built while the indexes open
 	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
 	n.lexical, err = bleve.Open(dir)
 	if errors.Is(err, bleve.ErrCorrupt) {
@@ -663,3 +664,8 @@ func (n *Node) tenant(id string) (store.Tenant, error) {
 	}
 	return t, err
 }
+
+// WaitExpansion waits until query expansion has all its tables (the pivot
+// synonyms, built in the background from Open on), so that a command that
+// answers or evaluates gives the same result however fast it starts.
+func (n *Node) WaitExpansion() { n.expander.Pivot() }

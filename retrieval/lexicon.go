@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 )
 
@@ -70,10 +71,48 @@ type Expander struct {
 	// glossary translates the words of an English query no group
 	// matched; nil: none.
 	glossary *Glossary
-	// pivot returns the Dutch synonyms through English for the words of
-	// a Dutch query no group matched, built on first use; nil, or a nil
-	// result: none.
-	pivot func() *Pivot
+	// pivot holds the Dutch synonyms through English for the words of a
+	// Dutch query no group matched, built in the background; nil: none.
+	pivot *lazyPivot
+}
+
+// lazyPivot builds a pivot table once, in the background: a question
+// never waits for it (it goes without pivot synonyms until the table is
+// there), and a caller that needs it whole waits.
+type lazyPivot struct {
+	build func() *Pivot
+	once  sync.Once
+	done  chan struct{}
+	p     atomic.Pointer[Pivot]
+}
+
+func newLazyPivot(build func() *Pivot) *lazyPivot {
+	return &lazyPivot{build: build, done: make(chan struct{})}
+}
+
+// start builds the table in the background, once.
+func (l *lazyPivot) start() {
+	l.once.Do(func() {
+		go func() {
+			defer close(l.done)
+			if p := l.build(); p != nil {
+				l.p.Store(p)
+			}
+		}()
+	})
+}
+
+// now returns the table when it is built, starting the build otherwise.
+func (l *lazyPivot) now() *Pivot {
+	l.start()
+	return l.p.Load()
+}
+
+// wait returns the table, waiting for the build.
+func (l *lazyPivot) wait() *Pivot {
+	l.start()
+	<-l.done
+	return l.p.Load()
 }
 
 // DefaultExpander returns the expander with the built-in municipal synonym
@@ -83,8 +122,9 @@ type Expander struct {
 // FreeDict English-Dutch dictionary (FreeDictPath) for the other words of
 // an English question. When dict-freedict-nld-eng is installed too, the
 // words of a Dutch question gain their synonyms through English (Pivot),
-// a table built from both dictionaries on the first Dutch question (a third
-// of a second here). A FreeDict that cannot be read is left out; see
+// a table built from both dictionaries in the background from the first
+// question on (a third of a second here; Warm starts it sooner); until it
+// is there, questions go without. A FreeDict that cannot be read is left out; see
 // Expander.Glossary and Expander.Pivot.
 func DefaultExpander() *Expander {
 	var groups []string
@@ -115,36 +155,50 @@ func DefaultExpander() *Expander {
 		}
 	}
 	if _, err := os.Stat(FreeDictReversePath + ".index"); err == nil {
-		e.pivot = sync.OnceValue(func() *Pivot {
-			p, err := LoadPivot(FreeDictReversePath, FreeDictPath)
-			if err != nil {
-				return nil
-			}
-			return p.WithLemmas(DefaultLemmas())
-		})
+		e.pivot = newLazyPivot(installedPivot)
 	}
 	return e
 }
+
+// installedPivot is the pivot table of the installed FreeDict pair, built
+// once per process (every node and test of a process shares the same
+// read-only table), or nil when it cannot be read.
+var installedPivot = sync.OnceValue(func() *Pivot {
+	p, err := LoadPivot(FreeDictReversePath, FreeDictPath)
+	if err != nil {
+		return nil
+	}
+	return p.WithLemmas(DefaultLemmas())
+})
 
 // WithPivot returns a copy of e that adds the pivot synonyms p knows to
 // the words of a Dutch query that no group matched (see Expand); nil:
 // none.
 func (e *Expander) WithPivot(p *Pivot) *Expander {
 	c := *e
-	c.pivot = func() *Pivot { return p }
-	if p == nil {
-		c.pivot = nil
+	c.pivot = nil
+	if p != nil {
+		c.pivot = newLazyPivot(func() *Pivot { return p })
+		c.pivot.wait()
 	}
 	return &c
 }
 
-// Pivot returns the pivot synonym table e uses, building it on first use,
-// or nil when e has none or the dictionaries could not be read.
+// Pivot returns the pivot synonym table e uses, waiting for it to be
+// built, or nil when e has none or the dictionaries could not be read.
 func (e *Expander) Pivot() *Pivot {
 	if e == nil || e.pivot == nil {
 		return nil
 	}
-	return e.pivot()
+	return e.pivot.wait()
+}
+
+// Warm starts building e's pivot table in the background, so that it is
+// there by the first questions; it returns at once.
+func (e *Expander) Warm() {
+	if e != nil && e.pivot != nil {
+		e.pivot.start()
+	}
 }
 
 // WithGlossary returns a copy of e that translates the words of an English
@@ -269,7 +323,11 @@ func (e *Expander) Expand(query string) string {
 			}
 		}
 	}
-	if p := e.Pivot(); p != nil && !english && len(out) < MaxExpansion {
+	var p *Pivot
+	if e.pivot != nil {
+		p = e.pivot.now()
+	}
+	if p != nil && !english && len(out) < MaxExpansion {
 		// The longest words first, at most pivotQueryWords of them: a
 		// longer word is a rarer one (Zipf), more likely to name the
 		// topic than to frame the question, and every synonym of a
