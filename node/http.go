@@ -113,24 +113,25 @@ func (rt routes) handle(method, path string, h http.HandlerFunc) {
 }
 
 // cors lets pages on the tenant's own sites call the API from the widget,
-// and no other page: it answers preflights, adds
-// Access-Control-Allow-Origin for an Origin that originAllowed admits, and
-// refuses a request from any other browser origin with 403 before it
-// stores anything. Requests without an Origin (not from a browser page)
-// pass. next nil serves a preflight only.
+// and no other page: a request from any other browser origin is refused
+// with 403 before anything is stored. Preflights are answered for every
+// origin and the 403 is readable by the page (Access-Control-Allow-Origin
+// on it too, with nothing but the refusal in it), so that a widget on a
+// site the tenant has not added can tell the resident it is not available
+// there and the site's developer why, instead of "no connection".
+// Requests without an Origin (not from a browser page) pass. next nil
+// serves a preflight only.
 func (n *Node) cors(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		allowed := n.originOK(r, r.PathValue("tenant"))
 		if origin != "" {
-			w.Header().Add("Vary", "Origin")
-			if allowed {
-				h := w.Header()
-				h.Set("Access-Control-Allow-Origin", origin)
-				h.Set("Access-Control-Allow-Methods", "POST")
-				h.Set("Access-Control-Allow-Headers", "Content-Type")
-				h.Set("Access-Control-Max-Age", "600")
-			}
+			h := w.Header()
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Methods", "POST")
+			h.Set("Access-Control-Allow-Headers", "Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
 		}
 		if next == nil {
 			w.WriteHeader(http.StatusNoContent)

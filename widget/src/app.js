@@ -48,6 +48,7 @@
       empty: "Typ eerst uw vraag.",
       failed: "Er ging iets mis. Probeer het later opnieuw of neem contact op met de gemeente.",
       offline: "De assistent is nu niet bereikbaar. Controleer uw internetverbinding en probeer het opnieuw.",
+      unavailable: "De assistent is op deze website nu niet beschikbaar. Neem contact op met de gemeente.",
       answer: "Antwoord: ",
       withSources: " Met {n} bronnen.",
     },
@@ -81,6 +82,7 @@
       empty: "Please type your question first.",
       failed: "Something went wrong. Please try again later or contact the municipality.",
       offline: "The assistant cannot be reached. Check your internet connection and try again.",
+      unavailable: "The assistant is not available on this website now. Please contact the municipality.",
       answer: "Answer: ",
       withSources: " With {n} sources.",
     },
@@ -479,9 +481,17 @@
         signal: ctl.signal,
         credentials: "omit",
       })
-        .then((r) => r.json().then((d) => ({ ok: r.ok, d }), () => ({ ok: false, d: null })))
-        .then(({ ok, d }) => {
+        .then((r) => r.json().then((d) => ({ ok: r.ok, status: r.status, d }), () => ({ ok: false, status: r.status, d: null })))
+        .then(({ ok, status, d }) => {
           if (turn.via !== "rest" || turn.done) return;
+          if (status === 403) {
+            // The node refuses this site: a configuration error, not the
+            // resident's connection.
+            console.error("Assistent: the node refuses questions from " + location.origin + " for tenant \"" + this.tenant +
+              "\". Add this site to the tenant: assistent tenant set --id " + this.tenant + " --site " + location.host);
+            this.fail(turn, this.t.unavailable);
+            return;
+          }
           if (!ok || !d || typeof d !== "object") {
             this.fail(turn, this.uiLang === "nl" && d && typeof d.detail === "string" && d.detail ? d.detail : this.t.failed);
             return;
