@@ -125,7 +125,8 @@ func newClient(allowPrivate []string) *http.Client {
 					return fmt.Errorf("dial %s: %w", address, err)
 				}
 				if blockedAddr(ap.Addr()) {
-					return fmt.Errorf("dial %s (%s): %w", host, ap.Addr(), errBlockedAddress)
+					return fmt.Errorf("dial %s (%s): %w; to crawl it anyway (an intranet, a test site), allow it: allow_private in the source, or --allow-private %s",
+						host, ap.Addr(), errBlockedAddress, host)
 				}
 				return nil
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/assistent-nl/assistent/node/crawl"
@@ -57,6 +58,8 @@ func TestCrawler_RefusesPrivateAddresses(t *testing.T) {
 			}
 			if len(job.Errors) != 1 || job.Errors[0].Reason != crawl.ReasonBlocked {
 				t.Errorf("Errors = %+v, want one %s", job.Errors, crawl.ReasonBlocked)
+			} else if m := job.Errors[0].Message; !strings.Contains(m, "--allow-private") || !strings.Contains(m, "allow_private") {
+				t.Errorf("the error %q does not say how to allow the host", m)
 			}
 			if hits := internalHits.take(); len(hits) != 0 {
 				t.Errorf("internal server was reached: %+v", hits)
