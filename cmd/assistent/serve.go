@@ -15,7 +15,12 @@ import (
 
 func (m *Main) runServe(ctx context.Context, args []string) error {
 	flags := m.flagSet("serve", "serve [--config FILE] [--data DIR] [--addr HOST:PORT] [--demo]")
-	config := flags.String("config", "", "JSON config file with data, addr, demo, trusted_proxies (IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; default none)")
+	config := flags.String("config", "", "JSON config file (keys below; deploy/config.example.json shows each)")
+	usage := flags.Usage
+	flags.Usage = func() {
+		usage()
+		fmt.Fprint(m.Stderr, serveConfigHelp)
+	}
 	data := flags.String("data", "data", "node data directory")
 	addr := flags.String("addr", "127.0.0.1:8080", "address to listen on")
 	withDemo := flags.Bool("demo", false, "load the demo gemeente on first start and serve the demo page at /")
@@ -126,3 +131,24 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		}
 	})
 }
+
+// serveConfigHelp lists every key of the --config file (fileConfig); a
+// test keeps it complete.
+const serveConfigHelp = `
+Config file keys (JSON, all optional; flags given on the command line win):
+  data             node data directory, as --data
+  addr             address to listen on, as --addr
+  demo             load the demo gemeente, as --demo
+  providers        model providers: name, kind (openai, tei, cohere, jina), region, base_url,
+                   model, api_key_env (the environment variable holding the key), timeout,
+                   max_retries, embed_dim
+  routes           which providers serve a task (answer, rewrite, judge, rerank, embed) for a
+                   tenant ("" = every tenant), in order, with a timeout
+  breaker          circuit breaker of every provider: failures, cooldown
+  templates        prompt templates: tenant, name, version, lang, file (next to the config)
+  sources          websites to crawl on a schedule (see 'assistent source add --help')
+  federation       servers, cert, peers, peer_addr, peer_advertise, tenant, provider_keys,
+                   fallback (off, national-only, peers, nearest), fallback_tenants, gossip
+  trusted_proxies  IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client
+                   (default none: the header is ignored, from loopback too)
+`

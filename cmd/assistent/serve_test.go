@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,25 @@ func TestServe_TrustedProxies(t *testing.T) {
 	err := m.Run(context.Background(), []string{"serve", "--config", cfg, "--data", filepath.Join(t.TempDir(), "data"), "--addr", "127.0.0.1:0"})
 	if err == nil || !strings.Contains(err.Error(), "trusted_proxies[1]") {
 		t.Fatalf("a host name in trusted_proxies: %v, want an error naming trusted_proxies[1]", err)
+	}
+}
+
+// TestServe_HelpNamesEveryConfigKey keeps 'serve --help' complete: every
+// key of the config file, and of its federation block, is named there.
+func TestServe_HelpNamesEveryConfigKey(t *testing.T) {
+	res := run(t, "", "serve", "--help")
+	if res.code != 0 {
+		t.Fatalf("serve --help: exit %d", res.code)
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[fileConfig](), reflect.TypeFor[federationConfig]()} {
+		for f := range typ.Fields() {
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if key == "" || key == "-" {
+				continue
+			}
+			if !strings.Contains(res.stderr, key) {
+				t.Errorf("serve --help does not name the config key %q (%s.%s)", key, typ.Name(), f.Name)
+			}
+		}
 	}
 }
