@@ -40,15 +40,23 @@ const (
 // (or an uncompressed base+".dict"). It returns an error wrapping
 // os.ErrNotExist when the dictionary is not installed.
 func LoadFreeDict(base string) (*Glossary, error) {
-	idx, err := os.ReadFile(base + ".index")
-	if err != nil {
-		return nil, fmt.Errorf("freedict index: %w", err)
-	}
-	body, err := readDict(base)
+	idx, body, err := readDictFiles(base)
 	if err != nil {
 		return nil, err
 	}
 	return parseDictd(idx, body)
+}
+
+// readDictFiles reads a dictd dictionary's index and its (dictzipped or
+// plain) body.
+func readDictFiles(base string) (index, body []byte, err error) {
+	if index, err = os.ReadFile(base + ".index"); err != nil {
+		return nil, nil, fmt.Errorf("freedict index: %w", err)
+	}
+	if body, err = readDict(base); err != nil {
+		return nil, nil, err
+	}
+	return index, body, nil
 }
 
 func readDict(base string) ([]byte, error) {
@@ -102,11 +110,7 @@ func parseDictd(index, dict []byte) (*Glossary, error) {
 // headwords that translate it, those where it comes first in the first
 // sense first, at most reverseMax. Errors as LoadFreeDict.
 func LoadFreeDictReverse(base string) (*Glossary, error) {
-	idx, err := os.ReadFile(base + ".index")
-	if err != nil {
-		return nil, fmt.Errorf("freedict index: %w", err)
-	}
-	body, err := readDict(base)
+	idx, body, err := readDictFiles(base)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 )
@@ -49,19 +48,15 @@ const (
 // pivot table with NewPivot. It returns an error wrapping os.ErrNotExist
 // when either dictionary is not installed.
 func LoadPivot(nldEng, engNld string) (*Pivot, error) {
-	var raw [2][2][]byte
-	for i, base := range []string{nldEng, engNld} {
-		idx, err := os.ReadFile(base + ".index")
-		if err != nil {
-			return nil, fmt.Errorf("freedict index: %w", err)
-		}
-		body, err := readDict(base)
-		if err != nil {
-			return nil, err
-		}
-		raw[i] = [2][]byte{idx, body}
+	nlIdx, nlBody, err := readDictFiles(nldEng)
+	if err != nil {
+		return nil, err
 	}
-	return NewPivot(raw[0][0], raw[0][1], raw[1][0], raw[1][1])
+	enIdx, enBody, err := readDictFiles(engNld)
+	if err != nil {
+		return nil, err
+	}
+	return NewPivot(nlIdx, nlBody, enIdx, enBody)
 }
 
 // NewPivot builds the pivot table from a Dutch-English dictionary and an
