@@ -136,7 +136,7 @@ func readyz(tb testing.TB, url string) (int, string) {
 }
 
 // wantAnswers checks that the paspoort question is answered from the
-// paspoort page over REST and Connect, and that the lexical index finds it.
+// paspoort page over REST, Connect and WebSocket, and that the lexical index finds it.
 func wantAnswers(tb testing.TB, n *node.Node, url string) {
 	tb.Helper()
 	if status, a := askPaspoort(tb, url); status != http.StatusOK || len(a.Citations) == 0 || a.Citations[0].ID != "paspoort" {
@@ -146,6 +146,21 @@ func wantAnswers(tb testing.TB, n *node.Node, url string) {
 	resp, err := client.Ask(context.Background(), connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "hoe vraag ik een paspoort aan"}))
 	if err != nil || len(resp.Msg.Citations) == 0 || resp.Msg.Citations[0].Id != "paspoort" {
 		tb.Errorf("Connect ask: %v, %v", resp, err)
+	}
+	ws := dial(tb, "ws"+strings.TrimPrefix(url, "http")+"/api/v1/tenants/proef/chat")
+	write(tb, ws, `{"type":"ask","id":"q1","text":"hoe vraag ik een paspoort aan"}`)
+	cited := ""
+	for m := readMsg(tb, ws); m.Type != "done"; m = readMsg(tb, ws) {
+		if m.Type == "error" {
+			tb.Errorf("WebSocket ask: %s %s", m.Code, m.Message)
+			break
+		}
+		if m.Type == "citations" && len(m.Items) > 0 {
+			cited = m.Items[0].ID
+		}
+	}
+	if cited != "paspoort" {
+		tb.Errorf("WebSocket ask cites %q, want paspoort", cited)
 	}
 	hits, err := n.Search(context.Background(), "proef", "grofvuil", 3, "bm25")
 	if err != nil || len(hits) == 0 || hits[0].Chunk.DocID != "grofvuil" {
