@@ -16,17 +16,22 @@ import (
 // The lexical index is derived from the store, so a damaged one is never
 // repaired, only rebuilt. At open, bleve.Open verifies every segment's
 // checksum and a damaged index is rebuilt before the node serves (open in
-// node.go). At run time, the first search that fails for a reason other
-// than the caller's context marks the index unhealthy: /readyz says so,
+// node.go). At run time, the first search that fails because the index is
+// damaged (bleve panicked reading it, or, checked after any other error
+// that is not the caller's, a segment's checksum no longer matches) marks
+// the index unhealthy: /readyz says so,
 // searches skip the lexical list and rank by the vector list alone, and a
 // background rebuild fills a fresh index from the store beside the damaged
 // one and swaps it in (bleve.Index.Rebuild). The index is healthy again once
 // the rebuilt index answers.
 
-// Backoff between failed background rebuilds.
 const (
+	// Backoff between failed background rebuilds.
 	healRetryMin = time.Second
 	healRetryMax = time.Minute
+	// healVerifyEvery is how often at most a search error that does not
+	// itself say the index is damaged has the segments checksummed.
+	healVerifyEvery = time.Minute
 )
 
 // lexicalHealth is the lexical index's health and the background rebuild
@@ -38,6 +43,9 @@ type lexicalHealth struct {
 	closed  bool   // the node is closing: start no rebuild
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// verified is when the segments were last checksummed after a fault
+	// that did not say the index is damaged.
+	verified time.Time
 	// beforeRebuild, when set (by tests), runs before each background
 	// rebuild, so a test can see the node while it is unhealthy.
 	beforeRebuild func()
@@ -61,22 +69,51 @@ func (h *lexicalHealth) close() {
 	h.wg.Wait()
 }
 
-// indexFault reports whether err from a lexical search says the index is
-// damaged rather than that the caller gave up or the node is closing.
+// indexFault reports whether err from the lexical index may say the index
+// is damaged, rather than that the caller gave up or the node is closing.
 func indexFault(ctx context.Context, err error) bool {
 	return err != nil && ctx.Err() == nil &&
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) &&
 		!errors.Is(err, retrieval.ErrClosed)
 }
 
-// lexicalFailed marks the lexical index unhealthy after err and starts the
-// background rebuild, unless one is running already.
-func (n *Node) lexicalFailed(err error) {
+// lexicalDamaged reports whether err, an index fault, comes from a damaged
+// lexical index: bleve panicked (ErrCorrupt), or a segment's checksum no
+// longer matches. Other faults (a query bleve rejects, say) are not healed
+// by a rebuild, so they do not start one; the segments are checksummed for
+// them at most once per healVerifyEvery, as that reads the whole index.
+func (n *Node) lexicalDamaged(err error) bool {
+	if errors.Is(err, bleve.ErrCorrupt) {
+		return true
+	}
+	h := &n.health
+	h.mu.Lock()
+	if time.Since(h.verified) < healVerifyEvery {
+		h.mu.Unlock()
+		return false
+	}
+	h.verified = time.Now()
+	h.mu.Unlock()
+	verr := n.lexical.Verify()
+	if verr != nil {
+		n.log.Error("lexical index segments damaged", "err", verr)
+	}
+	return errors.Is(verr, bleve.ErrCorrupt)
+}
+
+// lexicalFailed is called with every error of the lexical index. When the
+// error says the index is damaged (lexicalDamaged), it marks the index
+// unhealthy and starts the background rebuild, unless one is running
+// already, and reports true.
+func (n *Node) lexicalFailed(ctx context.Context, err error) bool {
+	if !indexFault(ctx, err) || !n.lexicalDamaged(err) {
+		return false
+	}
 	h := &n.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.running || h.closed {
-		return
+		return true
 	}
 	h.running = true
 	h.reason = "lexical index failed; rebuilding it from the store"
@@ -89,6 +126,7 @@ func (n *Node) lexicalFailed(err error) {
 		defer cancel()
 		n.healLexical(ctx)
 	}()
+	return true
 }
 
 // healLexical rebuilds the lexical index until a rebuild succeeds or ctx
@@ -151,7 +189,7 @@ func (n *Node) rebuildLexicalLive(ctx context.Context) error {
 }
 
 // healingIndex is the lexical index as the hybrid searcher sees it: a
-// search failure that says the index is damaged starts the rebuild, and
+// search failure from a damaged index starts the rebuild, and
 // while the index is unhealthy searches return no lexical hits (the hybrid
 // ranking then uses the vector list alone) instead of an error.
 type healingIndex struct{ n *Node }
@@ -164,8 +202,7 @@ func (h healingIndex) Search(ctx context.Context, q retrieval.Query) ([]retrieva
 		return nil, nil
 	}
 	hits, err := h.n.lexical.Search(ctx, q)
-	if indexFault(ctx, err) {
-		h.n.lexicalFailed(err)
+	if err != nil && h.n.lexicalFailed(ctx, err) {
 		return nil, nil
 	}
 	return hits, err
@@ -178,8 +215,7 @@ func (h healingIndex) UnknownWords(ctx context.Context, text string) ([]string, 
 		return nil, nil
 	}
 	words, err := h.n.lexical.UnknownWords(ctx, text)
-	if indexFault(ctx, err) {
-		h.n.lexicalFailed(err)
+	if err != nil && h.n.lexicalFailed(ctx, err) {
 		return nil, nil
 	}
 	return words, err

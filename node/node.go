@@ -556,9 +556,7 @@ func (n *Node) commit(ctx context.Context, writes []store.DocWrite, chunks []ret
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.lexical.Apply(ctx, ups, res.Change.Deletes, res.Change.Seq); err != nil {
-		if indexFault(ctx, err) {
-			n.lexicalFailed(err) // the rebuild includes this batch
-		}
+		n.lexicalFailed(ctx, err) // a rebuild would include this batch
 		return out, fmt.Errorf("index batch %d: %w", res.Change.Seq, err)
 	}
 	if err := n.vectors.Delete(ctx, res.Change.Deletes); err != nil {
@@ -586,9 +584,7 @@ func (n *Node) Remove(ctx context.Context, scope string, ids []string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.lexical.Apply(ctx, nil, ch.Deletes, ch.Seq); err != nil {
-		if indexFault(ctx, err) {
-			n.lexicalFailed(err) // the rebuild leaves these out
-		}
+		n.lexicalFailed(ctx, err) // a rebuild would leave these out
 		return fmt.Errorf("remove from index: %w", err)
 	}
 	return n.vectors.Delete(ctx, ch.Deletes)

@@ -107,6 +107,9 @@ func TestIndex_CorruptWhileOpen(t *testing.T) {
 	for _, frac := range []float64{0, 0.3, 0.6, 0.9} {
 		corruptSegments(t, dir, frac)
 	}
+	if err := x.Verify(); !errors.Is(err, bleve.ErrCorrupt) {
+		t.Errorf("Verify of the damaged open index = %v, want ErrCorrupt", err)
+	}
 	if _, err := x.Search(ctx, q); err == nil {
 		t.Fatal("search over damaged segments succeeded")
 	} else {
@@ -121,6 +124,9 @@ func TestIndex_CorruptWhileOpen(t *testing.T) {
 	hits, err := x.Search(ctx, q)
 	if err != nil || len(hits) != 1 || hits[0].ChunkID != "p" {
 		t.Fatalf("after rebuild: %v, %v", hits, err)
+	}
+	if err := x.Verify(); err != nil {
+		t.Errorf("Verify after rebuild: %v", err)
 	}
 	if seq, err := x.Applied(); err != nil || seq != 9 {
 		t.Fatalf("applied after rebuild = %d, %v", seq, err)
