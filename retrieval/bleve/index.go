@@ -355,8 +355,11 @@ func (x *Index) Delete(ctx context.Context, ids []string) error {
 
 // Apply deletes and then indexes chunks in one bleve batch, which readers
 // see entirely or not at all. When seq > 0 it is recorded in the same batch
-// as the applied store sequence (see Applied).
-func (x *Index) Apply(ctx context.Context, upserts []retrieval.Chunk, deletes []string, seq uint64) error {
+// as the applied store sequence (see Applied). An error wrapping ErrCorrupt
+// says the index is damaged (bleve panicked reading the segments the
+// batch replaces chunks in).
+func (x *Index) Apply(ctx context.Context, upserts []retrieval.Chunk, deletes []string, seq uint64) (err error) {
+	defer recoverCorrupt("apply bleve batch", &err)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
