@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/retrieval"
+	"github.com/assistent-nl/assistent/retrieval/bleve/blevetest"
 )
 
 // openLargeNode is openNode with a few hundred more pages, so that the
@@ -60,48 +60,6 @@ func reopenHeal(tb testing.TB, dir string, log *slog.Logger) *node.Node {
 	}
 	tb.Cleanup(func() { n.Close() })
 	return n
-}
-
-// corruptSegments overwrites 4 KiB at each fraction of every zap segment
-// file of the node's lexical index that is large enough for the damage to
-// stay inside its body (the footer, read at open, is left intact), and
-// fails when there is none.
-func corruptSegments(tb testing.TB, dataDir string, fracs ...float64) {
-	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(dataDir, "index", "bleve", "store", "*.zap"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	const size, footer = 4096, 64
-	junk := bytes.Repeat([]byte("kapot!"), size/6+1)[:size]
-	damaged := 0
-	for _, f := range files {
-		fh, err := os.OpenFile(f, os.O_RDWR, 0)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		st, err := fh.Stat()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if st.Size() < 4*size {
-			fh.Close()
-			continue
-		}
-		for _, frac := range fracs {
-			off := min(int64(frac*float64(st.Size())), st.Size()-size-footer)
-			if _, err := fh.WriteAt(junk, off); err != nil {
-				tb.Fatal(err)
-			}
-		}
-		if err := fh.Close(); err != nil {
-			tb.Fatal(err)
-		}
-		damaged++
-	}
-	if damaged == 0 {
-		tb.Fatalf("no segment file of %d large enough to damage", len(files))
-	}
 }
 
 // askPaspoort asks the paspoort question over REST and returns the status
@@ -173,7 +131,7 @@ func wantAnswers(tb testing.TB, n *node.Node, url string) {
 // rebuilt from the store, so asks succeed.
 func TestOpen_RebuildsCorruptSegment(t *testing.T) {
 	dir := openLargeNode(t)
-	corruptSegments(t, dir, 0.5)
+	blevetest.CorruptSegments(t, filepath.Join(dir, "index", "bleve"), 0.5)
 	var logs bytes.Buffer
 	n := reopenHeal(t, dir, slog.New(slog.NewTextHandler(&logs, nil)))
 	if !strings.Contains(logs.String(), "corrupt") {
@@ -206,7 +164,7 @@ func TestNode_HealsCorruptIndexWhileRunning(t *testing.T) {
 	wantAnswers(t, n, srv.URL)
 	release := node.HoldHeal(n)
 
-	corruptSegments(t, dir, 0, 0.25, 0.5, 0.75)
+	blevetest.CorruptSegments(t, filepath.Join(dir, "index", "bleve"), 0, 0.25, 0.5, 0.75)
 	// While the index is damaged, an ask may fail (bleve may notice the
 	// damage in a later read), but never for long and never by a crash.
 	deadline := time.Now().Add(10 * time.Second)

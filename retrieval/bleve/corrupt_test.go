@@ -10,6 +10,7 @@ import (
 
 	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/bleve"
+	"github.com/assistent-nl/assistent/retrieval/bleve/blevetest"
 )
 
 // diskIndex creates an on-disk index in a fresh directory holding n chunks,
@@ -36,46 +37,12 @@ func diskIndex(tb testing.TB, n int) string {
 	return dir
 }
 
-// corruptSegments overwrites 4 KiB at frac (0..1) of every zap segment of
-// the index at dir and returns how many it damaged.
-func corruptSegments(tb testing.TB, dir string, frac float64) int {
-	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "store", "*.zap"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	junk := make([]byte, 4096)
-	for i := range junk {
-		junk[i] = byte(i*31 + 7)
-	}
-	for _, f := range files {
-		fh, err := os.OpenFile(f, os.O_RDWR, 0)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		st, err := fh.Stat()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		off := max(0, min(int64(float64(st.Size())*frac), st.Size()-int64(len(junk))-64))
-		if _, err := fh.WriteAt(junk, off); err != nil {
-			tb.Fatal(err)
-		}
-		if err := fh.Close(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return len(files)
-}
-
 func TestOpen_CorruptSegment(t *testing.T) {
 	dir := diskIndex(t, 500)
 	if err := bleve.VerifySegments(dir); err != nil {
 		t.Fatalf("intact index: %v", err)
 	}
-	if corruptSegments(t, dir, 0.5) == 0 {
-		t.Fatal("no segment files")
-	}
+	blevetest.CorruptSegments(t, dir, 0.5)
 	if err := bleve.VerifySegments(dir); !errors.Is(err, bleve.ErrCorrupt) {
 		t.Fatalf("VerifySegments = %v, want ErrCorrupt", err)
 	}
@@ -104,9 +71,7 @@ func TestIndex_CorruptWhileOpen(t *testing.T) {
 	if hits, err := x.Search(ctx, q); err != nil || len(hits) == 0 {
 		t.Fatalf("before: %d hits, %v", len(hits), err)
 	}
-	for _, frac := range []float64{0, 0.3, 0.6, 0.9} {
-		corruptSegments(t, dir, frac)
-	}
+	blevetest.CorruptSegments(t, dir, 0, 0.3, 0.6, 0.9)
 	if err := x.Verify(); !errors.Is(err, bleve.ErrCorrupt) {
 		t.Errorf("Verify of the damaged open index = %v, want ErrCorrupt", err)
 	}
