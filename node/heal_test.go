@@ -168,9 +168,10 @@ func TestNode_HealsCorruptIndexWhileRunning(t *testing.T) {
 	// While the index is damaged, an ask may fail (bleve may notice the
 	// damage in a later read), but never for long and never by a crash.
 	deadline := time.Now().Add(10 * time.Second)
-	for {
+	for failed := 0; ; failed++ {
 		status, _ := askPaspoort(t, srv.URL)
 		if status == http.StatusOK {
+			t.Logf("asks failed before one was answered: %d", failed)
 			break
 		}
 		if time.Now().After(deadline) {
