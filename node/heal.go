@@ -16,14 +16,14 @@ import (
 // The lexical index is derived from the store, so a damaged one is never
 // repaired, only rebuilt. At open, bleve.Open verifies every segment's
 // checksum and a damaged index is rebuilt before the node serves (open in
-// node.go). At run time, the first search that fails because the index is
-// damaged (bleve panicked reading it, or, checked after any other error
-// that is not the caller's, a segment's checksum no longer matches) marks
-// the index unhealthy: /readyz says so,
-// searches skip the lexical list and rank by the vector list alone, and a
-// background rebuild fills a fresh index from the store beside the damaged
-// one and swaps it in (bleve.Index.Rebuild). The index is healthy again once
-// the rebuilt index answers.
+// node.go). At run time, the first search or write that finds the index
+// damaged (bleve panicked reading it, or, checked after any other error that
+// is not the caller's, a segment's checksum no longer matches) marks it
+// unhealthy: /readyz is 503 with the reason, searches skip the lexical list
+// and rank by the vector list alone, and a background rebuild fills a fresh
+// index from the store beside the damaged one and swaps it in
+// (bleve.Index.Rebuild). Ingests wait for the rebuild. The index is healthy
+// again once the rebuilt index answers.
 
 const (
 	// Backoff between failed background rebuilds.
