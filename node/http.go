@@ -171,7 +171,25 @@ func (n *Node) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// readyProblem is /readyz's problem+json when the node cannot answer
+// questions well; Reason is for operators, in English.
+type readyProblem struct {
+	Problem
+	Reason string `json:"reason"`
+}
+
 func (n *Node) handleReady(w http.ResponseWriter, r *http.Request) {
+	if reason := n.health.status(); reason != "" {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Content-Language", "nl")
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(readyProblem{
+			Problem: Problem{Type: "about:blank", Title: "not ready", Status: http.StatusServiceUnavailable, Detail: msgInternal},
+			Reason:  reason,
+		})
+		return
+	}
 	docs, err := n.store.DocCount("")
 	if err != nil {
 		writeProblem(w, http.StatusServiceUnavailable, "not ready", msgInternal)

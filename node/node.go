@@ -136,6 +136,8 @@ type Node struct {
 	// scrub removes personal data from text before it is stored or logged.
 	scrub   func(string) string
 	limiter *limiter
+	// health says whether the lexical index answers, and heals it (heal.go).
+	health lexicalHealth
 
 	// mu orders index updates against searches: a search sees a batch in
 	// both indexes or in neither.
@@ -244,7 +246,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.searcher, err = hybrid.New(n.cfg.Search, hybrid.Deps{
-		Lexical: n.lexical, Vector: n.vectors, Embedder: query,
+		Lexical: healingIndex{n}, Vector: n.vectors, Embedder: query,
 		Chunks: n.store, Expander: n.expander, Terms: n.analyzer.Terms,
 		OnEmbedError: func(err error) {
 			n.log.Warn("question not embedded; searching lexically", "embedder", n.embedder.Name(), "err", err)
@@ -301,47 +303,18 @@ func (n *Node) applyChange(ctx context.Context, ch store.Change) error {
 	return n.lexical.Apply(ctx, ups, dels, ch.Seq)
 }
 
+// rebuildLexical fills a fresh lexical index from the store, recording seq
+// as applied, and swaps it in for the current one.
 func (n *Node) rebuildLexical(ctx context.Context, seq uint64) error {
 	start := time.Now()
 	n.log.Warn("rebuilding the lexical index from the store", "seq", seq)
-	if err := n.lexical.Close(); err != nil {
+	var count int
+	err := n.lexical.Rebuild(ctx, func(fresh *bleve.Index) error {
+		var err error
+		count, err = n.fillLexical(ctx, fresh, seq)
 		return err
-	}
-	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
-	if err := bleve.Remove(dir); err != nil {
-		return err
-	}
-	var err error
-	if n.lexical, err = bleve.Open(dir); err != nil {
-		return err
-	}
-	var batch []retrieval.Chunk
-	count := 0
-	flush := func(final bool) error {
-		var s uint64
-		if final {
-			s = seq
-		}
-		if len(batch) == 0 && !final {
-			return nil
-		}
-		err := n.lexical.Apply(ctx, batch, nil, s)
-		count += len(batch)
-		batch = batch[:0]
-		return err
-	}
-	err = n.store.ForEachChunk(func(c retrieval.Chunk) error {
-		c.Vector = nil
-		batch = append(batch, c)
-		if len(batch) >= 1000 {
-			return flush(false)
-		}
-		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("rebuild lexical index: %w", err)
-	}
-	if err := flush(true); err != nil {
 		return fmt.Errorf("rebuild lexical index: %w", err)
 	}
 	n.log.Info("lexical index rebuilt", "chunks", count, "took", time.Since(start).Round(time.Millisecond))
@@ -468,6 +441,7 @@ func embedText(c retrieval.Chunk) string {
 // Close closes the indexes and the store.
 func (n *Node) Close() error {
 	var errs []error
+	n.health.close() // stops a background rebuild of the lexical index
 	if n.crawler != nil {
 		errs = append(errs, n.crawler.Close()) // running crawls stop and stay resumable
 		n.stopSink.Do(func() { close(n.sinkStop) })
@@ -583,6 +557,7 @@ func (n *Node) commit(ctx context.Context, writes []store.DocWrite, chunks []ret
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.lexical.Apply(ctx, ups, res.Change.Deletes, res.Change.Seq); err != nil {
+		n.lexicalFailed(ctx, err) // a rebuild would include this batch
 		return out, fmt.Errorf("index batch %d: %w", res.Change.Seq, err)
 	}
 	if err := n.vectors.Delete(ctx, res.Change.Deletes); err != nil {
@@ -610,6 +585,7 @@ func (n *Node) Remove(ctx context.Context, scope string, ids []string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err := n.lexical.Apply(ctx, nil, ch.Deletes, ch.Seq); err != nil {
+		n.lexicalFailed(ctx, err) // a rebuild would leave these out
 		return fmt.Errorf("remove from index: %w", err)
 	}
 	return n.vectors.Delete(ctx, ch.Deletes)

@@ -12,7 +12,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -62,13 +65,21 @@ type Index struct {
 	mu       sync.RWMutex
 	idx      blevesearch.Index // nil after Close
 	analyzer analysis.Analyzer // the mapping's AnalyzerName, for queries
+	dir      string            // "" in memory
 }
 
-// Open opens the index at dir, creating it when absent. It returns an error
-// wrapping ErrCorrupt when an index exists but cannot be opened; the caller
-// may then Remove and rebuild it.
+// Open opens the index at dir, creating it when absent. Before opening, it
+// verifies the checksum of every segment file, because scorch reads
+// segments through mmap and a damaged one fails (or panics) only when a
+// search reaches the damage. It returns an error wrapping ErrCorrupt when an
+// index exists but a segment is damaged or the index cannot be opened; the
+// caller may then Remove and rebuild it. A rebuild that was left unfinished
+// (see Rebuild) is removed.
 func Open(dir string) (*Index, error) {
-	idx, err := blevesearch.Open(dir)
+	if err := Remove(rebuildDir(dir)); err != nil {
+		return nil, err
+	}
+	idx, err := openVerified(dir)
 	switch {
 	case err == nil:
 	case errors.Is(err, blevesearch.ErrorIndexPathDoesNotExist):
@@ -80,10 +91,78 @@ func Open(dir string) (*Index, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create bleve index %s: %w", dir, err)
 		}
+	case errors.Is(err, ErrCorrupt):
+		return nil, fmt.Errorf("open bleve index %s: %w", dir, err)
 	default:
 		return nil, fmt.Errorf("open bleve index %s: %w: %w", dir, ErrCorrupt, err)
 	}
-	return newIndex(idx)
+	x, err := newIndex(idx)
+	if err != nil {
+		return nil, err
+	}
+	x.dir = dir
+	return x, nil
+}
+
+// openVerified verifies the segments in dir and opens the index. A panic
+// in bleve while it loads a segment is returned as ErrCorrupt.
+func openVerified(dir string) (idx blevesearch.Index, err error) {
+	if err := VerifySegments(dir); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			idx, err = nil, fmt.Errorf("%w: panic while loading: %v", ErrCorrupt, v)
+		}
+	}()
+	return blevesearch.Open(dir)
+}
+
+// crcSize is the size of the CRC-32 (IEEE, big endian) at the end of every
+// zap segment file; it covers all bytes before it.
+const crcSize = 4
+
+// VerifySegments checks the CRC-32 of every zap segment file of the index
+// at dir, reading each file whole. It returns an error wrapping ErrCorrupt
+// naming the first damaged segment, and nil when dir holds no segments
+// (also when dir does not exist).
+func VerifySegments(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "store", "*.zap"))
+	if err != nil {
+		return fmt.Errorf("list segments of %s: %w", dir, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // merged away since the listing, while the index is open
+		}
+		if err != nil {
+			return fmt.Errorf("read segment %s: %w", f, err)
+		}
+		if len(b) < crcSize {
+			return fmt.Errorf("segment %s: %w: %d bytes", f, ErrCorrupt, len(b))
+		}
+		body, sum := b[:len(b)-crcSize], binary.BigEndian.Uint32(b[len(b)-crcSize:])
+		if got := crc32.ChecksumIEEE(body); got != sum {
+			return fmt.Errorf("segment %s: %w: checksum %08x, footer says %08x", f, ErrCorrupt, got, sum)
+		}
+	}
+	return nil
+}
+
+// Verify checks the segments of the open index as VerifySegments does; an
+// index in memory has none. It returns an error wrapping ErrCorrupt when a
+// segment is damaged.
+func (x *Index) Verify() error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.idx == nil {
+		return retrieval.ErrClosed
+	}
+	if x.dir == "" {
+		return nil
+	}
+	return VerifySegments(x.dir)
 }
 
 func newIndex(idx blevesearch.Index) (*Index, error) {
@@ -120,8 +199,76 @@ func isScorch(i index.Index) bool {
 	return ok
 }
 
-// ErrCorrupt marks an on-disk index that exists but cannot be opened.
+// ErrCorrupt marks an on-disk index that exists but cannot be opened, or
+// that is found damaged while it is read (bleve panicked).
 var ErrCorrupt = errors.New("bleve index corrupt")
+
+// recoverCorrupt turns a panic in bleve, which a damaged segment causes
+// when a read reaches the damage, into an error wrapping ErrCorrupt in
+// *err. It is deferred by every method that reads the index.
+func recoverCorrupt(what string, err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("%s: %w: panic: %v", what, ErrCorrupt, v)
+	}
+}
+
+func rebuildDir(dir string) string { return dir + ".rebuild" }
+
+// Rebuild replaces the contents of an on-disk index while it stays usable:
+// fill writes every chunk into a fresh index in a sibling directory
+// (dir.rebuild), which then takes the place of dir. Until the swap, the
+// index serves what it served before (a damaged index keeps failing); the
+// swap itself holds the index briefly for writing. On error the index is
+// left as it was, unless the fresh index could not be opened in place,
+// in which case calls return errors until a later Rebuild succeeds.
+func (x *Index) Rebuild(ctx context.Context, fill func(*Index) error) error {
+	if x.dir == "" {
+		return errors.New("rebuild bleve index: index is in memory")
+	}
+	tmp := rebuildDir(x.dir)
+	if err := Remove(tmp); err != nil {
+		return err
+	}
+	fresh, err := Open(tmp)
+	if err != nil {
+		return err
+	}
+	if err := fill(fresh); err != nil {
+		fresh.Close()
+		Remove(tmp)
+		return fmt.Errorf("rebuild bleve index %s: %w", x.dir, err)
+	}
+	if err := fresh.Close(); err != nil {
+		Remove(tmp)
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		Remove(tmp)
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.idx == nil {
+		Remove(tmp)
+		return retrieval.ErrClosed
+	}
+	// The old index may be damaged; its Close error says nothing about the
+	// new one.
+	_ = x.idx.Close()
+	x.idx = nil
+	if err := Remove(x.dir); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, x.dir); err != nil {
+		return fmt.Errorf("rebuild bleve index: %w", err)
+	}
+	idx, err := openVerified(x.dir)
+	if err != nil {
+		return fmt.Errorf("rebuild bleve index: reopen %s: %w", x.dir, err)
+	}
+	x.idx = idx
+	return nil
+}
 
 // Remove deletes the index directory at dir.
 func Remove(dir string) error {
@@ -208,8 +355,11 @@ func (x *Index) Delete(ctx context.Context, ids []string) error {
 
 // Apply deletes and then indexes chunks in one bleve batch, which readers
 // see entirely or not at all. When seq > 0 it is recorded in the same batch
-// as the applied store sequence (see Applied).
-func (x *Index) Apply(ctx context.Context, upserts []retrieval.Chunk, deletes []string, seq uint64) error {
+// as the applied store sequence (see Applied). An error wrapping ErrCorrupt
+// says the index is damaged (bleve panicked reading the segments the
+// batch replaces chunks in).
+func (x *Index) Apply(ctx context.Context, upserts []retrieval.Chunk, deletes []string, seq uint64) (err error) {
+	defer recoverCorrupt("apply bleve batch", &err)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -246,7 +396,8 @@ func fields(c retrieval.Chunk) map[string]interface{} {
 
 // Applied returns the store sequence recorded by the last Apply with a
 // sequence, or 0.
-func (x *Index) Applied() (uint64, error) {
+func (x *Index) Applied() (_ uint64, err error) {
+	defer recoverCorrupt("read applied sequence", &err)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {
@@ -263,8 +414,10 @@ func (x *Index) Applied() (uint64, error) {
 }
 
 // Search returns the best chunks for q by BM25 over title, headings and
-// text, within q.Scopes.
-func (x *Index) Search(ctx context.Context, q retrieval.Query) ([]retrieval.Hit, error) {
+// text, within q.Scopes. An error wrapping ErrCorrupt says the index is
+// damaged (bleve panicked reading it); other errors may mean that too.
+func (x *Index) Search(ctx context.Context, q retrieval.Query) (_ []retrieval.Hit, err error) {
+	defer recoverCorrupt("bleve search", &err)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {
@@ -387,7 +540,8 @@ func (x *Index) coversAllScopes(scopes []string) (bool, error) {
 }
 
 // Count returns the number of chunks in the index.
-func (x *Index) Count() (int, error) {
+func (x *Index) Count() (_ int, err error) {
+	defer recoverCorrupt("count bleve documents", &err)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {
@@ -417,7 +571,8 @@ func (x *Index) Close() error {
 
 // IDs returns the ids of all chunks in the index, in order, for
 // consistency checks against the store.
-func (x *Index) IDs(ctx context.Context) ([]string, error) {
+func (x *Index) IDs(ctx context.Context) (_ []string, err error) {
+	defer recoverCorrupt("list bleve ids", &err)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {

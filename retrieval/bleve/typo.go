@@ -141,7 +141,8 @@ func docFreq(ctx context.Context, r index.IndexReader, term, field string) (uint
 // diacritics, that Search treats as misspelt: long enough, and with an
 // analysed form no chunk has. A caller can respell them for stages that
 // match words as they are (re-ranking, embeddings).
-func (x *Index) UnknownWords(ctx context.Context, text string) ([]string, error) {
+func (x *Index) UnknownWords(ctx context.Context, text string) (_ []string, err error) {
+	defer recoverCorrupt("unknown words", &err)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	if x.idx == nil {
