@@ -21,7 +21,7 @@ import (
 	"github.com/assistent-nl/assistent/federation/trust"
 )
 
-const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT --api-addr HOST:PORT (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR] [--gossip-addr IP:PORT --gossip-key FILE [--gossip-advertise IP:PORT] [--gossip-seed HOST:PORT]...]"
+const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT --api-addr HOST:PORT [--api-advertise URL] (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR] [--gossip-addr IP:PORT --gossip-key FILE [--gossip-advertise IP:PORT] [--gossip-seed HOST:PORT]...]"
 
 // runCoordinator runs one coordination server of the federation: a Raft
 // member holding the registry, serving RegistryService on its API address
@@ -34,6 +34,7 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	certDir := fs.String("cert", "", "directory with node.crt, node.key and ca.crt (from 'federation issue --role server')")
 	raftAddr := fs.String("raft-addr", "127.0.0.1:8300", "address for Raft traffic between servers")
 	apiAddr := fs.String("api-addr", "127.0.0.1:8301", "address of the registry API (HTTPS, mutual TLS)")
+	apiAdvertise := fs.String("api-advertise", "", "https://HOST:PORT at which the other servers reach this API, announced in the registry (default: https:// and the --api-addr listener, unless it listens on all interfaces)")
 	bootstrap := fs.Bool("bootstrap", false, "found a new cluster with this server as its first member")
 	caDir := fs.String("ca", "", "federation CA directory: lets this server issue certificates for join tokens")
 	gossipAddr := fs.String("gossip-addr", "", "IP:PORT for the federation's gossip (UDP and TCP), e.g. 0.0.0.0:7946; empty: no gossip")
@@ -42,7 +43,7 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	gossipTiming := fs.String("gossip-timing", "lan", "gossip timing: lan, or local for servers on one host (tests, demos)")
 	var join, peers, gossipSeeds stringList
 	fs.Var(&join, "join", "API URL of a server of the cluster to join, e.g. https://coord-1:8301 (repeatable)")
-	fs.Var(&peers, "peer", "ID=URL of another server's API, for forwarding writes to the leader (repeatable)")
+	fs.Var(&peers, "peer", "ID=URL of another server's API, a fallback for forwarding writes to the leader; servers announce their API in the registry, so this is rarely needed (repeatable)")
 	fs.Var(&gossipSeeds, "gossip-seed", "gossip address HOST:PORT of another coordination server (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -103,9 +104,26 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 			return api.JoinCluster(ctx, httpClient, server, id, addr)
 		}
 	}
+	// The API listener comes first: its address goes into the registry
+	// when this server leads, and the others forward writes to it.
+	apiLn, err := net.Listen("tcp", *apiAddr)
+	if err != nil {
+		raftLn.Close()
+		return fmt.Errorf("coordinator: listen for the API: %w", err)
+	}
+	url := "https://" + apiLn.Addr().String()
+	cfg.APIURL = *apiAdvertise
+	if cfg.APIURL == "" {
+		if ip := apiLn.Addr().(*net.TCPAddr).IP; !ip.IsUnspecified() {
+			cfg.APIURL = url
+		} else {
+			log.Warn("the API listens on all interfaces: give --api-advertise so that the other servers can forward writes to this one")
+		}
+	}
 	srv, err := coordinator.Open(ctx, cfg)
 	if err != nil {
 		raftLn.Close()
+		apiLn.Close()
 		return fmt.Errorf("coordinator: %w", err)
 	}
 	defer srv.Close()
@@ -115,11 +133,12 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	if *caDir != "" {
 		ca, err := loadCA(*caDir)
 		if err != nil {
+			apiLn.Close()
 			return err
 		}
 		opts.Issuer = ca
 	}
-	resolve := api.StaticResolver(urls)
+	resolve := api.AnnouncedResolver(srv, api.StaticResolver(urls))
 	path, h := api.NewHandler(srv, resolve, opts)
 	mux := http.NewServeMux()
 	mux.Handle(path, h)
@@ -132,11 +151,6 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintf(w, "ok leader=%s index=%d\n", leader, srv.Registry().Index())
 	})
-	apiLn, err := net.Listen("tcp", *apiAddr)
-	if err != nil {
-		return fmt.Errorf("coordinator: listen for the API: %w", err)
-	}
-	url := "https://" + apiLn.Addr().String()
 	fmt.Fprintf(m.Stdout, "coordinator %s: Raft on %s, API on %s\n", *id, raftLn.Addr(), url)
 	if *gossipAddr != "" {
 		// Coordination servers are the seeds of the federation's gossip:

@@ -33,6 +33,23 @@ func StaticResolver(urls map[string]string) Resolver {
 	}
 }
 
+// AnnouncedResolver returns a Resolver that looks a server up in srv's copy
+// of the registry, where every leader records its API URL when it takes
+// office (coordinator.Config.APIURL), and then in fallback (nil: none). A
+// follower learns a new leader's address from the log within moments of
+// its election, without a static list of peers.
+func AnnouncedResolver(srv *coordinator.Server, fallback Resolver) Resolver {
+	return func(id string) (string, bool) {
+		if u, ok := srv.APIURL(id); ok {
+			return u, true
+		}
+		if fallback != nil {
+			return fallback(id)
+		}
+		return "", false
+	}
+}
+
 // Issuer redeems join tokens. *trust.CA implements it.
 type Issuer interface {
 	// Redeem exchanges a token and a PEM CSR for a PEM certificate.

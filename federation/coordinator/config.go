@@ -74,6 +74,12 @@ type Config struct {
 	// leadership transfer.
 	TransferTimeout time.Duration
 
+	// APIURL is the base URL (https://host:port) of this server's registry
+	// API. When set, the server records it in the registry (kind server)
+	// each time it becomes the leader, so that the other servers forward
+	// writes to it without being told its address. Empty: not announced.
+	APIURL string
+
 	// Registry bounds the FSM's idempotency and history windows; it must be
 	// equal on every server.
 	Registry registry.Options
@@ -127,6 +133,8 @@ func (c Config) Validate() error {
 		return field("snapshot_threshold", "threshold and interval must be > 0")
 	case c.ApplyTimeout <= 0 || c.TransferTimeout <= 0:
 		return field("apply_timeout", "apply and transfer timeouts must be > 0")
+	case c.APIURL != "" && (registry.Server{ID: c.ID, APIURL: c.APIURL}).Validate() != nil:
+		return field("api_url", "must be https://host:port")
 	}
 	if c.StreamLayer == nil {
 		if _, _, err := net.SplitHostPort(c.BindAddr); err != nil {

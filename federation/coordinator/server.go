@@ -153,7 +153,65 @@ func Open(ctx context.Context, cfg Config) (s *Server, err error) {
 		log.Info("coordinator joined", "addr", s.addr)
 	}
 	go s.initCluster()
+	if cfg.APIURL != "" {
+		go s.announce()
+	}
 	return s, nil
+}
+
+// announce records cfg.APIURL under this server's ID (kind server) whenever
+// this server leads and the registry names another URL or none. It reacts
+// to leadership changes at once, so a new leader's address is in the log
+// right after its election and the followers forward writes to it; the
+// ticker retries an announcement that did not commit.
+func (s *Server) announce() {
+	obs := make(chan raft.Observation, 1)
+	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	s.raft.RegisterObserver(o)
+	defer s.raft.DeregisterObserver(o)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if s.IsLeader() {
+			if u, ok := s.APIURL(s.cfg.ID); !ok || u != s.cfg.APIURL {
+				cmd, err := registry.Put(registry.Server{ID: s.cfg.ID, APIURL: s.cfg.APIURL})
+				if err == nil {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					_, err = s.Apply(ctx, cmd)
+					cancel()
+				}
+				if err != nil {
+					s.log.Debug("API address not announced yet", "err", err)
+				} else {
+					s.log.Info("announced API address", "api_url", s.cfg.APIURL)
+				}
+			}
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-obs:
+		case <-t.C:
+		}
+	}
+}
+
+// APIURL returns the API base URL that server id announced in this
+// server's copy of the registry (see Config.APIURL), and whether there is
+// one.
+func (s *Server) APIURL(id string) (string, bool) {
+	o, err := s.fsm.Get(registry.KindServer, id)
+	if err != nil {
+		return "", false
+	}
+	var v registry.Server
+	if err := o.Decode(&v); err != nil || v.APIURL == "" {
+		return "", false
+	}
+	return strings.TrimRight(v.APIURL, "/"), true
 }
 
 // initCluster gives a new registry its cluster id: the first leader that

@@ -23,6 +23,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"coordinator.id", func(c *coordinator.Config) { c.ID = "" }},
 		{"coordinator.data_dir", func(c *coordinator.Config) { c.DataDir = "" }},
 		{"coordinator.bind_addr", func(c *coordinator.Config) { c.BindAddr = "localhost" }},
+		{"coordinator.api_url", func(c *coordinator.Config) { c.APIURL = "http://127.0.0.1:8301" }},
 		{"coordinator.joiner", func(c *coordinator.Config) { c.Join = []string{"127.0.0.1:1"} }},
 		{"coordinator.election_timeout", func(c *coordinator.Config) { c.ElectionTimeout = time.Millisecond * 10 }},
 		{"coordinator.leader_lease_timeout", func(c *coordinator.Config) { c.LeaderLeaseTimeout = time.Hour }},

@@ -35,11 +35,12 @@ const (
 	KindProvider   Kind = "provider"
 	KindSetting    Kind = "setting"
 	KindRevocation Kind = "revocation"
+	KindServer     Kind = "server"
 )
 
 // Kinds lists every kind in a fixed order; snapshots list objects in this order.
 func Kinds() []Kind {
-	return []Kind{KindOrg, KindNode, KindCollection, KindTemplate, KindRoute, KindProvider, KindSetting, KindRevocation}
+	return []Kind{KindOrg, KindNode, KindCollection, KindTemplate, KindRoute, KindProvider, KindSetting, KindRevocation, KindServer}
 }
 
 // Valid reports whether k is one of the registry's kinds.
@@ -419,6 +420,8 @@ func validateValue(kind Kind, key string, raw json.RawMessage) error {
 		v = &Setting{}
 	case KindRevocation:
 		v = &Revocation{}
+	case KindServer:
+		v = &Server{}
 	default:
 		return fieldErr("kind", fmt.Sprintf("unknown kind %q", kind))
 	}
@@ -507,4 +510,32 @@ func secretName(name string) bool {
 		}
 	}
 	return false
+}
+
+// Server is a coordination server's announcement of its registry API: the
+// leader records its own when it takes office, so that every other server
+// can forward writes to it without a static list of peers.
+type Server struct {
+	ID     string `json:"id"`      // the server's Raft ID
+	APIURL string `json:"api_url"` // base URL of its Connect API, https://host:port
+}
+
+// RegistryKind returns KindServer.
+func (Server) RegistryKind() Kind { return KindServer }
+
+// Key returns the server's Raft ID.
+func (s Server) Key() string { return s.ID }
+
+// Validate checks the ID and that APIURL is an https URL with a host and
+// nothing after it; the error wraps ErrInvalid.
+func (s Server) Validate() error {
+	if err := checkKey(s.ID); err != nil {
+		return fieldErr("server.id", err.Error())
+	}
+	u, err := url.Parse(s.APIURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fieldErr("server.api_url", "must be https://host:port")
+	}
+	return nil
 }

@@ -55,6 +55,10 @@ func TestValue_Validate(t *testing.T) {
 		{"revocation of nothing", registry.Revocation{Reason: "?"}, false},
 		{"revocation serial not hex", registry.Revocation{Serial: "1F3A9C"}, false},
 		{"revocation org only", registry.Revocation{Org: "GM0119"}, false},
+		{"server", registry.Server{ID: "coord-1", APIURL: "https://10.0.0.1:8301"}, true},
+		{"server without id", registry.Server{APIURL: "https://10.0.0.1:8301"}, false},
+		{"server over http", registry.Server{ID: "coord-1", APIURL: "http://10.0.0.1:8301"}, false},
+		{"server with path", registry.Server{ID: "coord-1", APIURL: "https://10.0.0.1:8301/x"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -38,6 +38,10 @@ type Options struct {
 	CA *trust.CA
 	// Revoked is consulted on every handshake; nil creates a new set.
 	Revoked *trust.RevocationSet
+	// Announced makes the servers find each other's API only through the
+	// registry (coordinator.Config.APIURL and api.AnnouncedResolver), as
+	// the coordinator command does, instead of through a static map.
+	Announced bool
 	// ServerErrors receives the API servers' error log (refused TLS
 	// handshakes among them); nil discards it.
 	ServerErrors io.Writer
@@ -102,7 +106,7 @@ func StartCluster(tb testing.TB, n int, opts Options) *Cluster {
 		apiLns[i] = ln
 		urls[serverID(i)] = "https://" + ln.Addr().String()
 	}
-	resolve := api.StaticResolver(urls)
+	static := api.StaticResolver(urls)
 	for i := range n {
 		id := serverID(i)
 		cert := c.Cert(tb, Org, trust.RoleServer, id)
@@ -125,9 +129,16 @@ func StartCluster(tb testing.TB, n int, opts Options) *Cluster {
 		if testing.Verbose() && os.Getenv("COORDINATOR_LOG") != "" {
 			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 		}
+		resolve := static
+		if opts.Announced {
+			cfg.APIURL = urls[id]
+		}
 		coord, err := coordinator.Open(tb.Context(), cfg)
 		if err != nil {
 			tb.Fatalf("open %s: %v", id, err)
+		}
+		if opts.Announced {
+			resolve = api.AnnouncedResolver(coord, nil)
 		}
 		path, h := api.NewHandler(coord, resolve, api.Options{
 			Client:      c.HTTPClient(tb, cert),
