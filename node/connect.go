@@ -36,6 +36,7 @@ func (s chatService) Ask(ctx context.Context, req *connect.Request[chatv1.AskReq
 	return connect.NewResponse(&chatv1.AskResponse{
 		Answer: a.Text, Citations: protoCitations(a.Citations), Refused: a.Refused,
 		Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route, Mode: protoMode(a),
+		Conversation: a.Conversation,
 	}), nil
 }
 
@@ -57,6 +58,7 @@ func (s chatService) AskStream(ctx context.Context, req *connect.Request[chatv1.
 	}
 	return stream.Send(&chatv1.AskStreamResponse{Event: &chatv1.AskStreamResponse_Done{Done: &chatv1.Done{
 		Refused: a.Refused, Handoff: protoHandoff(a.Handoff), Confidence: a.Confidence, Route: a.Route, Mode: protoMode(a),
+		Conversation: a.Conversation,
 	}}})
 }
 

@@ -110,3 +110,50 @@ func TestConnect_RateLimit(t *testing.T) {
 		t.Fatalf("AskStream after the limit: %v, want resource_exhausted", stream.Err())
 	}
 }
+
+// A Connect client continues its conversation with the id the node issued
+// (Ask and AskStream return it); an id the node did not issue starts a new
+// one.
+func TestConnect_Conversation(t *testing.T) {
+	n, _ := openNode(t, nil)
+	srv := httptest.NewServer(n.Handler(nil))
+	defer srv.Close()
+	client := chatv1connect.NewChatServiceClient(http.DefaultClient, srv.URL)
+	ctx := context.Background()
+
+	first, err := client.Ask(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "hoe vraag ik een paspoort aan"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := first.Msg.Conversation
+	if id == "" {
+		t.Fatal("Ask returned no conversation id")
+	}
+	stream, err := client.AskStream(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "wat kost dat", Conversation: id}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done *chatv1.Done
+	for stream.Receive() {
+		if d, ok := stream.Msg().Event.(*chatv1.AskStreamResponse_Done); ok {
+			done = d.Done
+		}
+	}
+	if err := stream.Err(); err != nil || done == nil {
+		t.Fatalf("stream: %v, done %v", err, done)
+	}
+	if done.Conversation != id {
+		t.Errorf("the follow-up went to conversation %q, want %q", done.Conversation, id)
+	}
+	conv, err := n.Store().Conversation(id)
+	if err != nil || conv.Asked != 2 {
+		t.Errorf("conversation %s: %+v, %v; want two questions", id, conv, err)
+	}
+	other, err := client.Ask(ctx, connect.NewRequest(&chatv1.AskRequest{Tenant: "proef", Question: "paspoort", Conversation: "conv-gekozen-door-de-client"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := other.Msg.Conversation; c == "" || c == id || c == "conv-gekozen-door-de-client" {
+		t.Errorf("a client-chosen id gave conversation %q", c)
+	}
+}

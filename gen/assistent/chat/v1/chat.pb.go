@@ -179,7 +179,11 @@ type AskResponse struct {
 	Route string `protobuf:"bytes,6,opt,name=route,proto3" json:"route,omitempty"`
 	// Mode says what kind of reply this is; refused is true exactly for
 	// MODE_NOINFO and MODE_REFUSE.
-	Mode          Mode `protobuf:"varint,7,opt,name=mode,proto3,enum=assistent.chat.v1.Mode" json:"mode,omitempty"`
+	Mode Mode `protobuf:"varint,7,opt,name=mode,proto3,enum=assistent.chat.v1.Mode" json:"mode,omitempty"`
+	// Conversation is the id the node issued for the conversation: send it
+	// with the next question to continue it. Only ids the node issued are
+	// continued; any other starts a new conversation.
+	Conversation  string `protobuf:"bytes,8,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,6 +265,13 @@ func (x *AskResponse) GetMode() Mode {
 		return x.Mode
 	}
 	return Mode_MODE_UNSPECIFIED
+}
+
+func (x *AskResponse) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
 }
 
 // Citation is one source an answer refers to.
@@ -619,7 +630,10 @@ type Done struct {
 	// Route names the path the answer took; see AskResponse.route.
 	Route string `protobuf:"bytes,4,opt,name=route,proto3" json:"route,omitempty"`
 	// Mode says what kind of reply this is; see AskResponse.mode.
-	Mode          Mode `protobuf:"varint,5,opt,name=mode,proto3,enum=assistent.chat.v1.Mode" json:"mode,omitempty"`
+	Mode Mode `protobuf:"varint,5,opt,name=mode,proto3,enum=assistent.chat.v1.Mode" json:"mode,omitempty"`
+	// Conversation is the id to continue the conversation with; see
+	// AskResponse.conversation.
+	Conversation  string `protobuf:"bytes,6,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -687,6 +701,13 @@ func (x *Done) GetMode() Mode {
 		return x.Mode
 	}
 	return Mode_MODE_UNSPECIFIED
+}
+
+func (x *Done) GetConversation() string {
+	if x != nil {
+		return x.Conversation
+	}
+	return ""
 }
 
 // ListTenantsRequest asks for the tenants a node serves. It has no fields.
@@ -836,7 +857,7 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"AskRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
 	"\bquestion\x18\x02 \x01(\tR\bquestion\x12\"\n" +
-	"\fconversation\x18\x03 \x01(\tR\fconversation\"\x93\x02\n" +
+	"\fconversation\x18\x03 \x01(\tR\fconversation\"\xb7\x02\n" +
 	"\vAskResponse\x12\x16\n" +
 	"\x06answer\x18\x01 \x01(\tR\x06answer\x129\n" +
 	"\tcitations\x18\x02 \x03(\v2\x1b.assistent.chat.v1.CitationR\tcitations\x12\x18\n" +
@@ -846,7 +867,8 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"confidence\x18\x05 \x01(\x01R\n" +
 	"confidence\x12\x14\n" +
 	"\x05route\x18\x06 \x01(\tR\x05route\x12+\n" +
-	"\x04mode\x18\a \x01(\x0e2\x17.assistent.chat.v1.ModeR\x04mode\"V\n" +
+	"\x04mode\x18\a \x01(\x0e2\x17.assistent.chat.v1.ModeR\x04mode\x12\"\n" +
+	"\fconversation\x18\b \x01(\tR\fconversation\"V\n" +
 	"\bCitation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12\x14\n" +
@@ -866,7 +888,7 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"\x05Delta\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\">\n" +
 	"\tCitations\x121\n" +
-	"\x05items\x18\x01 \x03(\v2\x1b.assistent.chat.v1.CitationR\x05items\"\xb9\x01\n" +
+	"\x05items\x18\x01 \x03(\v2\x1b.assistent.chat.v1.CitationR\x05items\"\xdd\x01\n" +
 	"\x04Done\x12\x18\n" +
 	"\arefused\x18\x01 \x01(\bR\arefused\x124\n" +
 	"\ahandoff\x18\x02 \x01(\v2\x1a.assistent.chat.v1.HandoffR\ahandoff\x12\x1e\n" +
@@ -874,7 +896,8 @@ const file_assistent_chat_v1_chat_proto_rawDesc = "" +
 	"confidence\x18\x03 \x01(\x01R\n" +
 	"confidence\x12\x14\n" +
 	"\x05route\x18\x04 \x01(\tR\x05route\x12+\n" +
-	"\x04mode\x18\x05 \x01(\x0e2\x17.assistent.chat.v1.ModeR\x04mode\"\x14\n" +
+	"\x04mode\x18\x05 \x01(\x0e2\x17.assistent.chat.v1.ModeR\x04mode\x12\"\n" +
+	"\fconversation\x18\x06 \x01(\tR\fconversation\"\x14\n" +
 	"\x12ListTenantsRequest\"J\n" +
 	"\x13ListTenantsResponse\x123\n" +
 	"\atenants\x18\x01 \x03(\v2\x19.assistent.chat.v1.TenantR\atenants\",\n" +
