@@ -29,24 +29,37 @@ func From(ctx context.Context) string {
 
 // New returns a fresh random id of 16 hex digits.
 func New() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	for {
+		var b [8]byte
+		rand.Read(b[:])
+		// Drawn again in the rare case it looks like a personal number.
+		if id := hex.EncodeToString(b[:]); Valid(id) {
+			return id
+		}
+	}
 }
 
 // Valid reports whether id may be taken over from a caller: 1 to 64
 // letters, digits, '-', '_' or '.', so nothing a client sends can forge or
-// break a log line.
+// break a log line, and no run of 8 or more digits, so that a BSN, phone
+// number or account number sent as an id never reaches the logs.
 func Valid(id string) bool {
 	if len(id) == 0 || len(id) > 64 {
 		return false
 	}
+	digits := 0
 	for _, c := range []byte(id) {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		case c >= '0' && c <= '9':
+			if digits++; digits >= 8 {
+				return false
+			}
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-', c == '_', c == '.':
 		default:
 			return false
 		}
+		digits = 0
 	}
 	return true
 }

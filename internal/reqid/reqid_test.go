@@ -67,3 +67,25 @@ func TestHandler(t *testing.T) {
 		t.Errorf("second record: %v", second)
 	}
 }
+
+// A caller's id that holds a personal number (a BSN, an IBAN's account
+// digits, a phone number) is not taken over, so it never reaches a log.
+func TestValid_PersonalNumbers(t *testing.T) {
+	for id, want := range map[string]bool{
+		"req-1234567":          true, // seven digits
+		"NL91ABNA0417164300":   false,
+		"111222333":            false,
+		"tel-0612345678":       false,
+		"a1b2c3d4-e5f6-7890ab": true,
+		"conv-12-34-56-78":     true, // separated short runs
+	} {
+		if got := reqid.Valid(id); got != want {
+			t.Errorf("Valid(%q) = %v, want %v", id, got, want)
+		}
+	}
+	for range 1000 {
+		if id := reqid.New(); !reqid.Valid(id) {
+			t.Fatalf("New() = %q, not Valid", id)
+		}
+	}
+}
