@@ -18,13 +18,7 @@ const answersJSONL = `{"question":"Wat kost een paspoort?","reference_answer":"E
 // TestCLI_EvalAnswers runs 'eval answers' on a tiny set, without and with
 // a judge route, and checks the report and the errors on bad input.
 func TestCLI_EvalAnswers(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	if res := run(t, "", "tenant", "set", "--data", data, "--id", "proef", "--name", "Gemeente Proef"); res.code != 0 {
-		t.Fatalf("tenant set: %s", res.stderr)
-	}
-	if res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--jsonl", writeFile(t, "p.jsonl", pagesJSONL)); res.code != 0 {
-		t.Fatalf("ingest: %s", res.stderr)
-	}
+	data := proefData(t)
 	set := writeFile(t, "answers.jsonl", answersJSONL)
 
 	type report struct {
@@ -126,13 +120,7 @@ func TestCLI_EvalAnswers(t *testing.T) {
 // TestCLI_EvalAnswersSets prints several sets side by side, one of them a
 // query set without references that holds a question no page answers.
 func TestCLI_EvalAnswersSets(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	if res := run(t, "", "tenant", "set", "--data", data, "--id", "proef", "--name", "Gemeente Proef"); res.code != 0 {
-		t.Fatalf("tenant set: %s", res.stderr)
-	}
-	if res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--jsonl", writeFile(t, "p.jsonl", pagesJSONL)); res.code != 0 {
-		t.Fatalf("ingest: %s", res.stderr)
-	}
+	data := proefData(t)
 	ans := writeFile(t, "answers.jsonl", answersJSONL)
 	qs := writeFile(t, "queries.jsonl", `{"question":"wat kost een paspoort","relevant":["paspoort"],"style":"keyword"}
 {"question":"wanneer is het zwembad open","relevant":[],"style":"informal"}
@@ -167,4 +155,17 @@ func TestCLI_EvalAnswersSets(t *testing.T) {
 			t.Errorf("result without mode: %+v", reps[0].Results)
 		}
 	}
+}
+
+// proefData returns a data directory with tenant proef and the test pages.
+func proefData(t *testing.T) string {
+	t.Helper()
+	data := filepath.Join(t.TempDir(), "data")
+	if res := run(t, "", "tenant", "set", "--data", data, "--id", "proef", "--name", "Gemeente Proef"); res.code != 0 {
+		t.Fatalf("tenant set: %s", res.stderr)
+	}
+	if res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--jsonl", writeFile(t, "p.jsonl", pagesJSONL)); res.code != 0 {
+		t.Fatalf("ingest: %s", res.stderr)
+	}
+	return data
 }

@@ -67,15 +67,7 @@ func TestReadDir(t *testing.T) {
 		"d.pdf":           "%PDF ignored",
 		"e.txt":           "   ",
 	}
-	for name, body := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	var got []string
 	err := ingest.ReadDir(dir, func(p ingest.Page) error {
 		got = append(got, p.ID)
@@ -151,15 +143,7 @@ func TestReadDirAt(t *testing.T) {
 		"paspoort.html":      "---\nurl: https://www.proef.example/burgerzaken/paspoort\ntitle: \"Paspoort aanvragen\"\n---\n<p>Aanvragen</p>",
 		"open.txt":           "---\r\ntitle: Openingstijden\r\n---\r\nMa-vr 9-17 uur.",
 	}
-	for name, body := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, files)
 	got := map[string]ingest.Page{}
 	err := ingest.ReadDirAt(dir, "https://www.proef.example/", func(p ingest.Page) error {
 		got[p.ID] = p
@@ -188,5 +172,19 @@ func TestReadDirAt(t *testing.T) {
 	}
 	if err := ingest.ReadDirAt(dir, "", func(ingest.Page) error { return nil }); err == nil || !strings.Contains(err.Error(), "bad.md") {
 		t.Errorf("bad front matter url: %v", err)
+	}
+}
+
+// writeFiles writes files (path relative to dir → content) below dir.
+func writeFiles(tb testing.TB, dir string, files map[string]string) {
+	tb.Helper()
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
