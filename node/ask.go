@@ -61,8 +61,8 @@ func (n *Node) ask(ctx context.Context, tenant, question string, tr *answer.Trac
 	ref := answer.Referral{Name: t.Name, Phone: t.Phone, ContactURL: t.ContactURL, Hours: t.Hours}
 	a, err := n.pipeline.Ask(ctx, tenant, question, ref, tr)
 	if tr.Stage != "guard" && tr.Search > 0 {
-		n.metrics.observe("search", start)
-		n.metrics.observe("generate", start.Add(tr.Search))
+		n.metrics.record("search", tr.Search)
+		n.metrics.record("generate", tr.Generate)
 	}
 	n.metrics.observe("total", start)
 	switch {
@@ -96,8 +96,8 @@ func (r retriever) Retrieve(ctx context.Context, tenant, query string) (answer.R
 		return answer.Retrieved{}, err
 	}
 	var base map[string]float64 // the built-in scores, when a model reranker replaced them
-	reranked := n.modelRerank(ctx, tenant, query, results)
-	if len(results) > 0 && &reranked[0] != &results[0] {
+	reranked, rescored := n.modelRerank(ctx, tenant, query, results)
+	if rescored {
 		base = make(map[string]float64, len(results))
 		for _, r := range results {
 			base[r.Chunk.ID] = r.Score

@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -320,6 +322,18 @@ func TestHTTP_RateLimitAndMetrics(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	// The stages are parts of the total, not the total again.
+	sum := func(stage string) float64 {
+		m := regexp.MustCompile(`assistent_stage_seconds_sum\{stage="` + stage + `"\} (\S+)`).FindStringSubmatch(string(body))
+		if m == nil {
+			t.Fatalf("/metrics lacks the sum of stage %s", stage)
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
+	}
+	if s, g, tot := sum("search"), sum("generate"), sum("total"); s+g > tot*1.001 || s <= 0 || g <= 0 {
+		t.Errorf("stage sums: search %g + generate %g, total %g", s, g, tot)
 	}
 }
 

@@ -17,11 +17,12 @@ const defaultRerankBudget = time.Second
 // modelRerank reorders results by the tenant's "rerank" route (a TEI,
 // Cohere or Jina cross-encoder) when it has one. Any failure (timeout,
 // error, garbage) keeps the built-in order: the answer never waits on the
-// reranker beyond its budget.
-func (n *Node) modelRerank(ctx context.Context, tenant, query string, results []hybrid.Result) []hybrid.Result {
+// reranker beyond its budget. rescored says whether the scores are the
+// reranker's.
+func (n *Node) modelRerank(ctx context.Context, tenant, query string, results []hybrid.Result) (out []hybrid.Result, rescored bool) {
 	rt, ok := n.router.Load().Route(models.TaskRerank, tenant)
 	if !ok || len(results) < 2 {
-		return results
+		return results, false
 	}
 	budget := defaultRerankBudget
 	if rt.Timeout > 0 {
@@ -38,9 +39,9 @@ func (n *Node) modelRerank(ctx context.Context, tenant, query string, results []
 	n.metrics.observe("rerank", start)
 	if err != nil || len(scores) != len(results) {
 		n.log.WarnContext(ctx, "model rerank failed, keeping the built-in order", "tenant", tenant, "err", err)
-		return results
+		return results, false
 	}
-	out := slices.Clone(results)
+	out = slices.Clone(results)
 	// Scores become 0..1 (a cross-encoder may return logits), so the
 	// answerer can weigh passages by their share of the best one.
 	logits := slices.ContainsFunc(scores, func(s float64) bool { return s < 0 || s > 1 })
@@ -60,5 +61,5 @@ func (n *Node) modelRerank(ctx context.Context, tenant, query string, results []
 		}
 		return 0
 	})
-	return out
+	return out, true
 }
