@@ -202,7 +202,10 @@ func (n *Node) open(ctx context.Context) error {
 	var err error
 	n.analyzer = retrieval.NewAnalyzer()
 	n.expander = retrieval.DefaultExpander()
-	n.expander.Warm() // the pivot synonyms, built while the indexes open
+	// The pivot synonyms are built once per process (a third of a second)
+	// before the node answers: answers must not depend on how soon after
+	// start a question comes.
+	n.expander.Pivot()
 	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
 	n.lexical, err = bleve.Open(dir)
 	if errors.Is(err, bleve.ErrCorrupt) {
@@ -227,7 +230,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.router.Store(r)
-	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n},
+	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n}, Scorer: n.answerer,
 		Thresholds: n.cfg.Modes, Terms: n.analyzer.Terms, Expand: n.expander.Expand, Log: n.log}
 	if mm, err := answer.DefaultModeModel(); err == nil {
 		deps.Modes = &mm
@@ -640,8 +643,3 @@ func (n *Node) tenant(id string) (store.Tenant, error) {
 	}
 	return t, err
 }
-
-// WaitExpansion waits until query expansion has all its tables (the pivot
-// synonyms, built in the background from Open on), so that a command that
-// answers or evaluates gives the same result however fast it starts.
-func (n *Node) WaitExpansion() { n.expander.Pivot() }

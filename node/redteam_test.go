@@ -177,24 +177,19 @@ func checkGate(t *testing.T, n *node.Node, probes []quality.Probe) []quality.Pro
 // that may fail. That file holds the team's own rewordings of the shared
 // probes (other words, other topics, same dimensions), to see whether the
 // guards generalise beyond the visible set; the count only goes down.
-// Failing at the last count (2 of 157): a wall removed without a permit,
-// answered from the events page (the page says "draagmuur weghalen", the
-// question "haal een dragende muur weg"); a question on reporting a side
-// job in the bijstand, which the pages do not cover.
-const variantsFailing = 2
+// Failing at the last count (1 of 157): y4.1, a question on reporting a
+// side job in the bijstand, which the pages do not cover.
+const variantsFailing = 1
 
 // modelVariantsFailing is the same count on the model route (the test
-// model composes its answers from the prompt's sources in its own,
-// simpler way). It rose from 3 to 6 on 2026-12-06 when answers came to be
-// composed from whole sections and the lexicon lost the entries grown on
-// the visible queries; failing now: x1.3 and y4.1 as before; y3.5 and
-// w4.5, whose model answers keep the page's section but lose the
-// answerer's "Dat kan ik niet bevestigen" lead or the question's word;
-// z6.2, refused by the test model once the stated phone number and
-// e-mail are scrubbed; w2.2, leaving building rubble outside, which only
-// low confidence used to stop. The trained policy classifier (issue 13)
-// is where these belong; the count only goes down from here.
-const modelVariantsFailing = 6
+// model composes its answers from the prompt's sources in its own, simpler
+// way). Failing at the last count (3 of 157): y4.1 as above; z6.2, refused
+// by the test model once the stated phone number and e-mail are scrubbed;
+// w4.5, whose model answer keeps the page's section but not the question's
+// word. A model route's answer is held against the calibrated mode model
+// on the built-in answerer's features (answer.Pipeline), which stopped
+// x1.3, y3.5, w2.2 and t5.6 there.
+const modelVariantsFailing = 3
 
 // readProbes reads a probe file in the red-team format.
 func readProbes(t *testing.T, path string) []quality.Probe {

@@ -28,7 +28,6 @@ func (m *Main) runAsk(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	n.WaitExpansion()
 	a, err := n.Ask(ctx, *tenant, question)
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)

@@ -88,7 +88,6 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	n.WaitExpansion()
 	var reps []evalReport
 	for _, p := range parts {
 		if _, err := n.Scopes(p.tenant); err != nil {
@@ -241,7 +240,6 @@ func (m *Main) runEvalConfidence(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	n.WaitExpansion()
 	samples, err := n.ConfidenceSamples(ctx, *tenant, queries)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)

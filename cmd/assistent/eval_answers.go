@@ -82,7 +82,6 @@ func (m *Main) runEvalAnswers(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	n.WaitExpansion()
 	var reps []answersReport
 	for _, p := range parts {
 		res, err := n.EvalAnswers(ctx, p.tenant, p.cases)

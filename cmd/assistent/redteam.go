@@ -43,7 +43,6 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	n.WaitExpansion()
 	results, err := n.RunProbes(ctx, *tenant, probes)
 	if err != nil {
 		return fmt.Errorf("redteam: %w", err)

@@ -54,7 +54,6 @@ func (m *Main) runSearch(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	n.WaitExpansion()
 	if _, err := n.Scopes(*tenant); err != nil {
 		return fmt.Errorf("search: %w (list tenants with the HTTP API or create one with 'assistent tenant set')", err)
 	}

@@ -45,7 +45,8 @@ type Peers interface {
 type Pipeline struct {
 	retriever Retriever
 	gens      Generators
-	peers     Peers // nil: no fallback
+	scorer    Generator // the built-in answerer, for decisions that need no model
+	peers     Peers     // nil: no fallback
 	modes     *ModeModel
 	thresh    ModeConfig // on the mode model's probabilities
 	confTh    ModeConfig // on a model route's own confidence
@@ -59,8 +60,13 @@ type Pipeline struct {
 type PipelineDeps struct {
 	Retriever  Retriever
 	Generators Generators
-	Peers      Peers      // may be nil
-	Modes      *ModeModel // nil: modes follow the answer's confidence
+	Peers      Peers // may be nil
+	// Scorer is the built-in extractive answerer: it decides, with the
+	// mode model, whether a question naming something the sources do not
+	// mention still gets the pages about the rest, without a model call.
+	// Nil: the tenant's generator decides.
+	Scorer Generator
+	Modes  *ModeModel // nil: modes follow the answer's confidence
 	// Thresholds override the model's fitted ones; zero: as fitted.
 	Thresholds ModeConfig
 	// Terms analyses text into index terms (the light analyzer).
@@ -78,7 +84,7 @@ func NewPipeline(deps PipelineDeps) (*Pipeline, error) {
 	if err := deps.Thresholds.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, peers: deps.Peers, modes: deps.Modes,
+	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, scorer: deps.Scorer, peers: deps.Peers, modes: deps.Modes,
 		thresh: deps.Thresholds, terms: deps.Terms, expand: deps.Expand, log: deps.Log}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -167,7 +173,11 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 		// a place or an app), offer them as a suggestion.
 		p.log.InfoContext(ctx, "no information", "tenant", tenant, "reason", "unknown_specifics", "count", len(unknown))
 		a = NoInformation(req, unknown)
-		if g, err := p.gens.Generator(tenant).Generate(ctx, req); err == nil {
+		scorer := p.scorer
+		if scorer == nil {
+			scorer = p.gens.Generator(tenant)
+		}
+		if g, err := scorer.Generate(ctx, req); err == nil {
 			tr.Generated = g
 			if m := p.chooseMode(g, req, tr); m.Mode == ModeAnswer || m.Mode == ModeSuggest {
 				a = NoInformationSuggestion(req, unknown, m.Confidence)
@@ -263,6 +273,26 @@ func (p *Pipeline) Request(ctx context.Context, tenant, question string, intent 
 	}, nil
 }
 
+// doubted decides a model route's answer by the calibrated mode model on
+// the built-in answerer's features: when the model would not state an
+// answer from these pages, it sets *mode and *conf and reports true;
+// false without a model or a scorer, or when it would.
+func (p *Pipeline) doubted(req Request, mode *Mode, conf *float64) bool {
+	if p.modes == nil || p.scorer == nil || len(req.Passages) == 0 {
+		return false
+	}
+	g, err := p.scorer.Generate(context.Background(), req)
+	if err != nil {
+		return false
+	}
+	m, c := p.modes.Decide(FeaturesOf(req, g, p.terms), p.thresh)
+	if m == ModeAnswer {
+		return false
+	}
+	*mode, *conf = m, c
+	return true
+}
+
 // chooseMode decides whether the generated answer a is stated, turned
 // into a suggestion of the pages found, or into the referral. Extractive
 // answers are decided by the calibrated mode model on the question's
@@ -281,6 +311,9 @@ func (p *Pipeline) chooseMode(a Answer, req Request, tr *Trace) Answer {
 		if mode == ModeAnswer && a.Refused {
 			mode = ModeSuggest // the model is sure of the page, the answerer found no sentence
 		}
+	case !a.Refused && p.doubted(req, &mode, &conf):
+		// A model route answers readily; when the calibrated model doubts
+		// that the pages answer the question, so does its answer.
 	case a.Refused && a.Mode == ModeNoInfo && len(req.Passages) > 0 && conf >= p.confTh.SuggestAt:
 		mode = ModeSuggest
 	case !a.Refused && conf < p.confTh.AnswerAt:
