@@ -255,3 +255,19 @@ func refusalFor(err error) answer.Answer {
 	}
 	return answer.Answer{Text: msgInternal, Refused: true, Citations: []answer.Citation{}}
 }
+
+// judge is the answer pipeline's policy judge: the tenant's "judge" model
+// route with the policy template.
+type judge struct{ n *Node }
+
+func (j judge) Intent(ctx context.Context, tenant, question string) (answer.Intent, string, bool, error) {
+	name := ""
+	if t, err := j.n.tenant(tenant); err == nil {
+		name = t.Name
+	}
+	label, ok, err := j.n.router.Load().PolicyIntent(ctx, tenant, name, question)
+	if !ok || err != nil {
+		return answer.Inform, "", ok, err
+	}
+	return answer.IntentOf(label), string(label), true, nil
+}

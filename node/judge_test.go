@@ -66,7 +66,14 @@ func TestEvalAnswers_Judge(t *testing.T) {
 					t.Errorf("%q: verdict %+v and error %q", r.Question, r.Judge, r.JudgeError)
 				}
 			}
-			reqs := srv.Requests()
+			// The judge route also reads every question's intent (the
+			// policy judge); only the grading requests are counted here.
+			var reqs []modelstest.Request
+			for _, r := range srv.Requests() {
+				if !strings.Contains(r.Content("user"), "<bericht>") {
+					reqs = append(reqs, r)
+				}
+			}
 			if len(reqs) != 2 || reqs[0].Model != "judge-model" {
 				t.Fatalf("judge got %d requests, want 2", len(reqs))
 			}
@@ -119,5 +126,55 @@ func TestEvalAnswers_NoJudge(t *testing.T) {
 	}
 	if _, err := n.EvalAnswers(ctx, "nergens", judgeCases); !errors.Is(err, node.ErrUnknownTenant) {
 		t.Errorf("unknown tenant: %v", err)
+	}
+}
+
+// TestPolicyJudge: with a judge route, the model reads each question's
+// intent with the versioned policy template. It may make the pipeline
+// stricter (a question the classifier lets through is refused), never
+// laxer (a request the classifier refuses stays refused), and a reply that
+// is no label leaves the classifier's decision.
+func TestPolicyJudge(t *testing.T) {
+	ctx := context.Background()
+	const (
+		benign   = "Wat kost een paspoort?"
+		unlawful = "Hoe dump ik 's nachts een aanhanger bouwafval in het bos zonder dat iemand het ziet?"
+	)
+	tests := []struct {
+		name, reply, question string
+		refused               bool
+		route                 string
+	}{
+		{"stricter", "unlawful", benign, true, "policy:judge:unlawful"},
+		{"never laxer", "benign", unlawful, true, "policy:evade-enforcement"},
+		{"label with punctuation", "Fraud.", benign, true, "policy:judge:fraud"},
+		{"no label", "Dit lijkt me een gewone vraag.", benign, false, ""},
+		{"benign stays benign", "benign", benign, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := modelstest.NewServer(t, modelstest.Reply(tt.reply))
+			n := routedNode(t, judgeConfig(srv.URL))
+			a, err := n.Ask(ctx, "proef", tt.question)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Refused != tt.refused || tt.route != "" && !strings.HasPrefix(a.Route, tt.route) {
+				t.Fatalf("Ask(%q) with judge reply %q: refused %v route %q, want refused %v route %q (%s)", tt.question, tt.reply, a.Refused, a.Route, tt.refused, tt.route, a.Text)
+			}
+			if tt.name == "never laxer" {
+				return // decided before the judge is asked
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 1 {
+				t.Fatalf("%d judge requests, want 1", len(reqs))
+			}
+			if user := reqs[0].Content("user"); !strings.Contains(user, "<bericht>"+tt.question+"</bericht>") {
+				t.Errorf("policy prompt user message: %q", user)
+			}
+			if sys := reqs[0].Content("system"); !strings.Contains(sys, "Gemeente Proef") || !strings.Contains(sys, "no_mandate") {
+				t.Errorf("policy prompt system message: %q", sys)
+			}
+		})
 	}
 }

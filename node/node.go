@@ -23,6 +23,7 @@ import (
 	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
+	"github.com/assistent-nl/assistent/node/policy"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/bleve"
@@ -206,6 +207,9 @@ func (n *Node) open(ctx context.Context) error {
 	// before the node answers: answers must not depend on how soon after
 	// start a question comes.
 	n.expander.Pivot()
+	// The policy classifier is trained once per process, before the node
+	// answers, for the same reason.
+	policy.Default()
 	dir := filepath.Join(n.cfg.DataDir, "index", "bleve")
 	n.lexical, err = bleve.Open(dir)
 	if errors.Is(err, bleve.ErrCorrupt) {
@@ -230,7 +234,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.router.Store(r)
-	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n}, Scorer: n.answerer,
+	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n}, Judge: judge{n}, Scorer: n.answerer,
 		Thresholds: n.cfg.Modes, Terms: n.analyzer.Terms, Expand: n.expander.Expand, Log: n.log}
 	if mm, err := answer.DefaultModeModel(); err == nil {
 		deps.Modes = &mm

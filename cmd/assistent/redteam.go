@@ -5,53 +5,169 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
+	"github.com/assistent-nl/assistent/node/policy"
 	"github.com/assistent-nl/assistent/node/quality"
 )
 
+// redteamReport is what `assistent redteam` prints: per probe set the
+// attack success per dimension, the over-refusal on benign questions, and
+// the policy classifier on its held-out split.
 type redteamReport struct {
+	Tenant     string            `json:"tenant"`
+	Sets       []probeSetReport  `json:"sets"`
+	Benign     *benignReport     `json:"benign,omitempty"`
+	Classifier policy.Report     `json:"classifier"`
+	Examples   classifierExample `json:"classifier_data"`
+}
+
+type probeSetReport struct {
 	Set        string                   `json:"set"`
-	Tenant     string                   `json:"tenant"`
 	Dimensions []quality.DimensionScore `json:"dimensions"`
 	Failures   []quality.ProbeResult    `json:"failures"`
+	// Shadow is what the policy classifier alone would do: per dimension,
+	// the share of attacks it flags (any intent but benign), and for
+	// "benign" the share of twins it flags.
+	Shadow map[string]float64 `json:"classifier_flags"`
+}
+
+// benignReport is the over-refusal on ordinary resident questions: the
+// share refused by policy (the classifier or a judge), and which.
+type benignReport struct {
+	Sets      []string        `json:"sets"`
+	Questions int             `json:"questions"`
+	Refused   int             `json:"refused"`
+	Rate      float64         `json:"rate"`
+	Low       float64         `json:"low"`
+	High      float64         `json:"high"`
+	Which     []benignRefusal `json:"which"`
+	// Shadow is the share the policy classifier alone would flag.
+	Shadow float64 `json:"classifier_flags"`
+}
+
+type benignRefusal struct {
+	Set      string `json:"set"`
+	Question string `json:"question"`
+	Route    string `json:"route"`
+}
+
+type classifierExample struct {
+	Training int `json:"training"`
+	HeldOut  int `json:"held_out"`
 }
 
 func (m *Main) runRedteam(ctx context.Context, args []string) error {
-	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE [--config FILE] [--json]")
+	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE[,FILE...] [--benign FILE[,FILE...]] [--config FILE] [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant to attack")
-	set := fs.String("set", "", "probe file in the probes.jsonl format")
+	sets := fs.String("set", "", "probe files in the probes.jsonl format, comma-separated")
+	benign := fs.String("benign", "", "benign question files in the queries.jsonl format, comma-separated: over-refusal is the share refused by policy")
 	config := fs.String("config", "", "JSON config file with model providers and routes (see serve)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *tenant == "" || *set == "" {
+	if *tenant == "" || *sets == "" {
 		return usagef("redteam: --tenant and --set are required")
 	}
-	f, err := os.Open(*set)
-	if err != nil {
-		return fmt.Errorf("redteam: %w", err)
+	type probeSet struct {
+		path   string
+		probes []quality.Probe
 	}
-	probes, err := quality.ReadProbes(f, *set)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("redteam: %w", err)
+	var probeSets []probeSet
+	for _, path := range strings.Split(*sets, ",") {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("redteam: %w", err)
+		}
+		probes, err := quality.ReadProbes(f, path)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("redteam: %w", err)
+		}
+		probeSets = append(probeSets, probeSet{path, probes})
 	}
+	type querySet struct {
+		path string
+		qs   []quality.Query
+	}
+	var benignSets []querySet
+	if *benign != "" {
+		for _, path := range strings.Split(*benign, ",") {
+			f, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("redteam: %w", err)
+			}
+			qs, err := quality.ReadQuestions(f, path)
+			f.Close()
+			if err != nil {
+				return fmt.Errorf("redteam: %w", err)
+			}
+			benignSets = append(benignSets, querySet{path, qs})
+		}
+	}
+	all, err := policy.Examples()
+	if err != nil {
+		return fmt.Errorf("redteam: classifier data: %w", err)
+	}
+	train, held := policy.Split(all)
+	rep := redteamReport{Tenant: *tenant, Classifier: policy.Evaluate(policy.Default(), held),
+		Examples: classifierExample{Training: len(train), HeldOut: len(held)}}
+
 	n, err := m.openNodeConfigured(ctx, *data, *config)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	results, err := n.RunProbes(ctx, *tenant, probes)
-	if err != nil {
-		return fmt.Errorf("redteam: %w", err)
-	}
-	rep := redteamReport{Set: *set, Tenant: *tenant, Dimensions: quality.Summarise(results), Failures: []quality.ProbeResult{}}
-	for _, r := range results {
-		if r.Failed {
-			rep.Failures = append(rep.Failures, r)
+	for _, ps := range probeSets {
+		results, err := n.RunProbes(ctx, *tenant, ps.probes)
+		if err != nil {
+			return fmt.Errorf("redteam: %s: %w", ps.path, err)
 		}
+		sr := probeSetReport{Set: ps.path, Dimensions: quality.Summarise(results), Failures: []quality.ProbeResult{}, Shadow: map[string]float64{}}
+		per := map[string]int{}
+		for _, p := range ps.probes {
+			dim := fmt.Sprint(p.Dim)
+			per[dim]++
+			if policy.Classify(p.Text).Intent != policy.Benign {
+				sr.Shadow[dim]++
+			}
+		}
+		for dim, k := range per {
+			sr.Shadow[dim] /= float64(k)
+		}
+		for _, r := range results {
+			if r.Failed {
+				sr.Failures = append(sr.Failures, r)
+			}
+		}
+		rep.Sets = append(rep.Sets, sr)
+	}
+	if len(benignSets) > 0 {
+		b := &benignReport{Which: []benignRefusal{}}
+		for _, bs := range benignSets {
+			b.Sets = append(b.Sets, bs.path)
+			for _, q := range bs.qs {
+				a, err := n.Ask(ctx, *tenant, q.Question)
+				if err != nil {
+					return fmt.Errorf("redteam: %s: %q: %w", bs.path, q.Question, err)
+				}
+				b.Questions++
+				if policy.Classify(q.Question).Intent != policy.Benign {
+					b.Shadow++
+				}
+				if a.Refused && strings.HasPrefix(a.Route, "policy:") && a.Route != "policy:unknown_specifics" {
+					b.Refused++
+					b.Which = append(b.Which, benignRefusal{Set: bs.path, Question: q.Question, Route: a.Route})
+				}
+			}
+		}
+		b.Rate, b.Low, b.High = quality.Rate(b.Refused, b.Questions)
+		if b.Questions > 0 {
+			b.Shadow /= float64(b.Questions)
+		}
+		rep.Benign = b
 	}
 	if *asJSON {
 		enc := json.NewEncoder(m.Stdout)
@@ -59,17 +175,32 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 		enc.SetEscapeHTML(false)
 		return enc.Encode(rep)
 	}
-	fmt.Fprintf(m.Stdout, "%s: %d probes against tenant %s\n", rep.Set, len(results), rep.Tenant)
-	fmt.Fprintf(m.Stdout, "%-10s %6s %6s %7s  %s\n", "dimension", "probes", "failed", "rate", "Wilson 95%")
-	for _, d := range rep.Dimensions {
-		label := "ASR"
-		if d.Dimension == "benign" {
-			label = "over-refusal"
+	w := m.Stdout
+	for _, sr := range rep.Sets {
+		fmt.Fprintf(w, "%s against tenant %s\n", sr.Set, rep.Tenant)
+		fmt.Fprintf(w, "%-10s %6s %6s %7s  %-14s %s\n", "dimension", "probes", "failed", "rate", "Wilson 95%", "classifier alone flags")
+		for _, d := range sr.Dimensions {
+			label := "attack success"
+			if d.Dimension == "benign" {
+				label = "over-refusal"
+			}
+			ci := fmt.Sprintf("[%.0f%%, %.0f%%]", 100*d.Low, 100*d.High)
+			fmt.Fprintf(w, "%-10s %6d %6d %6.0f%%  %-14s %5.0f%%  (%s)\n", d.Dimension, d.Probes, d.Failed, 100*d.Rate, ci, 100*sr.Shadow[d.Dimension], label)
 		}
-		fmt.Fprintf(m.Stdout, "%-10s %6d %6d %6.0f%%  [%.0f%%, %.0f%%] %s\n", d.Dimension, d.Probes, d.Failed, 100*d.Rate, 100*d.Low, 100*d.High, label)
+		for _, r := range sr.Failures {
+			fmt.Fprintf(w, "FAIL %s: %v\n", r.ID, r.Reasons)
+		}
+		fmt.Fprintln(w)
 	}
-	for _, r := range rep.Failures {
-		fmt.Fprintf(m.Stdout, "FAIL %s: %v\n", r.ID, r.Reasons)
+	if b := rep.Benign; b != nil {
+		fmt.Fprintf(w, "benign questions (%s): %d of %d refused by policy, %.1f%% [%.1f%%, %.1f%%]; the classifier alone would flag %.1f%%\n",
+			strings.Join(b.Sets, ", "), b.Refused, b.Questions, 100*b.Rate, 100*b.Low, 100*b.High, 100*b.Shadow)
+		for _, r := range b.Which {
+			fmt.Fprintf(w, "REFUSED %s (%s): %s\n", r.Route, r.Set, r.Question)
+		}
+		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "policy classifier, held-out split (%d of %d labelled messages; trained on the other %d)\n", rep.Examples.HeldOut, rep.Examples.HeldOut+rep.Examples.Training, rep.Examples.Training)
+	rep.Classifier.Write(w)
 	return nil
 }

@@ -23,6 +23,14 @@ type messages struct {
 	// BorrowedLogin opens the answer to a question about logging in with
 	// someone else's DigiD or login details.
 	BorrowedLogin string
+	// OthersData refuses another person's personal data: why, and what
+	// the resident can do instead.
+	OthersData string
+	// Injection answers an attempt to change or reveal the instructions;
+	// "%s" is the gemeente.
+	Injection string
+	// NoGuarantee is added to answers on how a resident's case will end.
+	NoGuarantee string
 	// Unconfirmed opens an answer to a claim the sources do not confirm.
 	Unconfirmed string
 	And         string // joins the last two items of a list
@@ -52,6 +60,11 @@ var texts = map[string]messages{
 		Unconfirmed:  "Dat kan ik niet bevestigen met de informatie die ik heb. Dit weet ik wel:",
 		BorrowedLogin: "Een DigiD is persoonlijk: met die van een ander mag u niet inloggen, ook niet om te helpen. " +
 			"Wilt u zaken regelen voor iemand anders? Dan kan die persoon u machtigen.",
+		OthersData: "Gegevens van iemand anders geef ik niet: die zijn privé. " +
+			"Wilt u iemand bereiken, vraag het dan aan de persoon zelf. Gaat het om overlast of een probleem op een adres? Doe dan een melding bij de gemeente. " +
+			"Uw eigen gegevens kunt u wel opvragen.",
+		Injection:   "Daar help ik niet mee. Ik volg mijn eigen instructies en deel die niet. Ik beantwoord vragen over de diensten en regels van %s.",
+		NoGuarantee: "Hoe het in uw geval afloopt, kan ik niet voorspellen of beloven. Dat beslist de gemeente.",
 		And:         " en ",
 		Suggest:     "Ik weet niet zeker of dit uw vraag beantwoordt. Deze pagina's gaan erover:",
 		SuggestRest: "Deze pagina's gaan wel over de rest van uw vraag:",
@@ -75,6 +88,11 @@ var texts = map[string]messages{
 		Unconfirmed:  "I cannot confirm that with the information I have. This is what I know:",
 		BorrowedLogin: "A DigiD is personal: you may not log in with someone else's, not even to help. " +
 			"Do you want to arrange things for someone else? Then that person can authorise you (machtigen).",
+		OthersData: "I do not give out other people's personal data: it is private. " +
+			"If you want to reach someone, ask that person. Is it about a nuisance or a problem at an address? Then report it to the municipality. " +
+			"You can request your own data.",
+		Injection:   "I do not help with that. I follow my own instructions and do not share them. I answer questions about the services and rules of %s.",
+		NoGuarantee: "I cannot predict or promise how your case will end. The municipality decides that.",
 		And:         " and ",
 		Suggest:     "I am not sure this answers your question. These pages are about it:",
 		SuggestRest: "These pages are about the rest of your question:",

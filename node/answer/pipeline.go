@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/node/guard"
+	"github.com/assistent-nl/assistent/node/policy"
 	"github.com/assistent-nl/assistent/retrieval"
 )
 
@@ -38,6 +39,17 @@ type Peers interface {
 	Fallback(ctx context.Context, tenant string, req Request, own Answer) (Answer, bool)
 }
 
+// Judge is a tenant's model route "judge" asked for the intent of a
+// question (the versioned template "policy", see node/models). It may only
+// make the pipeline stricter: it is asked only when the rules did not
+// refuse, and its intent is taken only when the rules found the question
+// ordinary or when the judge names a refusing intent.
+type Judge interface {
+	// Intent returns the judge's intent for a scrubbed question, its
+	// reason, and false when the tenant has no judge route.
+	Intent(ctx context.Context, tenant, question string) (Intent, string, bool, error)
+}
+
 // Pipeline is the question path of a node: input guard, intent, retrieval,
 // policy, generation, choice of mode, fallback and the verdict check. It
 // holds no storage; its parts come in through small interfaces, so it can
@@ -47,6 +59,7 @@ type Pipeline struct {
 	gens      Generators
 	scorer    Generator // the built-in answerer, for decisions that need no model
 	peers     Peers     // nil: no fallback
+	judge     Judge     // nil: the rules alone decide intent
 	modes     *ModeModel
 	thresh    ModeConfig // on the mode model's probabilities
 	confTh    ModeConfig // on a model route's own confidence
@@ -61,6 +74,7 @@ type PipelineDeps struct {
 	Retriever  Retriever
 	Generators Generators
 	Peers      Peers // may be nil
+	Judge      Judge // may be nil
 	// Scorer is the built-in extractive answerer: it decides, with the
 	// mode model, whether a question naming something the sources do not
 	// mention still gets the pages about the rest, without a model call.
@@ -84,7 +98,7 @@ func NewPipeline(deps PipelineDeps) (*Pipeline, error) {
 	if err := deps.Thresholds.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, scorer: deps.Scorer, peers: deps.Peers, modes: deps.Modes,
+	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, scorer: deps.Scorer, peers: deps.Peers, judge: deps.Judge, modes: deps.Modes,
 		thresh: deps.Thresholds, terms: deps.Terms, expand: deps.Expand, log: deps.Log}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -115,6 +129,10 @@ type Trace struct {
 	// Stage names where the answer was decided: "guard", "policy" or
 	// "generate".
 	Stage string
+	// Shadow is the policy classifier's reading of the scrubbed question.
+	// It does not decide yet (the rules do); it is recorded so that the
+	// two can be compared on real traffic and in evaluations.
+	Shadow policy.Decision
 }
 
 // Ask answers question for tenant with referral ref. A non-nil tr is
@@ -143,6 +161,26 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 	}
 	question = v.Scrubbed
 	intent, reason := Classify(question)
+	tr.Shadow = policy.Classify(question)
+	if p.judge != nil && !refuses(intent) {
+		// A judge route may only make the decision stricter.
+		if ji, jr, ok, err := p.judge.Intent(ctx, tenant, question); err != nil {
+			p.log.WarnContext(ctx, "policy judge failed", "tenant", tenant, "err", err)
+		} else if ok && ji != Inform && (intent == Inform || refuses(ji)) {
+			intent, reason = ji, "judge:"+jr
+		}
+	}
+	if intent == Injection {
+		tr.Stage = "policy"
+		p.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", reason)
+		lang := "nl"
+		if LooksEnglish(question) {
+			lang = "en"
+		}
+		a := RefuseInjection(Request{Lang: lang, Referral: ref})
+		a.Route = "policy:" + reason
+		return a, nil
+	}
 	start := time.Now()
 	req, err := p.Request(ctx, tenant, question, intent)
 	tr.Search = time.Since(start)
@@ -163,6 +201,10 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 		a.Route = "policy:" + reason
 	case intent == BorrowedLogin:
 		a = AnswerBorrowedLogin(req)
+		a.Route = "policy:" + reason
+	case intent == OthersData:
+		p.log.InfoContext(ctx, "refused by policy", "tenant", tenant, "reason", reason)
+		a = RefuseOthersData(req)
 		a.Route = "policy:" + reason
 	case intent == OffRemit:
 		a = RefuseOffRemit(req)
@@ -199,7 +241,12 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 				a = fa
 			}
 		}
-		if (intent == Verdict || len(v.PII) > 0) && !a.Refused && a.Mode == ModeAnswer {
+		switch {
+		case a.Refused || a.Mode != ModeAnswer:
+		case intent == Prediction:
+			// How the resident's case will end: nobody can promise it.
+			a = WithoutGuarantee(a, req)
+		case intent == Verdict || len(v.PII) > 0:
 			// A verdict on the resident's own case, or a question about
 			// their own data: the gemeente decides, and says how to reach
 			// it.
@@ -216,7 +263,7 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 // terms), and what the retriever finds for it. The referral is not set.
 func (p *Pipeline) Request(ctx context.Context, tenant, question string, intent Intent) (Request, error) {
 	focus := ""
-	if intent == Verdict {
+	if intent == Verdict || intent == Prediction {
 		// A personal case is found and scored on its topic, not its story.
 		if t := CaseTopic(question); t != question {
 			focus = t

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/assistent-nl/assistent/node/policy"
 )
 
 // Intent is what a question asks of the assistant beyond information.
@@ -27,7 +29,41 @@ const (
 	// moeder inloggen"). The answer says it is not allowed and gives the
 	// lawful route, authorisation (machtigen), from the sources.
 	BorrowedLogin
+	// OthersData: another person's personal data. Refused because of
+	// privacy, with what the resident can do instead. (The rules file such
+	// questions under Unlawful; the policy judge names this intent.)
+	OthersData
+	// Prediction: a forecast or guarantee of how the resident's case ends.
+	// Answered with the rule, and "no one can promise the outcome".
+	Prediction
+	// Injection: an attempt to change or reveal the assistant's
+	// instructions, named by the policy judge. Refused.
+	Injection
 )
+
+// intentOf maps the policy classifier's intents (node/policy, also the
+// judge's labels) onto the pipeline's.
+var intentOf = map[policy.Intent]Intent{
+	policy.Benign:     Inform,
+	policy.Unlawful:   Unlawful,
+	policy.Evade:      Unlawful,
+	policy.Fraud:      Unlawful,
+	policy.OthersData: OthersData,
+	policy.NoMandate:  BorrowedLogin,
+	policy.Verdict:    Verdict,
+	policy.Prediction: Prediction,
+	policy.Injection:  Injection,
+	policy.Extraction: Injection,
+	policy.OffRemit:   OffRemit,
+}
+
+// IntentOf maps an intent of the policy classifier onto the pipeline's.
+func IntentOf(i policy.Intent) Intent { return intentOf[i] }
+
+// refuses reports whether the pipeline refuses questions of intent i.
+func refuses(i Intent) bool {
+	return i == Unlawful || i == OthersData || i == Injection || i == OffRemit
+}
 
 // rule is one pattern of the policy, with the reason it names.
 type rule struct {
@@ -204,6 +240,24 @@ func AnswerBorrowedLogin(req Request) Answer {
 	return RefuseUnlawful(req)
 }
 
+// RefuseOthersData refuses a request for another person's personal data,
+// in req.Lang: why (privacy), what the resident can do instead, and the
+// referral. It cites nothing: no page makes the request lawful.
+func RefuseOthersData(req Request) Answer {
+	h := NewHandoff(req.Referral, req.Lang)
+	return Answer{Text: textsFor(req.Lang).OthersData + " " + h.Message, Mode: ModeRefuse, Citations: []Citation{}, Refused: true, Handoff: &h}
+}
+
+// RefuseInjection answers an attempt to change or reveal the assistant's
+// instructions, in req.Lang: what it does instead.
+func RefuseInjection(req Request) Answer {
+	name := req.Referral.Name
+	if name == "" {
+		name = textsFor(req.Lang).Gemeente
+	}
+	return Answer{Text: fmt.Sprintf(textsFor(req.Lang).Injection, name), Mode: ModeRefuse, Citations: []Citation{}, Refused: true}
+}
+
 // RefuseOffRemit returns the answer to a request the assistant does not
 // serve (an opinion, a text of its own), in req.Lang: what it does do.
 func RefuseOffRemit(req Request) Answer {
@@ -217,8 +271,19 @@ func RefuseOffRemit(req Request) Answer {
 // WithoutVerdict adds to an answer on a resident's own case that the
 // gemeente decides, and how to reach it.
 func WithoutVerdict(a Answer, req Request) Answer {
+	return withReferral(a, req, textsFor(req.Lang).Verdict)
+}
+
+// WithoutGuarantee adds to an answer on how the resident's case will end
+// that nobody can promise the outcome, and how to reach the gemeente.
+func WithoutGuarantee(a Answer, req Request) Answer {
+	return withReferral(a, req, textsFor(req.Lang).NoGuarantee)
+}
+
+// withReferral appends note and the referral to a.
+func withReferral(a Answer, req Request, note string) Answer {
 	h := NewHandoff(req.Referral, req.Lang)
-	a.Text = strings.TrimSpace(a.Text + " " + textsFor(req.Lang).Verdict + " " + h.Message)
+	a.Text = strings.TrimSpace(a.Text + " " + note + " " + h.Message)
 	if a.Handoff == nil {
 		a.Handoff = &h
 	}

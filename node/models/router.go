@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/assistent-nl/assistent/node/policy"
 	"io"
 	"log/slog"
 	"maps"
@@ -640,6 +641,43 @@ func (r *Router) Rewrite(ctx context.Context, tenant string, history []string, f
 		return err
 	})
 	return out, err
+}
+
+// PolicyIntent asks the "judge" route of tenant for the intent of a
+// scrubbed question, with the policy template (TemplatePolicy), trying its
+// providers in order. ok is false when the tenant has no judge route. A
+// reply that is not one of the labels is an error: the caller keeps the
+// classifier's intent.
+func (r *Router) PolicyIntent(ctx context.Context, tenant, gemeente, question string) (intent policy.Intent, ok bool, err error) {
+	if _, has := r.Route(TaskJudge, tenant); !has {
+		return "", false, nil
+	}
+	p := r.Templates(tenant).Policy(gemeente, question)
+	reply, err := r.Complete(ctx, TaskJudge, tenant, p.Messages)
+	if err != nil {
+		return "", true, err
+	}
+	label, found := ParsePolicyReply(reply)
+	if !found {
+		return "", true, fmt.Errorf("policy judge (%s): reply %q is not a label", p.ID(), snippet(reply))
+	}
+	return label, true, nil
+}
+
+// ParsePolicyReply reads a judge's reply: its first word, without
+// punctuation or quotes, must be one of the policy's labels.
+func ParsePolicyReply(reply string) (policy.Intent, bool) {
+	f := strings.Fields(strings.ToLower(reply))
+	if len(f) == 0 {
+		return "", false
+	}
+	w := strings.Trim(f[0], ".,:;!?\"'`*")
+	for _, c := range policy.Intents {
+		if w == string(c) {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // Complete sends msgs through the chat route of task ("rewrite", "judge")

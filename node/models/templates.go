@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/assistent-nl/assistent/node/policy"
 	"maps"
 	"slices"
 	"strings"
@@ -26,6 +27,11 @@ const (
 	// rendered <eerdere_vragen> block) and .FollowUp (the rendered
 	// <vervolgvraag> block).
 	TemplateRewrite = "rewrite"
+	// TemplatePolicy is the prompt of the policy judge: it names the
+	// intent of a resident's message (node/policy's labels). Its data:
+	// .Gemeente, .Lang, .Labels (the labels, comma-separated) and
+	// .Question (the rendered <bericht> block).
+	TemplatePolicy = "policy"
 )
 
 // MaxTemplateSize bounds the body of a template.
@@ -89,13 +95,14 @@ var builtinFS embed.FS
 var builtinVersions = map[string]string{
 	TemplateAnswer:  PromptVersion,
 	TemplateRewrite: "rewrite-nl-1",
+	TemplatePolicy:  "policy-nl-1",
 }
 
 // builtin parses the embedded templates once; they are fixed at build
 // time, so the result never changes.
 var builtin = sync.OnceValue(func() *Templates {
 	t := &Templates{byKey: map[string]*parsed{}}
-	for _, name := range []string{TemplateAnswer, TemplateRewrite} {
+	for _, name := range []string{TemplateAnswer, TemplateRewrite, TemplatePolicy} {
 		body, err := builtinFS.ReadFile("prompts/" + name + ".tmpl")
 		if err != nil {
 			panic(fmt.Sprintf("models: embedded template %s: %v", name, err))
@@ -196,6 +203,14 @@ type rewriteData struct {
 	FollowUp string
 }
 
+// policyData is the data of a policy template.
+type policyData struct {
+	Gemeente string
+	Lang     string
+	Labels   string
+	Question string
+}
+
 // blocks returns the data blocks a template of name must place in the
 // user message, for data.
 func blocks(data any) []string {
@@ -204,6 +219,8 @@ func blocks(data any) []string {
 		return []string{d.Passages, d.Question}
 	case rewriteData:
 		return []string{d.History, d.FollowUp}
+	case policyData:
+		return []string{d.Question}
 	}
 	return nil
 }
@@ -266,6 +283,24 @@ func (t *Templates) Rewrite(gemeente string, history []string, followUp string) 
 		Lang:     "nl",
 		History:  b.String(),
 		FollowUp: "<vervolgvraag>" + escapeText(strings.Join(strings.Fields(followUp), " ")) + "</vervolgvraag>",
+	})
+}
+
+// Policy renders the policy judge's prompt for a scrubbed question, for the
+// gemeente named gemeente ("" for a generic name).
+func (t *Templates) Policy(gemeente, question string) Rendered {
+	if strings.TrimSpace(gemeente) == "" {
+		gemeente = defaultName
+	}
+	labels := make([]string, len(policy.Intents))
+	for i, c := range policy.Intents {
+		labels[i] = string(c)
+	}
+	return t.render(TemplatePolicy, "nl", policyData{
+		Gemeente: escapeText(gemeente),
+		Lang:     "nl",
+		Labels:   strings.Join(labels, ", "),
+		Question: "<bericht>" + escapeText(strings.Join(strings.Fields(question), " ")) + "</bericht>",
 	})
 }
 
@@ -344,8 +379,8 @@ func refuse(name string) func(...any) (string, error) {
 // built-ins themselves.
 func compile(tpl Template, base *Templates) (*parsed, error) {
 	switch {
-	case tpl.Name != TemplateAnswer && tpl.Name != TemplateRewrite:
-		return nil, fmt.Errorf("%w: name: must be %q or %q", ErrInvalidTemplate, TemplateAnswer, TemplateRewrite)
+	case tpl.Name != TemplateAnswer && tpl.Name != TemplateRewrite && tpl.Name != TemplatePolicy:
+		return nil, fmt.Errorf("%w: name: must be %q, %q or %q", ErrInvalidTemplate, TemplateAnswer, TemplateRewrite, TemplatePolicy)
 	case !slices.Contains([]string{"", "nl", "en"}, tpl.Lang):
 		return nil, fmt.Errorf("%w: lang: must be \"nl\", \"en\" or empty", ErrInvalidTemplate)
 	case strings.TrimSpace(tpl.Version) == "" || len(tpl.Version) > 64 || strings.ContainsAny(tpl.Version, " \t\r\n"):
@@ -425,6 +460,9 @@ func plain(n parse.Node) error {
 // probes returns sample data for a template of name, with marks in every
 // field so that a dropped or cut block shows.
 func probes(name string) []any {
+	if name == TemplatePolicy {
+		return []any{policyData{Gemeente: "Gemeente Proef", Lang: "nl", Labels: "benign, unlawful", Question: "<bericht>proefbericht</bericht>"}}
+	}
 	if name == TemplateRewrite {
 		return []any{
 			rewriteData{Gemeente: "Gemeente Proef", Lang: "nl",

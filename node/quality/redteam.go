@@ -197,3 +197,12 @@ func wilson(k, n int) (float64, float64) {
 	half := z * math.Sqrt(p*(1-p)/nn+z*z/(4*nn*nn)) / den
 	return r4(math.Max(0, centre-half)), r4(math.Min(1, centre+half))
 }
+
+// Rate returns k of n as a share with its Wilson 95 % interval.
+func Rate(k, n int) (rate, low, high float64) {
+	if n == 0 {
+		return 0, 0, 0
+	}
+	low, high = wilson(k, n)
+	return r4(float64(k) / float64(n)), low, high
+}

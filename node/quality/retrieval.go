@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,17 @@ func ReadQueries(r io.Reader, name string) ([]Query, error) {
 	return readSet(r, name, func(q Query) error {
 		if q.Question == "" || len(q.Relevant) == 0 {
 			return errors.New(`needs "question" and "relevant"`)
+		}
+		return nil
+	})
+}
+
+// ReadQuestions reads a set of questions in the query format where
+// "relevant" may be missing: a set for measuring over-refusal.
+func ReadQuestions(r io.Reader, name string) ([]Query, error) {
+	return readSet(r, name, func(q Query) error {
+		if strings.TrimSpace(q.Question) == "" {
+			return errors.New(`needs "question"`)
 		}
 		return nil
 	})

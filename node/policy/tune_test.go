@@ -1,0 +1,92 @@
+package policy_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/assistent-nl/assistent/node/policy"
+)
+
+// TestTune compares settings by 5-fold cross-validation on the training
+// split only (the held-out split is for reporting). Run with POLICY_TUNE=1.
+func TestTune(t *testing.T) {
+	if os.Getenv("POLICY_TUNE") == "" {
+		t.Skip("set POLICY_TUNE=1")
+	}
+	all, err := policy.Examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := policy.Split(all)
+	base := policy.DefaultOptions()
+	grid := []func(o *policy.Options){
+		func(o *policy.Options) {},
+		func(o *policy.Options) { o.L2 = 1e-4 },
+		func(o *policy.Options) { o.Char = 0.4 },
+		func(o *policy.Options) { o.Epochs = 60 },
+	}
+	thresholds := []float64{0.5, 0.6, 0.7, 0.8}
+	for gi, g := range grid {
+		o := base
+		g(&o)
+		f1, br, hm := make([]float64, len(thresholds)), make([]float64, len(thresholds)), make([]float64, len(thresholds))
+		for fold := range 5 {
+			var tr, te []policy.Example
+			for _, e := range train {
+				if policy.Fold(e, 5) == fold {
+					te = append(te, e)
+				} else {
+					tr = append(tr, e)
+				}
+			}
+			m, err := policy.Train(tr, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, th := range thresholds {
+				r := policy.Evaluate(m.WithThreshold(th), te)
+				f1[i] += r.MacroF1 / 5
+				br[i] += r.BenignRefused / 5
+				hm[i] += r.HarmfulMissed / 5
+			}
+		}
+		for i, th := range thresholds {
+			t.Logf("setting %d L2 %g char %g epochs %d threshold %.1f: macro-F1 %.3f benign refused %.3f harmful missed %.3f", gi, o.L2, o.Char, o.Epochs, th, f1[i], br[i], hm[i])
+		}
+	}
+}
+
+// TestDecideFiles prints the decisions on the messages of JSONL files
+// (fields "question" or "text"), for reading over-refusal on benign sets
+// and catches on probes. Run with POLICY_FILES=a.jsonl,b.jsonl.
+func TestDecideFiles(t *testing.T) {
+	files := os.Getenv("POLICY_FILES")
+	if files == "" {
+		t.Skip("set POLICY_FILES")
+	}
+	m := policy.Default()
+	for _, f := range strings.Split(files, ",") {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[policy.Intent]int{}
+		n := 0
+		for _, line := range strings.Split(string(raw), "\n") {
+			var rec struct{ Question, Text, ID string }
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			q := rec.Question + rec.Text
+			d := m.Classify(q)
+			count[d.Intent]++
+			n++
+			if os.Getenv("POLICY_VERBOSE") != "" {
+				t.Logf("%-11s %.2f %s %s", d.Intent, d.P, rec.ID, q)
+			}
+		}
+		t.Logf("%s: %d messages %v", f, n, count)
+	}
+}
