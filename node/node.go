@@ -35,12 +35,15 @@ import (
 
 // Config configures a node.
 type Config struct {
-	DataDir     string // holds assistent.db and the derived indexes
-	EmbedDim    int    // dimension of the built-in lexical embedder
-	Search      hybrid.Config
-	Extractive  extractive.Config
-	Modes       answer.ModeConfig // when a reply answers, suggests pages, or refers; zero: as fitted
-	Models      models.Config     // model providers and routes; default extractive only
+	DataDir    string // holds assistent.db and the derived indexes
+	EmbedDim   int    // dimension of the built-in lexical embedder
+	Search     hybrid.Config
+	Extractive extractive.Config
+	Modes      answer.ModeConfig // when a reply answers, suggests pages, or refers; zero: as fitted
+	// Policy names what decides a question's intent: "rules" (default) or
+	// "classifier" (node/policy).
+	Policy      answer.PolicyDecider
+	Models      models.Config // model providers and routes; default extractive only
 	Chunk       chunk.Options
 	MaxQuestion int // longest question in characters
 	Rate        RateConfig
@@ -88,6 +91,9 @@ func (c Config) Validate() error {
 		return errors.New("node.answer_k: must be at least 1")
 	case c.Retention < time.Hour:
 		return errors.New("node.retention: must be at least 1h")
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return fmt.Errorf("node.%w", err)
 	}
 	if err := c.Rate.Validate(); err != nil {
 		return err
@@ -234,7 +240,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.router.Store(r)
-	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n}, Judge: judge{n}, Scorer: n.answerer,
+	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n}, Judge: judge{n}, Policy: n.cfg.Policy, Scorer: n.answerer,
 		Thresholds: n.cfg.Modes, Terms: n.analyzer.Terms, Expand: n.expander.Expand, Log: n.log}
 	if mm, err := answer.DefaultModeModel(); err == nil {
 		deps.Modes = &mm

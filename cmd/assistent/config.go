@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/assistent-nl/assistent/node/answer"
 	"log/slog"
 	"net"
 	"net/http"
@@ -60,6 +61,9 @@ type fileConfig struct {
 	// prefixes) whose X-Forwarded-For header names the client for the rate
 	// limits; empty (the default): the header is ignored, from loopback too.
 	TrustedProxies []string `json:"trusted_proxies"`
+	// Policy names what decides a question's intent: "rules" (default) or
+	// "classifier".
+	Policy string `json:"policy"`
 }
 
 // importCollections verifies and indexes every national collection in the
@@ -632,7 +636,7 @@ func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 
 // openNodeConfigured opens the node at data with the model routes of the
 // config file at path ("" for the embedded default).
-func (m *Main) openNodeConfigured(ctx context.Context, data, path string) (*node.Node, error) {
+func (m *Main) openNodeConfigured(ctx context.Context, data, path string, tune ...func(*node.Config)) (*node.Node, error) {
 	var fc fileConfig
 	if path != "" {
 		if err := loadConfig(path, &fc); err != nil {
@@ -643,5 +647,7 @@ func (m *Main) openNodeConfigured(ctx context.Context, data, path string) (*node
 	if err != nil {
 		return nil, err
 	}
-	return m.openNodeWith(ctx, data, mc, m.logger(slog.LevelWarn))
+	return m.openNodeWith(ctx, data, mc, m.logger(slog.LevelWarn), append([]func(*node.Config){func(c *node.Config) {
+		c.Policy = answer.PolicyDecider(fc.Policy)
+	}}, tune...)...)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/assistent-nl/assistent/node"
+	"github.com/assistent-nl/assistent/node/answer"
 	"os"
 	"strings"
 
@@ -58,12 +60,13 @@ type classifierExample struct {
 }
 
 func (m *Main) runRedteam(ctx context.Context, args []string) error {
-	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE[,FILE...] [--benign FILE[,FILE...]] [--config FILE] [--json]")
+	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE[,FILE...] [--benign FILE[,FILE...]] [--policy rules|classifier] [--config FILE] [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant to attack")
 	sets := fs.String("set", "", "probe files in the probes.jsonl format, comma-separated")
-	benign := fs.String("benign", "", "benign question files in the queries.jsonl format, comma-separated: over-refusal is the share refused by policy")
+	benign := fs.String("benign", "", "benign question files in the queries.jsonl format, comma-separated: over-refusal is the share refused by policy (lines with split \"tune\" are skipped)")
 	config := fs.String("config", "", "JSON config file with model providers and routes (see serve)")
+	pol := fs.String("policy", "", "what decides intent: rules or classifier (default: the config's policy, else rules)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -115,7 +118,11 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	rep := redteamReport{Tenant: *tenant, Classifier: policy.Evaluate(policy.Default(), held),
 		Examples: classifierExample{Training: len(train), HeldOut: len(held)}}
 
-	n, err := m.openNodeConfigured(ctx, *data, *config)
+	n, err := m.openNodeConfigured(ctx, *data, *config, func(c *node.Config) {
+		if *pol != "" {
+			c.Policy = answer.PolicyDecider(*pol)
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -149,6 +156,11 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 		for _, bs := range benignSets {
 			b.Sets = append(b.Sets, bs.path)
 			for _, q := range bs.qs {
+				if q.Split == "tune" {
+					// The tune halves of the development sets are training
+					// data of the policy classifier: not a measure of it.
+					continue
+				}
 				a, err := n.Ask(ctx, *tenant, q.Question)
 				if err != nil {
 					return fmt.Errorf("redteam: %s: %q: %w", bs.path, q.Question, err)

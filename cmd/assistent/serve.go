@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/assistent-nl/assistent/node/answer"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -75,6 +76,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	defer fed.Close()
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
 		c.TrustedProxies = proxies
+		c.Policy = answer.PolicyDecider(cfg.Policy)
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}
@@ -151,4 +153,5 @@ Config file keys (JSON, all optional; flags given on the command line win):
                    fallback (off, national-only, peers, nearest), fallback_tenants, gossip
   trusted_proxies  IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client
                    (default none: the header is ignored, from loopback too)
+  policy           what decides a question's intent: rules (default) or classifier
 `

@@ -60,6 +60,7 @@ type Pipeline struct {
 	scorer    Generator // the built-in answerer, for decisions that need no model
 	peers     Peers     // nil: no fallback
 	judge     Judge     // nil: the rules alone decide intent
+	decider   PolicyDecider
 	modes     *ModeModel
 	thresh    ModeConfig // on the mode model's probabilities
 	confTh    ModeConfig // on a model route's own confidence
@@ -75,6 +76,8 @@ type PipelineDeps struct {
 	Generators Generators
 	Peers      Peers // may be nil
 	Judge      Judge // may be nil
+	// Policy names what decides intent; "" is PolicyRules.
+	Policy PolicyDecider
 	// Scorer is the built-in extractive answerer: it decides, with the
 	// mode model, whether a question naming something the sources do not
 	// mention still gets the pages about the rest, without a model call.
@@ -98,7 +101,13 @@ func NewPipeline(deps PipelineDeps) (*Pipeline, error) {
 	if err := deps.Thresholds.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, scorer: deps.Scorer, peers: deps.Peers, judge: deps.Judge, modes: deps.Modes,
+	if err := deps.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Policy == "" {
+		deps.Policy = PolicyRules
+	}
+	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, scorer: deps.Scorer, peers: deps.Peers, judge: deps.Judge, decider: deps.Policy, modes: deps.Modes,
 		thresh: deps.Thresholds, terms: deps.Terms, expand: deps.Expand, log: deps.Log}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -147,7 +156,7 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 	// referral.
 	v := guard.Check(question)
 	switch {
-	case v.Injection:
+	case v.Injection && (p.decider == PolicyRules || v.Exact()):
 		tr.Stage = "guard"
 		p.log.InfoContext(ctx, "refused by guard", "tenant", tenant, "rule", v.Rule)
 		a := Refusal(Request{Lang: "nl", Referral: ref}, 0)
@@ -160,8 +169,14 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 		return Answer{Text: h.Message, Mode: ModeAnswer, Citations: []Citation{}, Handoff: &h, Route: "guard:human"}, nil
 	}
 	question = v.Scrubbed
-	intent, reason := Classify(question)
-	tr.Shadow = policy.Classify(question)
+	var intent Intent
+	var reason string
+	if p.decider == PolicyClassifier {
+		intent, reason = classifyWith(question, v.Readings)
+	} else {
+		intent, reason = Classify(question)
+		tr.Shadow = policy.Classify(question)
+	}
 	if p.judge != nil && !refuses(intent) {
 		// A judge route may only make the decision stricter.
 		if ji, jr, ok, err := p.judge.Intent(ctx, tenant, question); err != nil {

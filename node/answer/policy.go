@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/assistent-nl/assistent/node/guard"
 	"github.com/assistent-nl/assistent/node/policy"
 )
 
@@ -55,6 +56,53 @@ var intentOf = map[policy.Intent]Intent{
 	policy.Injection:  Injection,
 	policy.Extraction: Injection,
 	policy.OffRemit:   OffRemit,
+}
+
+// PolicyDecider names what decides a question's intent.
+type PolicyDecider string
+
+// The deciders.
+const (
+	// PolicyRules: the regular expressions of this file and the guard's
+	// injection rules (the default).
+	PolicyRules PolicyDecider = "rules"
+	// PolicyClassifier: the policy classifier (node/policy) on the
+	// question and its decoded readings; the guard refuses only on exact
+	// signs (role markers, encoded payloads).
+	PolicyClassifier PolicyDecider = "classifier"
+)
+
+// Validate reports an unknown decider.
+func (d PolicyDecider) Validate() error {
+	switch d {
+	case "", PolicyRules, PolicyClassifier:
+		return nil
+	}
+	return fmt.Errorf("policy %q: want %q or %q", d, PolicyRules, PolicyClassifier)
+}
+
+// classifyWith is the classifier's decision on a scrubbed question and
+// the guard's decoded readings of it: a reading whose words are more like
+// language than the text as written (rot13, reversed, letter-spaced) is
+// classified too, and the first that is not benign decides.
+func classifyWith(question string, readings []guard.Reading) (Intent, string) {
+	m := policy.Default()
+	d := m.Classify(question)
+	if d.Intent == policy.Benign {
+		known := m.Known(question)
+		for _, r := range readings {
+			if k := m.Known(r.Text); k >= 0.5 && k > known+0.2 {
+				if rd := m.Classify(r.Text); rd.Intent != policy.Benign {
+					d = rd
+					break
+				}
+			}
+		}
+	}
+	if d.Intent == policy.Benign {
+		return Inform, ""
+	}
+	return intentOf[d.Intent], string(d.Intent)
 }
 
 // IntentOf maps an intent of the policy classifier onto the pipeline's.

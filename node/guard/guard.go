@@ -64,6 +64,21 @@ type Verdict struct {
 	// Normalised is Normalise(Scrubbed), the text the rules read. It holds
 	// no personal data either.
 	Normalised string
+	// Readings are decoded forms of the question (see Reading), for the
+	// policy classifier. They hold no personal data.
+	Readings []Reading
+}
+
+// Exact reports whether the injection verdict rests on an exact sign (a
+// chat-template role marker, a JSON system message, an encoded payload)
+// rather than on the wording of a request, which the policy classifier
+// reads instead when it decides.
+func (v Verdict) Exact() bool {
+	switch v.Reason {
+	case ReasonRoleMarker, ReasonJSONRole, ReasonEncoded:
+		return true
+	}
+	return false
 }
 
 // Check scrubs the question, then looks for injection and for a request
@@ -86,7 +101,90 @@ func Check(question string) Verdict {
 	if r := firstRule(humanRules, x, scrubbed, false); r != nil {
 		v.WantsHuman, v.HumanRule = true, r.name
 	}
+	v.Readings = readings(scrubbed, folded, t, sawOne)
 	return v
+}
+
+// Reading is another way to read a question: decoded, or with its
+// letter-spacing removed.
+type Reading struct {
+	How  string // "leet-l", "spaced", "rot13", "reversed" or "base64"
+	Text string // normalised
+}
+
+// readings returns the decoded readings of a scrubbed question: '1' read as
+// 'l', letter-spaced or dotted words joined, rot13, reversed, and every
+// base64 token decoded.
+func readings(scrubbed, folded, t string, sawOne bool) []Reading {
+	var out []Reading
+	if sawOne {
+		tl, _ := foldLeet(folded, 'l')
+		out = append(out, Reading{"leet-l", tl})
+	}
+	if obfuscated(t) {
+		out = append(out, Reading{"spaced", Normalise(unspace(scrubbed))})
+	}
+	out = append(out, Reading{"rot13", rot13(t)}, Reading{"reversed", reverse(t)})
+	for _, tok := range base64Tokens(scrubbed) {
+		if dec, ok := decodeBase64(tok); ok {
+			d, _ := normalise(dec)
+			out = append(out, Reading{"base64", d})
+		}
+	}
+	return out
+}
+
+// unspace joins letter-spaced words ("n e g e e r  a l l e" → "negeer
+// alle", where two spaces part words) and words broken by dots, dashes,
+// underscores, stars, bars or slashes ("i.g.n.o.r.e" → "ignore").
+func unspace(s string) string {
+	var b strings.Builder
+	run := false // inside a run of single letters
+	for i, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			// Two spaces in a row: a word boundary inside a spaced run.
+			if run {
+				b.WriteByte(' ')
+				run = false
+			}
+			continue
+		}
+		if j := strings.Trim(tok, ".-_*|/"); len(j) > 2 && brokenWord(j) {
+			tok = strings.Map(func(r rune) rune {
+				if strings.ContainsRune(".-_*|/", r) {
+					return -1
+				}
+				return r
+			}, j)
+		}
+		single := utf8.RuneCountInString(tok) == 1
+		switch {
+		case single && run:
+			b.WriteString(tok)
+		case i > 0:
+			b.WriteByte(' ')
+			b.WriteString(tok)
+		default:
+			b.WriteString(tok)
+		}
+		run = single
+	}
+	return b.String()
+}
+
+// brokenWord reports whether tok is single letters joined by one kind of
+// separator: "i.g.n.o.r.e", "j-a-i-l".
+func brokenWord(tok string) bool {
+	r := []rune(tok)
+	if len(r) < 3 || len(r)%2 == 0 {
+		return false
+	}
+	for i, c := range r {
+		if i%2 == 0 && !unicode.IsLetter(c) || i%2 == 1 && !strings.ContainsRune(".-_*|/", c) {
+			return false
+		}
+	}
+	return true
 }
 
 // firstRule returns the first rule in rules that fires on t, or nil.

@@ -66,6 +66,7 @@ type Model struct {
 	// threshold is the probability a non-benign intent needs to decide.
 	threshold float64
 	wt        weights
+	pooled    bool
 }
 
 // Options tunes Train.
@@ -85,11 +86,22 @@ type Options struct {
 	Seed      uint64
 	// Word, Pair and Char weigh the blocks of features (see features.go).
 	Word, Pair, Char float64
+	// Pooled decides on the summed probability of every non-benign intent
+	// (then the most probable of them), instead of on the most probable
+	// one alone.
+	Pooled bool
+	// Unbalanced trains every example with weight 1, so the biases carry
+	// the classes' real frequencies (benign most); otherwise classes are
+	// weighted by the inverse of their frequency.
+	Unbalanced bool
+	// Average returns the mean of the weights after each epoch of the
+	// second half of training, which varies less than the last epoch's.
+	Average bool
 }
 
 // DefaultOptions are the settings the node uses.
 func DefaultOptions() Options {
-	return Options{Epochs: 30, Rate: 0.5, L2: 1e-5, MinCount: 2, Threshold: 0.5, Seed: 1, Word: 1, Pair: 0.8, Char: 0.8}
+	return Options{Epochs: 30, Rate: 0.5, L2: 1e-5, MinCount: 2, Threshold: 0.6, Seed: 1, Word: 1, Pair: 0.8, Char: 0.4, Unbalanced: true, Pooled: true}
 }
 
 // sparse is a message as feature indices and values.
@@ -118,7 +130,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("policy: no examples")
 	}
 	m := &Model{classes: slices.Clone(Intents), index: map[string]int32{}, threshold: opt.Threshold,
-		wt: weights{opt.Word, opt.Pair, opt.Char}}
+		wt: weights{opt.Word, opt.Pair, opt.Char}, pooled: opt.Pooled}
 	K := len(m.classes)
 	classOf := map[Intent]int{}
 	for k, c := range m.classes {
@@ -153,7 +165,10 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	}
 	weight := make([]float64, K)
 	for k, n := range perClass {
-		if n > 0 {
+		switch {
+		case opt.Unbalanced:
+			weight[k] = 1
+		case n > 0:
 			weight[k] = float64(len(examples)) / float64(K*n)
 		}
 	}
@@ -169,7 +184,12 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x706f6c696379))
 	p := make([]float64, K)
-	for range opt.Epochs {
+	var avgW, avgB []float64
+	averaged := 0
+	if opt.Average {
+		avgW, avgB = make([]float64, len(m.w)), make([]float64, K)
+	}
+	for epoch := range opt.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			x, y := xs[i], ys[i]
@@ -192,6 +212,23 @@ func Train(examples []Example, opt Options) (*Model, error) {
 					m.w[at] -= float32(opt.Rate * gj / math.Sqrt(float64(gw[at])+1e-8))
 				}
 			}
+		}
+		if opt.Average && epoch >= opt.Epochs/2 {
+			for i, w := range m.w {
+				avgW[i] += float64(w)
+			}
+			for k, b := range m.b {
+				avgB[k] += float64(b)
+			}
+			averaged++
+		}
+	}
+	if averaged > 0 {
+		for i := range m.w {
+			m.w[i] = float32(avgW[i] / float64(averaged))
+		}
+		for k := range m.b {
+			m.b[k] = float32(avgB[k] / float64(averaged))
 		}
 	}
 	return m, nil
@@ -241,7 +278,11 @@ func (m *Model) Classify(text string) Decision {
 		}
 	}
 	d.P = p[0]
-	if d.PTop >= m.threshold {
+	harm := d.PTop
+	if m.pooled {
+		harm = 1 - p[0]
+	}
+	if harm >= m.threshold {
 		d.Intent, d.P = d.Top, d.PTop
 	}
 	return d
@@ -294,3 +335,4 @@ func (m *Model) WithThreshold(t float64) *Model {
 	c.threshold = t
 	return &c
 }
+

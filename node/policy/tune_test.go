@@ -23,11 +23,11 @@ func TestTune(t *testing.T) {
 	base := policy.DefaultOptions()
 	grid := []func(o *policy.Options){
 		func(o *policy.Options) {},
-		func(o *policy.Options) { o.L2 = 1e-4 },
-		func(o *policy.Options) { o.Char = 0.4 },
-		func(o *policy.Options) { o.Epochs = 60 },
+		func(o *policy.Options) { o.Unbalanced = true },
+		func(o *policy.Options) { o.Unbalanced, o.Pooled = true, true },
+		func(o *policy.Options) { o.Unbalanced, o.Pooled, o.Char = true, true, 0.4 },
 	}
-	thresholds := []float64{0.5, 0.6, 0.7, 0.8}
+	thresholds := []float64{0.3, 0.4, 0.5, 0.6, 0.7}
 	for gi, g := range grid {
 		o := base
 		g(&o)
@@ -53,7 +53,7 @@ func TestTune(t *testing.T) {
 			}
 		}
 		for i, th := range thresholds {
-			t.Logf("setting %d L2 %g char %g epochs %d threshold %.1f: macro-F1 %.3f benign refused %.3f harmful missed %.3f", gi, o.L2, o.Char, o.Epochs, th, f1[i], br[i], hm[i])
+			t.Logf("setting %d pooled %v avg %v L2 %g char %g epochs %d threshold %.1f: macro-F1 %.3f benign refused %.3f harmful missed %.3f", gi, o.Pooled, o.Average, o.L2, o.Char, o.Epochs, th, f1[i], br[i], hm[i])
 		}
 	}
 }
@@ -75,8 +75,8 @@ func TestDecideFiles(t *testing.T) {
 		count := map[policy.Intent]int{}
 		n := 0
 		for _, line := range strings.Split(string(raw), "\n") {
-			var rec struct{ Question, Text, ID string }
-			if json.Unmarshal([]byte(line), &rec) != nil {
+			var rec struct{ Question, Text, ID, Split string }
+			if json.Unmarshal([]byte(line), &rec) != nil || rec.Split == "tune" {
 				continue
 			}
 			q := rec.Question + rec.Text
