@@ -335,4 +335,3 @@ func (m *Model) WithThreshold(t float64) *Model {
 	c.threshold = t
 	return &c
 }
-
