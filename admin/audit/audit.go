@@ -272,8 +272,7 @@ func (l *Log) List(f Filter) ([]Entry, error) {
 		c := b.Cursor()
 		var k, v []byte
 		if f.Before > 0 {
-			k, v = c.Seek(seqKey(f.Before))
-			if k == nil {
+			if k, _ = c.Seek(seqKey(f.Before)); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()
