@@ -205,7 +205,7 @@ func (a *Admin) route(mux *http.ServeMux, method, pattern string, perm Perm, h h
 			a.forbidden(w, r, "token scope read allows GET only", "insufficient_scope")
 			return
 		}
-		if !p.user.Role.Can(perm) {
+		if !p.user.Can(perm) {
 			a.forbidden(w, r, fmt.Sprintf("role %s lacks %s", p.user.Role, perm), "")
 			return
 		}

@@ -37,3 +37,14 @@ var rolePerms = map[Role][]Perm{
 func (r Role) Can(p Perm) bool {
 	return p == PermPublic || slices.Contains(rolePerms[r], p)
 }
+
+// nodeWide permissions act on the whole node (accounts, the audit log of
+// every tenant): an account scoped to some tenants never has them, or it
+// could make itself an account for all.
+func nodeWide(p Perm) bool { return p == PermUsers || p == PermAudit }
+
+// Can reports whether u has permission p: its role has it and, for a
+// node-wide permission, u is not scoped to some tenants.
+func (u User) Can(p Perm) bool {
+	return u.Role.Can(p) && !(nodeWide(p) && len(u.Tenants) > 0)
+}
