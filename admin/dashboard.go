@@ -170,7 +170,7 @@ func perDaySVG(lang string, st Stats) template.HTML {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %d</title></rect>`,
 				x+1, y, max(bw-2, 1), h, modeColours[m], d.Date, template.HTMLEscapeString(msg(lang, "mode."+m)), n)
 		}
-		if len(st.Days) <= 14 || i%7 == 0 || i == len(st.Days)-1 {
+		if len(st.Days) <= 14 || (len(st.Days)-1-i)%7 == 0 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="axis" text-anchor="middle">%s</text>`, x+bw/2, H-8, d.Date[5:])
 		}
 	}
