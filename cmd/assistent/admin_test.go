@@ -72,3 +72,22 @@ func TestCLI_AdminAndAudit(t *testing.T) {
 		t.Errorf("verify of a missing directory: exit %d %s", res.code, res.stderr)
 	}
 }
+
+func TestAdminConfig(t *testing.T) {
+	var fc fileConfig
+	path := writeFile(t, "c.json", `{"admin":{"session_idle":"10m","oidc":{"issuer":"https://login.example","client_id":"portal",
+		"client_secret_env":"OIDC_SECRET","redirect_url":"https://assistent.example/admin/oidc/callback","roles":{"g-beheer":"beheerder"}}}}`)
+	if err := loadConfig(path, &fc); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := fc.adminConfig(func(k string) string { return map[string]string{"OIDC_SECRET": "geheim"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SessionIdle != 10*time.Minute || cfg.OIDC == nil || cfg.OIDC.ClientSecret != "geheim" || cfg.OIDC.Roles["g-beheer"] != "beheerder" {
+		t.Errorf("admin config %+v %+v", cfg, cfg.OIDC)
+	}
+	if _, err := fc.adminConfig(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "OIDC_SECRET") {
+		t.Errorf("missing secret: %v", err)
+	}
+}

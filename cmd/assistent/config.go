@@ -60,6 +60,9 @@ type fileConfig struct {
 	// prefixes) whose X-Forwarded-For header names the client for the rate
 	// limits; empty (the default): the header is ignored, from loopback too.
 	TrustedProxies []string `json:"trusted_proxies"`
+	// Admin configures the beheerportaal: cookies, sessions, OIDC
+	// (adminconfig.go).
+	Admin *adminConfig `json:"admin"`
 }
 
 // importCollections verifies and indexes every national collection in the

@@ -64,6 +64,10 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err := cfg.loadFederationMember(); err != nil {
 		return err
 	}
+	adminCfg, err := cfg.adminConfig(m.getenv)
+	if err != nil {
+		return err
+	}
 	fallback, err := cfg.fallback()
 	if err != nil {
 		return err
@@ -75,6 +79,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	defer fed.Close()
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
 		c.TrustedProxies = proxies
+		c.Admin = adminCfg
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}
@@ -151,4 +156,7 @@ Config file keys (JSON, all optional; flags given on the command line win):
                    fallback (off, national-only, peers, nearest), fallback_tenants, gossip
   trusted_proxies  IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client
                    (default none: the header is ignored, from loopback too)
+  admin            the admin portal: insecure_cookies (plain http beyond localhost only),
+                   session_idle, session_max, oidc (issuer, client_id, client_secret_env,
+                   redirect_url, role_claim, roles: claim value → role)
 `
