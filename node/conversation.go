@@ -229,7 +229,12 @@ func (n *Node) ExpireConversations(now time.Time) (int, error) {
 	if err != nil {
 		return removed, err
 	}
-	more, err := n.expireTenantData(now) // per-tenant retention (questions.go)
+	// Per-tenant retention (questions.go); the question log and feedback
+	// expire with it.
+	more, records, err := n.expireTenantData(now)
+	if records > 0 {
+		n.log.Info("expired question log and feedback", "records", records)
+	}
 	return removed + more, err
 }
 

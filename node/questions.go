@@ -78,27 +78,27 @@ func (n *Node) retentionOf(t store.Tenant) time.Duration {
 
 // expireTenantData deletes, per tenant, the question log and feedback
 // older than its retention, and conversations older than a retention
-// shorter than the node's (the node's own cut-off applies to all).
-func (n *Node) expireTenantData(now time.Time) (int, error) {
+// shorter than the node's (the node's own cut-off applies to all). It
+// returns the conversations and the log records it removed.
+func (n *Node) expireTenantData(now time.Time) (conversations, records int, err error) {
 	ts, err := n.store.Tenants()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	total := 0
 	for _, t := range ts {
 		cutoff := now.Add(-n.retentionOf(t))
 		removed, err := n.store.DeleteQuestionsBefore(t.ID, cutoff)
 		if err != nil {
-			return total, err
+			return conversations, records, err
 		}
-		total += removed
+		records += removed
 		if n.retentionOf(t) < n.cfg.Retention {
 			removed, err = n.store.DeleteTenantConversationsBefore(t.ID, cutoff)
 			if err != nil {
-				return total, err
+				return conversations, records, err
 			}
-			total += removed
+			conversations += removed
 		}
 	}
-	return total, nil
+	return conversations, records, nil
 }
