@@ -34,12 +34,14 @@ var followUpOpeners = []string{"en ", "of ", "maar ", "ook ", "and ", "what abou
 func (n *Node) Converse(ctx context.Context, tenant, conversation, question string) (answer.Answer, error) {
 	// Ask checks the question and the tenant; nothing is stored when it fails.
 	var prev *store.Turn
+	num := 1 // the question's number in the conversation
 	c, err := n.issuedConversation(tenant, conversation)
 	switch {
 	case err == nil:
 		if len(c.Turns) > 0 {
 			prev = &c.Turns[len(c.Turns)-1]
 		}
+		num = c.Questions() + 1
 	case errors.Is(err, store.ErrNotFound):
 		conversation = newConversationID()
 	default:
@@ -59,10 +61,13 @@ func (n *Node) Converse(ctx context.Context, tenant, conversation, question stri
 			n.log.WarnContext(ctx, "rewrite failed; carrying the topic over", "tenant", tenant, "err", err)
 		}
 	}
-	a, err := n.Ask(ctx, tenant, query)
+	var tr answer.Trace
+	start := time.Now()
+	a, err := n.ask(ctx, tenant, query, &tr)
 	if err != nil {
 		return answer.Answer{}, err
 	}
+	n.recordQuestion(ctx, tenant, conversation, num, question, a, &tr, time.Since(start))
 	topic := query
 	if words := strings.Fields(topic); len(words) > maxTopicWords {
 		topic = strings.Join(words[len(words)-maxTopicWords:], " ")
@@ -220,7 +225,17 @@ func questionIDProblem(w http.ResponseWriter, err error) bool {
 // ExpireConversations deletes conversations not updated within the
 // retention period.
 func (n *Node) ExpireConversations(now time.Time) (int, error) {
-	return n.store.DeleteConversationsBefore(now.Add(-n.cfg.Retention))
+	removed, err := n.store.DeleteConversationsBefore(now.Add(-n.cfg.Retention))
+	if err != nil {
+		return removed, err
+	}
+	// Per-tenant retention (questions.go); the question log and feedback
+	// expire with it.
+	more, records, err := n.expireTenantData(now)
+	if records > 0 {
+		n.log.Info("expired question log and feedback", "records", records)
+	}
+	return removed + more, err
 }
 
 // RunJanitor expires conversations every interval until ctx is done.

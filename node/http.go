@@ -70,6 +70,7 @@ func (n *Node) Handler(static fs.FS) http.Handler {
 	} else {
 		n.log.Error("chat endpoint disabled", "err", err)
 	}
+	n.mountAdmin(mux)
 	path, connectHandler := n.ConnectHandler()
 	mux.Handle("POST "+path, connectHandler)
 	var files http.Handler

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/assistent-nl/assistent/admin"
 	"github.com/assistent-nl/assistent/internal/reqid"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/answer/extractive"
@@ -57,6 +58,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (for the rate limits); empty: the header is ignored.
 	TrustedProxies []netip.Prefix
+
+	// Admin configures the beheerportaal at /admin/ and /api/v1/admin/.
+	Admin admin.Config
 }
 
 // DefaultConfig returns the embedded defaults with data in ./data.
@@ -75,6 +79,7 @@ func DefaultConfig() Config {
 		Fallback:    DefaultFallbackConfig(),
 		AnswerK:     6,
 		LockTimeout: 2 * time.Second,
+		Admin:       admin.DefaultConfig(),
 	}
 }
 
@@ -113,6 +118,9 @@ func (c Config) Validate() error {
 	if err := c.Modes.Validate(); err != nil {
 		return err
 	}
+	if err := c.Admin.Validate(); err != nil {
+		return err
+	}
 	return c.Extractive.Validate()
 }
 
@@ -145,6 +153,8 @@ type Node struct {
 	limiter *limiter
 	// health says whether the lexical index answers, and heals it (heal.go).
 	health lexicalHealth
+	// admin is the beheerportaal (admin.go).
+	admin *admin.Admin
 
 	// mu orders index updates against searches: a search sees a batch in
 	// both indexes or in neither.
@@ -199,6 +209,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 	n.metrics = newMetrics(n)
 	n.scrub = func(s string) string { t, _ := guard.Scrub(s); return t }
 	if err := n.open(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if err := n.openAdmin(); err != nil {
 		n.Close()
 		return nil, err
 	}

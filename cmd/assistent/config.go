@@ -64,6 +64,9 @@ type fileConfig struct {
 	// Policy names what decides a question's intent: "rules" (default) or
 	// "classifier".
 	Policy string `json:"policy"`
+	// Admin configures the beheerportaal: cookies, sessions, OIDC
+	// (adminconfig.go).
+	Admin *adminConfig `json:"admin"`
 }
 
 // importCollections verifies and indexes every national collection in the

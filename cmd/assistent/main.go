@@ -65,6 +65,8 @@ Commands:
   federation  the federation's trust: CA, join tokens, certificates, signing keys
   coordinator run a coordination server of the federation (Raft + registry API)
   redteam  run red-team probes against a tenant and grade the answers
+  admin    staff accounts and API tokens of the admin portal (admin user add, admin token)
+  audit    check and export the admin audit log (audit verify, audit export)
 
 Run 'assistent <command> --help' for the flags of a command.
 `
@@ -99,6 +101,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runCoordinator(ctx, rest)
 	case "redteam":
 		return m.runRedteam(ctx, rest)
+	case "admin":
+		return m.runAdmin(ctx, rest)
+	case "audit":
+		return m.runAudit(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -65,6 +65,10 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err := cfg.loadFederationMember(); err != nil {
 		return err
 	}
+	adminCfg, err := cfg.adminConfig(m.getenv)
+	if err != nil {
+		return err
+	}
 	fallback, err := cfg.fallback()
 	if err != nil {
 		return err
@@ -77,6 +81,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	n, err := m.openNodeWith(ctx, cfg.Data, mc, log, func(c *node.Config) {
 		c.TrustedProxies = proxies
 		c.Policy = answer.PolicyDecider(cfg.Policy)
+		c.Admin = adminCfg
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}
@@ -154,4 +159,7 @@ Config file keys (JSON, all optional; flags given on the command line win):
   trusted_proxies  IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client
                    (default none: the header is ignored, from loopback too)
   policy           what decides a question's intent: rules (default) or classifier
+  admin            the admin portal: insecure_cookies (plain http beyond localhost only),
+                   session_idle, session_max, oidc (issuer, client_id, client_secret_env,
+                   redirect_url, role_claim, roles: claim value → role)
 `

@@ -100,6 +100,9 @@ type Tenant struct {
 	// TokenHash is the sha256 (hex) of the tenant's trigger token for the
 	// crawl API; the token itself is never stored.
 	TokenHash string `json:"token_hash,omitempty"`
+	// RetentionDays is how long the tenant's conversations, question log
+	// and feedback are kept; 0: the node's retention.
+	RetentionDays int `json:"retention_days,omitempty"`
 }
 
 // PutTenant creates or replaces a tenant.
