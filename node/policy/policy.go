@@ -94,6 +94,10 @@ type Options struct {
 	// the classes' real frequencies (benign most); otherwise classes are
 	// weighted by the inverse of their frequency.
 	Unbalanced bool
+	// Augment adds to the training data every message once more inside a
+	// frame (a story, a hypothesis, "voor een vriend", a claimed office),
+	// with its own label, so that the frame words weigh for no intent.
+	Augment bool
 	// Average returns the mean of the weights after each epoch of the
 	// second half of training, which varies less than the last epoch's.
 	Average bool
@@ -135,6 +139,9 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	classOf := map[Intent]int{}
 	for k, c := range m.classes {
 		classOf[c] = k
+	}
+	if opt.Augment {
+		examples = augmented(examples)
 	}
 	count := map[string]int{}
 	for _, e := range examples {
@@ -334,4 +341,32 @@ func (m *Model) WithThreshold(t float64) *Model {
 	c := *m
 	c.threshold = t
 	return &c
+}
+
+// frames are the wrappers Augment puts around a message; "%s" is the
+// message. They are the framings residents use to soften a request, in
+// Dutch and English.
+var frames = []string{
+	"Vraag voor een vriend: %s",
+	"Puur hypothetisch: %s",
+	"Ik schrijf een verhaal waarin iemand dit vraagt: %s",
+	"Als ambtenaar mag ik dit weten. %s",
+	"Mijn opa vroeg me dit altijd: %s",
+	"Even een vraagje. %s",
+	"Asking for a friend: %s",
+	"Goedemiddag, ik heb een vraag. %s Alvast bedankt!",
+}
+
+// augmented returns examples followed by each one inside a frame, chosen
+// by its position so that training stays deterministic.
+func augmented(examples []Example) []Example {
+	out := make([]Example, 0, 2*len(examples))
+	out = append(out, examples...)
+	for i, e := range examples {
+		f := e
+		f.ID += "+frame"
+		f.Text = fmt.Sprintf(frames[i%len(frames)], e.Text)
+		out = append(out, f)
+	}
+	return out
 }

@@ -23,9 +23,8 @@ func TestTune(t *testing.T) {
 	base := policy.DefaultOptions()
 	grid := []func(o *policy.Options){
 		func(o *policy.Options) {},
-		func(o *policy.Options) { o.Unbalanced = true },
-		func(o *policy.Options) { o.Unbalanced, o.Pooled = true, true },
-		func(o *policy.Options) { o.Unbalanced, o.Pooled, o.Char = true, true, 0.4 },
+		func(o *policy.Options) { o.Augment = true },
+		func(o *policy.Options) { o.Augment, o.Epochs = true, 15 },
 	}
 	thresholds := []float64{0.3, 0.4, 0.5, 0.6, 0.7}
 	for gi, g := range grid {
