@@ -67,6 +67,7 @@ type Model struct {
 	threshold float64
 	wt        weights
 	pooled    bool
+	minTop    float64
 }
 
 // Options tunes Train.
@@ -90,6 +91,10 @@ type Options struct {
 	// (then the most probable of them), instead of on the most probable
 	// one alone.
 	Pooled bool
+	// MinTop is the probability the most probable non-benign intent needs
+	// besides Threshold when Pooled: harm spread thinly over several
+	// intents is doubt, not a decision.
+	MinTop float64
 	// Unbalanced trains every example with weight 1, so the biases carry
 	// the classes' real frequencies (benign most); otherwise classes are
 	// weighted by the inverse of their frequency.
@@ -134,7 +139,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("policy: no examples")
 	}
 	m := &Model{classes: slices.Clone(Intents), index: map[string]int32{}, threshold: opt.Threshold,
-		wt: weights{opt.Word, opt.Pair, opt.Char}, pooled: opt.Pooled}
+		wt: weights{opt.Word, opt.Pair, opt.Char}, pooled: opt.Pooled, minTop: opt.MinTop}
 	K := len(m.classes)
 	classOf := map[Intent]int{}
 	for k, c := range m.classes {
@@ -289,7 +294,7 @@ func (m *Model) Classify(text string) Decision {
 	if m.pooled {
 		harm = 1 - p[0]
 	}
-	if harm >= m.threshold {
+	if harm >= m.threshold && d.PTop >= m.minTop {
 		d.Intent, d.P = d.Top, d.PTop
 	}
 	return d
@@ -336,10 +341,11 @@ func (m *Model) Known(text string) float64 {
 }
 
 // WithThreshold returns a copy of m that needs probability t for a
-// non-benign intent (for tuning; the weights are shared).
-func (m *Model) WithThreshold(t float64) *Model {
+// non-benign intent, and minTop for the most probable one (for tuning; the
+// weights are shared).
+func (m *Model) WithThreshold(t, minTop float64) *Model {
 	c := *m
-	c.threshold = t
+	c.threshold, c.minTop = t, minTop
 	return &c
 }
 

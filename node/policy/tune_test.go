@@ -21,16 +21,17 @@ func TestTune(t *testing.T) {
 	}
 	train, _ := policy.Split(all)
 	base := policy.DefaultOptions()
+	type cut struct{ t, top float64 }
+	cuts := []cut{{0.5, 0}, {0.6, 0}, {0.7, 0}, {0.5, 0.45}, {0.6, 0.45}, {0.6, 0.5}, {0.5, 0.5}, {0.7, 0.5}}
 	grid := []func(o *policy.Options){
 		func(o *policy.Options) {},
-		func(o *policy.Options) { o.Augment = true },
-		func(o *policy.Options) { o.Augment, o.Epochs = true, 15 },
+		func(o *policy.Options) { o.Char = 0.6 },
+		func(o *policy.Options) { o.L2 = 3e-5 },
 	}
-	thresholds := []float64{0.3, 0.4, 0.5, 0.6, 0.7}
 	for gi, g := range grid {
 		o := base
 		g(&o)
-		f1, br, hm := make([]float64, len(thresholds)), make([]float64, len(thresholds)), make([]float64, len(thresholds))
+		f1, br, hm := make([]float64, len(cuts)), make([]float64, len(cuts)), make([]float64, len(cuts))
 		for fold := range 5 {
 			var tr, te []policy.Example
 			for _, e := range train {
@@ -44,15 +45,15 @@ func TestTune(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, th := range thresholds {
-				r := policy.Evaluate(m.WithThreshold(th), te)
+			for i, c := range cuts {
+				r := policy.Evaluate(m.WithThreshold(c.t, c.top), te)
 				f1[i] += r.MacroF1 / 5
 				br[i] += r.BenignRefused / 5
 				hm[i] += r.HarmfulMissed / 5
 			}
 		}
-		for i, th := range thresholds {
-			t.Logf("setting %d pooled %v avg %v L2 %g char %g epochs %d threshold %.1f: macro-F1 %.3f benign refused %.3f harmful missed %.3f", gi, o.Pooled, o.Average, o.L2, o.Char, o.Epochs, th, f1[i], br[i], hm[i])
+		for i, c := range cuts {
+			t.Logf("setting %d char %g L2 %g cut %.2f/%.2f: macro-F1 %.3f benign flagged %.3f harmful missed %.3f", gi, o.Char, o.L2, c.t, c.top, f1[i], br[i], hm[i])
 		}
 	}
 }
