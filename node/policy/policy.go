@@ -13,6 +13,7 @@
 package policy
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -303,19 +304,17 @@ func (m *Model) Classify(text string) Decision {
 // Features reports how many features the model knows.
 func (m *Model) Features() int { return len(m.index) }
 
-// Default returns the model trained with DefaultOptions on the training
-// split of the embedded examples (never on the held-out split). It is
-// trained once per process, on first use.
+// Default returns the model the node uses: the one trained with
+// DefaultOptions on the training split of the embedded examples (never on
+// the held-out split), as `go generate` wrote it to model.gob.gz. It is
+// read once per process, on first use. TestModelFresh fails when the
+// examples or the options changed since.
 var Default = sync.OnceValue(func() *Model {
-	all, err := Examples()
+	m, _, err := ReadModel(bytes.NewReader(embeddedModel))
 	if err != nil {
-		// The data is embedded and checked by tests: a build defect.
-		panic(fmt.Sprintf("policy: embedded examples: %v", err))
-	}
-	train, _ := Split(all)
-	m, err := Train(train, DefaultOptions())
-	if err != nil {
-		panic(fmt.Sprintf("policy: training: %v", err))
+		// The model is generated, embedded and checked by tests: a build
+		// defect.
+		panic(fmt.Sprintf("policy: embedded model: %v", err))
 	}
 	return m
 })

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -110,25 +111,20 @@ func TestHeldOut(t *testing.T) {
 	}
 }
 
-// TestDeterministic: two trainings give the same model, so every node and
-// every test run decides alike.
-func TestDeterministic(t *testing.T) {
-	all, err := policy.Examples()
+// TestModelFresh: the embedded model was trained on the embedded examples
+// with DefaultOptions; after a change to either, run
+// `go generate ./node/policy`.
+func TestModelFresh(t *testing.T) {
+	_, hash, err := policy.ReadModel(bytes.NewReader(policy.EmbeddedModel()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, held := policy.Split(all)
-	a, err := policy.Train(train, policy.DefaultOptions())
+	want, err := policy.EmbeddedDataHash()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range held[:min(50, len(held))] {
-		pa, pb := a.Probabilities(e.Text), policy.Default().Probabilities(e.Text)
-		for k := range pa {
-			if pa[k] != pb[k] {
-				t.Fatalf("%s: probabilities differ between two trainings: %v vs %v", e.ID, pa, pb)
-			}
-		}
+	if hash != want {
+		t.Fatalf("model.gob.gz was trained on other examples or options (hash %.12s, data %.12s): run go generate ./node/policy", hash, want)
 	}
 }
 
@@ -142,5 +138,18 @@ func BenchmarkClassify(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		m.Classify(qs[i%len(qs)])
+	}
+}
+
+func BenchmarkTrain(b *testing.B) {
+	all, err := policy.Examples()
+	if err != nil {
+		b.Fatal(err)
+	}
+	train, _ := policy.Split(all)
+	for b.Loop() {
+		if _, err := policy.Train(train, policy.DefaultOptions()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

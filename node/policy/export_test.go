@@ -1,0 +1,4 @@
+package policy
+
+// EmbeddedModel returns the embedded model file, for TestModelFresh.
+func EmbeddedModel() []byte { return embeddedModel }
