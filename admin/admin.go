@@ -78,8 +78,16 @@ type Deps struct {
 	ClientIP func(*http.Request) string
 	// Federation reports the node's federation status, when federated.
 	Federation func() (FederationStatus, bool)
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Crawler holds the tenants' crawl sources and jobs; nil: the
+	// sources pages answer 404.
+	Crawler Crawler
+	// ValidSchedule checks a source's schedule (nil: any).
+	ValidSchedule func(string) error
+	// Content holds the tenants' documents; nil: the documents pages
+	// answer 404.
+	Content Content
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // FederationStatus is what the portal shows of the node's federation.
