@@ -29,14 +29,11 @@ const (
 	// PermEditContent: changing sources, running crawls, excluding,
 	// including and re-indexing documents.
 	PermEditContent Perm = "edit-content"
-	// PermModels: prompt templates and model routes, and their local
-	// overrides.
-	PermModels Perm = "models"
 )
 
 // rolePerms is the one table of who may do what.
 var rolePerms = map[Role][]Perm{
-	RoleBeheerder: {PermSignedIn, PermSettings, PermDashboard, PermReview, PermUsers, PermAudit, PermContent, PermEditContent, PermModels},
+	RoleBeheerder: {PermSignedIn, PermSettings, PermDashboard, PermReview, PermUsers, PermAudit, PermContent, PermEditContent},
 	RoleRedacteur: {PermSignedIn, PermDashboard, PermReview, PermContent, PermEditContent},
 	RoleAnalist:   {PermSignedIn, PermDashboard, PermContent},
 	RoleAuditor:   {PermSignedIn, PermAudit},
