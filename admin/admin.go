@@ -78,8 +78,16 @@ type Deps struct {
 	ClientIP func(*http.Request) string
 	// Federation reports the node's federation status, when federated.
 	Federation func() (FederationStatus, bool)
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Crawler holds the tenants' crawl sources and jobs; nil: the
+	// sources pages answer 404.
+	Crawler Crawler
+	// ValidSchedule checks a source's schedule (nil: any).
+	ValidSchedule func(string) error
+	// Content holds the tenants' documents; nil: the documents pages
+	// answer 404.
+	Content Content
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 // FederationStatus is what the portal shows of the node's federation.
@@ -292,7 +300,7 @@ func (a *Admin) setCookie(w http.ResponseWriter, name, value string, maxAge int)
 // securityHeaders are on every portal and admin API response.
 func securityHeaders(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("X-Frame-Options", "DENY")

@@ -149,6 +149,44 @@ func TestPortal_Browser(t *testing.T) {
 		s.form.querySelector("button[value=add-site]").click(); })()`)
 	bt.WaitFor(t, ctx, "the added site", `[...document.querySelectorAll(".site-list li span")].some(s => s.textContent === "www.lindewaarde.example")`)
 
+	// Add a source for a site on loopback, run it, see the job finish
+	// and its pages in the documents.
+	site := gemeenteSite(t)
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/sources"))
+	bt.WaitFor(t, ctx, "the sources page", `document.querySelector("#start_urls")`)
+	bt.Axe(t, ctx, axeSrc, "sources")
+	bt.Eval[chromedp.Void](t, ctx, `(() => { document.querySelector("#id").value = "proefsite";
+		document.querySelector("#start_urls").value = "`+site.URL+`/";
+		document.querySelector("#allow_private").value = "127.0.0.1";
+		document.querySelector("#exclude").value = "/zoeken";
+		document.querySelector("#rate").value = "50";
+		document.querySelector("#start_urls").form.requestSubmit(); })()`)
+	bt.WaitFor(t, ctx, "the new source's page", `location.pathname === "/admin/t/lindewaarde/sources/proefsite" && document.querySelector(".alert--ok")`)
+	bt.Axe(t, ctx, axeSrc, "source")
+	bt.Eval[chromedp.Void](t, ctx, `document.querySelector("form[action$='/run'] button").click()`)
+	bt.WaitFor(t, ctx, "the job page", `location.pathname.startsWith("/admin/t/lindewaarde/jobs/")`)
+	// job.js refreshes the job's progress in place until it ends.
+	bt.WaitFor(t, ctx, "the ended job", `document.querySelector("#job .badge--job-done, #job .badge--job-failed")`)
+	if st := bt.Eval[string](t, ctx, `document.querySelector("#job").textContent.replace(/\s+/g, " ")`); !strings.Contains(st, "klaar") {
+		t.Fatalf("the crawl job did not finish: %s", st)
+	}
+	bt.Axe(t, ctx, axeSrc, "job")
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/documents?q=hondenbelasting"))
+	bt.WaitFor(t, ctx, "the crawled page in the documents", `[...document.querySelectorAll(".table--documents a")].some(a => a.textContent.includes("Hondenbelasting"))`)
+	bt.Axe(t, ctx, axeSrc, "documents")
+	bt.Screenshot(t, ctx, dir, "documents")
+	bt.Eval[chromedp.Void](t, ctx, `[...document.querySelectorAll(".table--documents a")].find(a => a.textContent.includes("Hondenbelasting")).click()`)
+	bt.WaitFor(t, ctx, "the document's chunks", `document.querySelector(".chunks li") && document.body.textContent.includes("98,40")`)
+	bt.Axe(t, ctx, axeSrc, "document")
+	bt.Eval[chromedp.Void](t, ctx, `document.querySelector("button[value=exclude]").click()`)
+	bt.WaitFor(t, ctx, "the excluded document", `document.querySelector(".alert--ok") && document.querySelector("button[value=include]")`)
+	bt.Axe(t, ctx, axeSrc, "excluded document")
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/documents?q=zoeken"))
+	bt.WaitFor(t, ctx, "the documents search", `document.querySelector("#q")`)
+	if bt.Eval[bool](t, ctx, `!!document.querySelector(".table--documents")`) {
+		t.Error("the page excluded by the source's rule was crawled")
+	}
+
 	// Review an answer and make it an evaluation case.
 	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/questions/"+qid))
 	bt.WaitFor(t, ctx, "the review form", `document.querySelector("#verdict-fout")`)
@@ -167,7 +205,7 @@ func TestPortal_Browser(t *testing.T) {
 	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/audit"))
 	bt.WaitFor(t, ctx, "the audit log", `document.querySelector(".table--audit")`)
 	actions := bt.Eval[string](t, ctx, `[...document.querySelectorAll(".table--audit tbody tr td:nth-child(4) code")].map(c => c.textContent).join(" ")`)
-	for _, want := range []string{"login", "tenant.update", "review.save"} {
+	for _, want := range []string{"login", "tenant.update", "review.save", "source.create", "crawl.start", "document.exclude"} {
 		if !strings.Contains(actions, want) {
 			t.Errorf("audit log page lacks %s: %s", want, actions)
 		}
@@ -175,6 +213,29 @@ func TestPortal_Browser(t *testing.T) {
 	if ex := exceptions(); len(ex) > 0 {
 		t.Errorf("uncaught exceptions: %v", ex)
 	}
+}
+
+// gemeenteSite is a gemeente's website on loopback: a start page that
+// links to a page on dog tax and to a search page.
+func gemeenteSite(t *testing.T) *httptest.Server {
+	t.Helper()
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.URL.Path {
+		case "/":
+			fmt.Fprint(w, `<html lang="nl"><head><title>Gemeente Proef</title></head><body><main><h1>Welkom</h1>
+<p>Alles over wonen en leven in Proef.</p><a href="/hondenbelasting">Hondenbelasting</a> <a href="/zoeken">Zoeken</a></main></body></html>`)
+		case "/hondenbelasting":
+			fmt.Fprint(w, `<html lang="nl"><head><title>Hondenbelasting | Gemeente Proef</title></head><body><main><h1>Hondenbelasting</h1>
+<p>Heeft u een hond? Dan betaalt u hondenbelasting. Voor de eerste hond betaalt u in 2026 € 98,40 per jaar.</p></main></body></html>`)
+		case "/zoeken":
+			fmt.Fprint(w, `<html lang="nl"><head><title>Zoeken</title></head><body><main><p>Zoekresultaten.</p></main></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(site.Close)
+	return site
 }
 
 // askPhone asks the node's public API and returns the referral's phone.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/admin"
+	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/store"
 )
 
@@ -45,7 +46,16 @@ func newEnv(t *testing.T, configure ...func(*admin.Config)) *env {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	a, err := admin.New(cfg, admin.Deps{DB: st.Bolt(), Store: st})
+	c, err := crawl.New(st.Bolt(), nopSink{}, crawl.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() }) // before the store closes
+	// A source on a closed loopback port: a crawl of it fails at once.
+	if err := c.PutSource(crawl.Source{ID: "website", Tenant: "proef", StartURLs: []string{"http://127.0.0.1:1/"}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := admin.New(cfg, admin.Deps{DB: st.Bolt(), Store: st, Crawler: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +63,12 @@ func newEnv(t *testing.T, configure ...func(*admin.Config)) *env {
 	t.Cleanup(srv.Close)
 	return &env{a: a, st: st, srv: srv}
 }
+
+// nopSink drops crawled pages.
+type nopSink struct{}
+
+func (nopSink) Put(context.Context, string, crawl.Document) error { return nil }
+func (nopSink) Remove(context.Context, string, []string) error    { return nil }
 
 // addUser creates an account with the test password.
 func (e *env) addUser(t *testing.T, email string, role admin.Role, tenants ...string) admin.User {

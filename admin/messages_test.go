@@ -12,7 +12,7 @@ import (
 // Every message key a template or handler names has a Dutch and an
 // English text.
 func TestMessages_Complete(t *testing.T) {
-	keyRE := regexp.MustCompile(`(?:\bt|\btf) (?:\$?\.(?:V\.)?Lang) "([a-z0-9.]+)"|msg\([a-zA-Z.]+, "([a-z0-9.]+)"\)|fieldError\{"[a-z_]+", "([a-z0-9.]+)"\}|newView\(w, r, [a-zA-Z()]+, "([a-z0-9.]+)"|"((?:error|login|users|tokens|settings|review|audit|account)\.[a-z0-9.]+)"`)
+	keyRE := regexp.MustCompile(`(?:\bt|\btf) (?:\$?\.(?:V\.)?Lang) "([a-z0-9.]+)"|msg\([a-zA-Z.]+, "([a-z0-9.]+)"\)|fieldError\{"[a-z_]+", "([a-z0-9.]+)"\}|newView\(w, r, [a-zA-Z()]+, "([a-z0-9.]+)"|"((?:error|login|users|tokens|settings|review|audit|account|sources|documents)\.[a-z0-9.]+)"`)
 	var sources []string
 	fs.WalkDir(templateFS, "templates", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {

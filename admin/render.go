@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/assistent-nl/assistent/node/crawl"
 	"github.com/assistent-nl/assistent/node/store"
 )
 
@@ -55,9 +57,34 @@ var funcs = template.FuncMap{
 	"raw":      func(b json.RawMessage) string { return string(b) },
 	"modes":    func() []string { return Modes },
 	"verdicts": func() []string { return Verdicts },
+	"rulesfields": func(v *view, rules SourceRules, isNew bool) rulesFields {
+		return rulesFields{V: v, Rules: rules, New: isNew}
+	},
+	"jobstatus": func(lang string, j crawl.Job) jobStatus { return jobStatus{Lang: lang, J: j} },
+	"percent":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', -1, 64) },
+	"failed": func(c crawl.Counters) int {
+		n := 0
+		for _, k := range c.Failed {
+			n += k
+		}
+		return n
+	},
 	"rolefields": func(v *view, role Role, tenants []string) roleFields {
 		return roleFields{V: v, Roles: Roles, Role: role, Tenants: tenants, All: v.Tenants}
 	},
+}
+
+// rulesFields is what the fields of a source's rules show.
+type rulesFields struct {
+	V     *view
+	Rules SourceRules
+	New   bool // the id can be entered
+}
+
+// jobStatus is what a job's status badge shows.
+type jobStatus struct {
+	Lang string
+	J    crawl.Job
 }
 
 // roleFields is what the role and tenant fields of the user forms show.

@@ -23,13 +23,19 @@ const (
 	PermUsers Perm = "users"
 	// PermAudit: the audit log, read only.
 	PermAudit Perm = "audit"
+	// PermContent: the tenant's crawl sources, crawl jobs and documents,
+	// read only.
+	PermContent Perm = "content"
+	// PermEditContent: changing sources, running crawls, excluding,
+	// including and re-indexing documents.
+	PermEditContent Perm = "edit-content"
 )
 
 // rolePerms is the one table of who may do what.
 var rolePerms = map[Role][]Perm{
-	RoleBeheerder: {PermSignedIn, PermSettings, PermDashboard, PermReview, PermUsers, PermAudit},
-	RoleRedacteur: {PermSignedIn, PermDashboard, PermReview},
-	RoleAnalist:   {PermSignedIn, PermDashboard},
+	RoleBeheerder: {PermSignedIn, PermSettings, PermDashboard, PermReview, PermUsers, PermAudit, PermContent, PermEditContent},
+	RoleRedacteur: {PermSignedIn, PermDashboard, PermReview, PermContent, PermEditContent},
+	RoleAnalist:   {PermSignedIn, PermDashboard, PermContent},
 	RoleAuditor:   {PermSignedIn, PermAudit},
 }
 

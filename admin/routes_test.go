@@ -38,6 +38,16 @@ var allowed = map[string]string{
 	"POST /admin/t/{tenant}/questions/{conv}/{num}":                    "BR",
 	"GET /admin/t/{tenant}/reviews":                                    "BR",
 	"GET /admin/t/{tenant}/eval-cases.jsonl":                           "BR",
+	"GET /admin/t/{tenant}/sources":                                    "BRA",
+	"POST /admin/t/{tenant}/sources":                                   "BR",
+	"GET /admin/t/{tenant}/sources/{source}":                           "BRA",
+	"POST /admin/t/{tenant}/sources/{source}":                          "BR",
+	"POST /admin/t/{tenant}/sources/{source}/run":                      "BR",
+	"POST /admin/t/{tenant}/sources/{source}/delete":                   "BR",
+	"GET /admin/t/{tenant}/jobs/{job}":                                 "BRA",
+	"GET /admin/t/{tenant}/documents":                                  "BRA",
+	"GET /admin/t/{tenant}/documents/{doc...}":                         "BRA",
+	"POST /admin/t/{tenant}/documents/{doc...}":                        "BR",
 	"GET /admin/users":                                                 "B",
 	"POST /admin/users":                                                "B",
 	"GET /admin/users/{id}":                                            "B",
@@ -59,6 +69,18 @@ var allowed = map[string]string{
 	"GET /api/v1/admin/tenants/{tenant}/questions/{conv}/{num}":        "BRA",
 	"PUT /api/v1/admin/tenants/{tenant}/questions/{conv}/{num}/review": "BR",
 	"GET /api/v1/admin/tenants/{tenant}/eval-cases":                    "BR",
+	"GET /api/v1/admin/tenants/{tenant}/sources":                       "BRA",
+	"POST /api/v1/admin/tenants/{tenant}/sources":                      "BR",
+	"GET /api/v1/admin/tenants/{tenant}/sources/{source}":              "BRA",
+	"PUT /api/v1/admin/tenants/{tenant}/sources/{source}":              "BR",
+	"DELETE /api/v1/admin/tenants/{tenant}/sources/{source}":           "BR",
+	"POST /api/v1/admin/tenants/{tenant}/sources/{source}/crawl":       "BR",
+	"GET /api/v1/admin/tenants/{tenant}/sources/{source}/jobs":         "BRA",
+	"GET /api/v1/admin/tenants/{tenant}/jobs/{job}":                    "BRA",
+	"GET /api/v1/admin/tenants/{tenant}/documents":                     "BRA",
+	"GET /api/v1/admin/tenants/{tenant}/documents/{doc...}":            "BRA",
+	"PATCH /api/v1/admin/tenants/{tenant}/documents/{doc...}":          "BR",
+	"POST /api/v1/admin/tenants/{tenant}/reindex":                      "BR",
 	"GET /api/v1/admin/users":                                          "B",
 	"POST /api/v1/admin/users":                                         "B",
 	"GET /api/v1/admin/users/{id}":                                     "B",
@@ -145,7 +167,8 @@ func TestRoutes_RoleMatrix(t *testing.T) {
 			if strings.Contains(rt.Pattern, "/tokens/") {
 				id = tok.ID
 			}
-			path := strings.NewReplacer("{tenant}", "proef", "{conv}/{num}", questionID, "{id}", id, "{site}", "www.proef.nl", "{file}", "admin.css").Replace(rt.Pattern)
+			path := strings.NewReplacer("{tenant}", "proef", "{conv}/{num}", questionID, "{id}", id, "{site}", "www.proef.nl", "{file}", "admin.css",
+				"{source}", "website", "{job}", "nojob", "{doc...}", "www.proef.nl/a").Replace(rt.Pattern)
 			req, _ := http.NewRequest(rt.Method, e.srv.URL+path, strings.NewReader(url.Values{"csrf": {loginToken}}.Encode()))
 			// The sign-in form's own CSRF check (double submit) passes.
 			req.AddCookie(&http.Cookie{Name: "__Host-assistent_login", Value: loginToken})

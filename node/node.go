@@ -155,6 +155,10 @@ type Node struct {
 	health lexicalHealth
 	// admin is the beheerportaal (admin.go).
 	admin *admin.Admin
+	// excluded are the documents left out of answers (documents.go);
+	// excludedMu serialises their changes.
+	excluded   atomic.Pointer[excludedDocs]
+	excludedMu sync.Mutex
 
 	// mu orders index updates against searches: a search sees a batch in
 	// both indexes or in neither.
@@ -207,6 +211,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	n.metrics = newMetrics(n)
+	if err := n.loadExcluded(); err != nil {
+		n.Close()
+		return nil, err
+	}
 	n.scrub = func(s string) string { t, _ := guard.Scrub(s); return t }
 	if err := n.open(ctx); err != nil {
 		n.Close()
@@ -656,7 +664,7 @@ func (n *Node) Search(ctx context.Context, tenant, text string, k int, mode hybr
 func (n *Node) search(ctx context.Context, scopes []string, text string, k int, mode hybrid.Mode) ([]hybrid.Result, error) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	return n.searcher.Search(ctx, hybrid.Request{Text: text, Scopes: scopes, K: k, Mode: mode, Local: scopes[0]})
+	return n.withoutExcluded(ctx, hybrid.Request{Text: text, Scopes: scopes, K: k, Mode: mode, Local: scopes[0]})
 }
 
 // tenant returns the tenant with id, or an error wrapping ErrUnknownTenant.

@@ -360,6 +360,17 @@ func TestHTTP_OpenAPI(t *testing.T) {
 			t.Errorf("openapi.json lacks %s %s", method, path)
 		}
 	}
+	// And every route of the admin API.
+	for _, rt := range n.Admin().Routes() {
+		path, ok := strings.CutPrefix(rt.Pattern, "/api/v1")
+		if !ok {
+			continue // the portal's pages
+		}
+		path = strings.ReplaceAll(path, "...}", "}")
+		if _, ok := doc.Paths[path][strings.ToLower(rt.Method)]; !ok {
+			t.Errorf("openapi.json lacks the admin route %s %s", rt.Method, path)
+		}
+	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi version %q", doc.OpenAPI)
 	}
