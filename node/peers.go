@@ -576,7 +576,7 @@ func (n *Node) AskPeers(ctx context.Context, tenant, question string) (answer.An
 	if v.Injection || v.WantsHuman {
 		return answer.Answer{}, fmt.Errorf("%w: the input guard keeps this question on the node", ErrNoPeerAnswer)
 	}
-	if intent, _ := answer.Classify(v.Scrubbed); intent == answer.Unlawful {
+	if intent, _ := answer.Classify(v.Scrubbed); intent == answer.Unlawful || intent == answer.OthersData {
 		return answer.Answer{}, fmt.Errorf("%w: the policy refuses this question", ErrNoPeerAnswer)
 	}
 	req := answer.Request{Question: v.Scrubbed, Lang: "nl",

@@ -233,6 +233,11 @@ func Classify(question string) (Intent, string) {
 		if !r.matches(q) {
 			continue
 		}
+		if r.reason == "others-personal-data" {
+			// Refused like unlawful help, but with why (privacy) and
+			// what the resident can do instead.
+			return OthersData, r.reason
+		}
 		if r.intent == Unlawful {
 			return Unlawful, r.reason
 		}
