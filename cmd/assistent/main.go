@@ -65,6 +65,7 @@ Commands:
   federation  the federation's trust: CA, join tokens, certificates, signing keys
   coordinator run a coordination server of the federation (Raft + registry API)
   redteam  run red-team probes against a tenant and grade the answers
+  health   ask a running node or coordination server whether it is healthy (container health checks)
 
 Run 'assistent <command> --help' for the flags of a command.
 `
@@ -99,6 +100,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runCoordinator(ctx, rest)
 	case "redteam":
 		return m.runRedteam(ctx, rest)
+	case "health":
+		return m.runHealth(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
