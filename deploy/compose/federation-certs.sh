@@ -4,7 +4,7 @@
 # two gemeente nodes, each valid for its compose service name. Run by the
 # `certs` service of compose.federation.yaml; a second run changes nothing.
 set -eu
-cd /certs
+cd "${CERTS:-/certs}"
 if [ -e done ]; then
 	echo "certificates exist"
 	exit 0
@@ -18,5 +18,5 @@ issue GM0119 node meppel-1 meppel
 issue GM1701 node westerveld-1 westerveld
 # The servers and nodes run as distroless' non-root user and renew their
 # certificates in place.
-chown -R 65532:65532 /certs
+if [ "$(id -u)" = 0 ]; then chown -R 65532:65532 .; fi
 touch done
