@@ -425,6 +425,8 @@ func TestBinary(t *testing.T) {
 func startServe(t *testing.T, args ...string) (url string, stderr func() string) {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	// The key a provider's api_key_env names in the test configs.
+	cmd.Env = append(os.Environ(), "LLM_KEY=test-key")
 	var errb syncBuffer
 	cmd.Stderr = &errb
 	out, err := cmd.StdoutPipe()
@@ -448,7 +450,11 @@ func startServe(t *testing.T, args ...string) (url string, stderr func() string)
 		}
 		done <- cmd.Wait()
 	}()
+	ended := false
 	t.Cleanup(func() {
+		if ended {
+			return
+		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-done:
@@ -464,6 +470,7 @@ func startServe(t *testing.T, args ...string) (url string, stderr func() string)
 	case u := <-urls:
 		return u, errb.String
 	case err := <-done:
+		ended = true
 		t.Fatalf("serve %v ended: %v\n%s", args, err, errb.String())
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("serve %v did not start:\n%s", args, errb.String())
