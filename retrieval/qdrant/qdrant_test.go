@@ -399,7 +399,9 @@ func TestIndex_Index(t *testing.T) {
 		t.Errorf("upserts of %v points, want 2 (refused), 2 (again), 2, 1", sizes)
 	}
 
-	f.answer = func(proto.Message) error { return status.Error(codes.InvalidArgument, "Wrong input: Vector dimension error") }
+	f.answer = func(proto.Message) error {
+		return status.Error(codes.InvalidArgument, "Wrong input: Vector dimension error")
+	}
 	if err := x.Index(context.Background(), chunks(1)); err == nil || !strings.Contains(err.Error(), "dimension") {
 		t.Errorf("refused write: %v", err)
 	}
