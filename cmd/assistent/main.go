@@ -65,6 +65,7 @@ Commands:
   federation  the federation's trust: CA, join tokens, certificates, signing keys
   coordinator run a coordination server of the federation (Raft + registry API)
   redteam  run red-team probes against a tenant and grade the answers
+  reindex  copy a node's chunks into Qdrant or Elasticsearch (scale-out backends)
   health   ask a running node or coordination server whether it is healthy (container health checks)
 
 Run 'assistent <command> --help' for the flags of a command.
@@ -102,6 +103,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runRedteam(ctx, rest)
 	case "health":
 		return m.runHealth(ctx, rest)
+	case "reindex":
+		return m.runReindex(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

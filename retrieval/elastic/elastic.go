@@ -202,6 +202,15 @@ func (x *Index) Drop(ctx context.Context) error {
 	return nil
 }
 
+// Refresh makes every write so far searchable (after writes with
+// Refresh "false").
+func (x *Index) Refresh(ctx context.Context) error {
+	if _, err := x.do(ctx, esapi.IndicesRefreshRequest{Index: []string{x.cfg.Index}}); err != nil {
+		return fmt.Errorf("elastic: refresh %s: %w", x.cfg.Index, err)
+	}
+	return nil
+}
+
 // Close marks the index closed; later calls fail with retrieval.ErrClosed.
 // The server's index is kept.
 func (x *Index) Close() error {
