@@ -21,7 +21,7 @@ import (
 	"github.com/assistent-nl/assistent/federation/trust"
 )
 
-const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT --api-addr HOST:PORT [--api-advertise URL] (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR] [--gossip-addr IP:PORT --gossip-key FILE [--gossip-advertise IP:PORT] [--gossip-seed HOST:PORT]...]"
+const coordinatorSynopsis = "coordinator --data DIR --id ID --cert DIR --raft-addr HOST:PORT [--raft-advertise HOST:PORT] --api-addr HOST:PORT [--api-advertise URL] (--bootstrap | --join URL...) [--peer ID=URL]... [--ca DIR] [--gossip-addr IP:PORT --gossip-key FILE [--gossip-advertise IP:PORT] [--gossip-seed HOST:PORT]...]"
 
 // runCoordinator runs one coordination server of the federation: a Raft
 // member holding the registry, serving RegistryService on its API address
@@ -33,6 +33,7 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	id := fs.String("id", "", "server id, the node id of its certificate, e.g. coord-1")
 	certDir := fs.String("cert", "", "directory with node.crt, node.key and ca.crt (from 'federation issue --role server')")
 	raftAddr := fs.String("raft-addr", "127.0.0.1:8300", "address for Raft traffic between servers")
+	raftAdvertise := fs.String("raft-advertise", "", "HOST:PORT at which the other servers reach this server's Raft listener, when not the address it listens on (a stable DNS name in Kubernetes or compose, where a restart changes the IP; the certificate must name that host: 'federation issue --host')")
 	apiAddr := fs.String("api-addr", "127.0.0.1:8301", "address of the registry API (HTTPS, mutual TLS)")
 	apiAdvertise := fs.String("api-advertise", "", "https://HOST:PORT at which the other servers reach this API, announced in the registry (default: https:// and the --api-addr listener, unless it listens on all interfaces)")
 	bootstrap := fs.Bool("bootstrap", false, "found a new cluster with this server as its first member")
@@ -53,6 +54,11 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	}
 	if *gossipTiming != "lan" && *gossipTiming != "local" {
 		return usagef("coordinator: --gossip-timing %q: want lan or local", *gossipTiming)
+	}
+	if *raftAdvertise != "" {
+		if host, port, err := net.SplitHostPort(*raftAdvertise); err != nil || host == "" || port == "" || port == "0" {
+			return usagef("coordinator: --raft-advertise %q: must be HOST:PORT with a host and a port", *raftAdvertise)
+		}
 	}
 	if *id == "" || *certDir == "" {
 		return usagef("coordinator: --id and --cert are required")
@@ -89,12 +95,16 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("coordinator: listen for Raft: %w", err)
 	}
+	var raftStream net.Listener = raftLn
+	if *raftAdvertise != "" {
+		raftStream = advertisedListener{Listener: raftLn, addr: *raftAdvertise}
+	}
 	dialCfg := mem.toServers()
 	dialer := &tls.Dialer{Config: dialCfg}
 	cfg := coordinator.DefaultConfig()
 	cfg.ID, cfg.DataDir, cfg.Bootstrap, cfg.Logger = *id, *data, *bootstrap, log
-	cfg.BindAddr, cfg.AdvertiseAddr = raftLn.Addr().String(), raftLn.Addr().String()
-	cfg.StreamLayer = coordinator.NewStreamLayer(raftLn, func(ctx context.Context, addr string) (net.Conn, error) {
+	cfg.BindAddr, cfg.AdvertiseAddr = raftLn.Addr().String(), raftStream.Addr().String()
+	cfg.StreamLayer = coordinator.NewStreamLayer(raftStream, func(ctx context.Context, addr string) (net.Conn, error) {
 		return dialer.DialContext(ctx, "tcp", addr)
 	})
 	httpClient := client.NewHTTPClient(dialCfg)
@@ -209,6 +219,22 @@ func (m *Main) runCoordinator(ctx context.Context, args []string) error {
 	}
 	return nil
 }
+
+// advertisedListener is a listener that Raft advertises under another
+// address than the one it is bound to (coordinator.NewStreamLayer
+// advertises Addr()): a name that survives a restart with a new IP.
+type advertisedListener struct {
+	net.Listener
+	addr string
+}
+
+func (l advertisedListener) Addr() net.Addr { return advertisedAddr(l.addr) }
+
+// advertisedAddr is a host:port as given, possibly a DNS name.
+type advertisedAddr string
+
+func (a advertisedAddr) Network() string { return "tcp" }
+func (a advertisedAddr) String() string  { return string(a) }
 
 // loadMember reads a member's certificate, key and the federation CA from
 // dir (the layout 'federation issue' writes).

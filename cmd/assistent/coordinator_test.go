@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -439,4 +440,60 @@ func TestCoordinator_RenewsItsCertificate(t *testing.T) {
 	if got := resp.TLS.PeerCertificates[0]; !got.Equal(c) {
 		t.Errorf("the API presents serial %x, want the renewed %x", got.SerialNumber, c.SerialNumber)
 	}
+}
+
+// A server that gives --raft-advertise is known to the others by that name,
+// not by the address its listener is bound to, and replication reaches it
+// there (a pod or container that restarts with a new IP keeps its name).
+func TestCoordinator_RaftAdvertise(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Raft cluster; skipped with -short")
+	}
+	ca, issue := federationCA(t)
+	dir := filepath.Dir(ca)
+	first, _, log1 := startMain(t, "coordinator", "--data", filepath.Join(dir, "coord-1", "data"), "--id", "coord-1",
+		"--cert", issue("VNG", "server", "coord-1"), "--raft-addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--bootstrap")
+	cert2 := filepath.Join(dir, "coord-2")
+	if res := run(t, "", "federation", "issue", "--dir", ca, "--org", "VNG", "--role", "server", "--node", "coord-2",
+		"--host", "127.0.0.1", "--host", "localhost", "--out", cert2); res.code != 0 {
+		t.Fatal(res.stderr)
+	}
+	port := freePort(t)
+	second, _, _ := startMain(t, "coordinator", "--data", filepath.Join(dir, "coord-2", "data"), "--id", "coord-2",
+		"--cert", cert2, "--raft-addr", "127.0.0.1:"+port, "--raft-advertise", "localhost:"+port,
+		"--api-addr", "127.0.0.1:0", "--join", first)
+	operator := issue("VNG", "operator", "ops-1")
+	if res := run(t, "", "federation", "put", "--server", first, "--cert", operator, "--kind", "setting", "--key", "greeting",
+		"--value", `{"name":"greeting","value":"goedemiddag"}`); res.code != 0 {
+		t.Fatalf("put: %s", res.stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res := run(t, "", "federation", "get", "--server", second, "--cert", operator, "--kind", "setting", "--key", "greeting")
+		if res.code == 0 && strings.Contains(res.stdout, "goedemiddag") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the write did not reach the server at localhost:%s: %s %s", port, res.stdout, res.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(log1(), "localhost:"+port) {
+		t.Errorf("the leader never named coord-2 by its advertised address localhost:%s:\n%s", port, log1())
+	}
+	if res := run(t, "", "coordinator", "--id", "x", "--cert", cert2, "--bootstrap", "--raft-advertise", "coord-2"); res.code != 2 {
+		t.Errorf("--raft-advertise without a port: exit %d, want 2", res.code)
+	}
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
 }

@@ -67,6 +67,8 @@ Commands:
   redteam  run red-team probes against a tenant and grade the answers
   admin    staff accounts and API tokens of the admin portal (admin user add, admin token)
   audit    check and export the admin audit log (audit verify, audit export)
+  reindex  copy a node's chunks into Qdrant or Elasticsearch (scale-out backends)
+  health   ask a running node or coordination server whether it is healthy (container health checks)
 
 Run 'assistent <command> --help' for the flags of a command.
 `
@@ -105,6 +107,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runAdmin(ctx, rest)
 	case "audit":
 		return m.runAudit(ctx, rest)
+	case "health":
+		return m.runHealth(ctx, rest)
+	case "reindex":
+		return m.runReindex(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil

@@ -313,3 +313,18 @@ func GroupByDoc(results []Result) []Result {
 	}
 	return out
 }
+
+// Fuse merges a lexical and a vector list of one search by reciprocal
+// rank fusion, as the Searcher does: a chunk scores the sum over the lists
+// of weight/(k + rank), the lexical list at weight 1 and the vector list at
+// vectorWeight; ties go by chunk ID. Backends that search both lists
+// themselves (retrieval/elastic, retrieval/qdrant) fuse with it, so every
+// backend ranks alike. The scores of the result are the fused scores.
+func Fuse(k, vectorWeight float64, lexical, vector []retrieval.Hit) []retrieval.Hit {
+	fused := fuse(k, vectorWeight, lexical, vector, ModeHybrid)
+	out := make([]retrieval.Hit, len(fused))
+	for i, f := range fused {
+		out[i] = retrieval.Hit{ChunkID: f.ChunkID, Score: f.score}
+	}
+	return out
+}

@@ -2,6 +2,8 @@ package hybrid_test
 
 import (
 	"context"
+	"math"
+	"slices"
 	"testing"
 
 	"github.com/assistent-nl/assistent/retrieval"
@@ -162,5 +164,30 @@ func TestSearcher_SeparableVerb(t *testing.T) {
 				t.Errorf("%s %q: got %v, want %s first", mode, q, ids(res), want)
 			}
 		}
+	}
+}
+
+func TestFuse(t *testing.T) {
+	lex := []retrieval.Hit{{ChunkID: "a", Score: 9}, {ChunkID: "b", Score: 5}, {ChunkID: "c", Score: 1}}
+	vec := []retrieval.Hit{{ChunkID: "c", Score: 0.9}, {ChunkID: "d", Score: 0.8}, {ChunkID: "a", Score: 0.1}}
+	got := hybrid.Fuse(60, 1, lex, vec)
+	want := []retrieval.Hit{
+		{ChunkID: "a", Score: 1.0/61 + 1.0/63},
+		{ChunkID: "c", Score: 1.0/63 + 1.0/61},
+		{ChunkID: "b", Score: 1.0 / 62},
+		{ChunkID: "d", Score: 1.0 / 62},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Fuse = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].ChunkID != want[i].ChunkID || math.Abs(got[i].Score-want[i].Score) > 1e-12 {
+			t.Errorf("Fuse[%d] = %v, want %v (ties by chunk ID)", i, got[i], want[i])
+		}
+	}
+	// The vector list's weight: at 0 it only adds chunks, after the lexical ones.
+	got = hybrid.Fuse(60, 0, lex, vec)
+	if ids := []string{got[0].ChunkID, got[1].ChunkID, got[2].ChunkID, got[3].ChunkID}; !slices.Equal(ids, []string{"a", "b", "c", "d"}) {
+		t.Errorf("Fuse at weight 0 = %v", got)
 	}
 }
