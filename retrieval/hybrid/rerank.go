@@ -23,8 +23,11 @@ type RerankConfig struct {
 	DupJaccard float64 // shingle overlap above which a chunk is a near-duplicate
 }
 
-// DefaultRerankConfig returns weights calibrated on the Rijksoverheid
-// resident query set (see retrieval/DESIGN.md).
+// DefaultRerankConfig returns hand-set weights, first calibrated on the
+// visible Rijksoverheid resident query set (a test set). A model fitted
+// on the tune halves of eval/dev (TestFitRerank in node/tune_test.go,
+// pairwise logistic over the pools' RerankFeatures) did not beat them on
+// the held-out halves and is not used (retrieval/DESIGN.md).
 func DefaultRerankConfig() RerankConfig {
 	return RerankConfig{Pool: 25, Fusion: 1.0, BM25: 0.5, Title: 1.0, Coverage: 0.4, Proximity: 0, Expansion: 0.35, Local: 0.5, DupJaccard: 0.85}
 }
