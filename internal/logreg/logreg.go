@@ -38,32 +38,51 @@ var ErrNoData = errors.New("logreg: need examples of both classes")
 // Fit fits a model to xs (one row per example, all of one length) and
 // labels ys by Newton's method on the penalised log-likelihood.
 func Fit(xs [][]float64, ys []bool, opt Options) (Model, error) {
+	return FitWeighted(xs, ys, nil, opt)
+}
+
+// FitWeighted is Fit with a weight per example (nil: all 1): an example of
+// weight 2 counts as two, in the likelihood and in the standardisation.
+// Weights must be positive.
+func FitWeighted(xs [][]float64, ys []bool, ws []float64, opt Options) (Model, error) {
 	if len(xs) == 0 || len(xs) != len(ys) {
 		return Model{}, fmt.Errorf("%w: %d rows, %d labels", ErrNoData, len(xs), len(ys))
 	}
+	if ws == nil {
+		ws = make([]float64, len(xs))
+		for i := range ws {
+			ws[i] = 1
+		}
+	}
+	if len(ws) != len(xs) {
+		return Model{}, fmt.Errorf("logreg: %d rows, %d weights", len(xs), len(ws))
+	}
 	d := len(xs[0])
-	pos := 0
+	var pos, n float64
 	for i, x := range xs {
 		if len(x) != d {
 			return Model{}, fmt.Errorf("logreg: row %d has %d features, want %d", i, len(x), d)
 		}
+		if !(ws[i] > 0) {
+			return Model{}, fmt.Errorf("logreg: row %d has weight %v, must be positive", i, ws[i])
+		}
+		n += ws[i]
 		if ys[i] {
-			pos++
+			pos += ws[i]
 		}
 	}
-	if pos == 0 || pos == len(ys) {
+	if pos == 0 || pos == n {
 		return Model{}, ErrNoData
 	}
 	m := Model{Weights: make([]float64, d), Mean: make([]float64, d), Scale: make([]float64, d)}
-	n := float64(len(xs))
-	for _, x := range xs {
+	for i, x := range xs {
 		for j, v := range x {
-			m.Mean[j] += v / n
+			m.Mean[j] += ws[i] * v / n
 		}
 	}
-	for _, x := range xs {
+	for i, x := range xs {
 		for j, v := range x {
-			m.Scale[j] += (v - m.Mean[j]) * (v - m.Mean[j]) / n
+			m.Scale[j] += ws[i] * (v - m.Mean[j]) * (v - m.Mean[j]) / n
 		}
 	}
 	for j := range m.Scale {
@@ -79,7 +98,7 @@ func Fit(xs [][]float64, ys []bool, opt Options) (Model, error) {
 	// Parameters: d weights then the bias, as one vector.
 	p := d + 1
 	w := make([]float64, p)
-	w[d] = math.Log(float64(pos) / float64(len(ys)-pos))
+	w[d] = math.Log(pos / (n - pos))
 	if opt.Iterations <= 0 {
 		opt.Iterations = DefaultOptions().Iterations
 	}
@@ -95,8 +114,8 @@ func Fit(xs [][]float64, ys []bool, opt Options) (Model, error) {
 			if ys[i] {
 				y = 1
 			}
-			r := mu - y
-			s := mu * (1 - mu)
+			r := ws[i] * (mu - y)
+			s := ws[i] * mu * (1 - mu)
 			for j := 0; j < p; j++ {
 				xj := 1.0
 				if j < d {

@@ -79,3 +79,35 @@ func TestFit_Errors(t *testing.T) {
 		t.Error("zero scale accepted")
 	}
 }
+
+func TestFitWeighted_WeightCountsAsCopies(t *testing.T) {
+	xs := [][]float64{{0.1, 1}, {0.4, 0}, {0.5, 1}, {0.9, 0}, {0.7, 1}, {0.2, 0}}
+	ys := []bool{false, false, true, true, false, true}
+	ws := []float64{1, 2, 1, 3, 1, 1}
+	var cx [][]float64
+	var cy []bool
+	for i, x := range xs {
+		for range int(ws[i]) {
+			cx, cy = append(cx, x), append(cy, ys[i])
+		}
+	}
+	got, err := logreg.FitWeighted(xs, ys, ws, logreg.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := logreg.Fit(cx, cy, logreg.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range want.Weights {
+		if math.Abs(got.Weights[j]-want.Weights[j]) > 1e-6 || math.Abs(got.Mean[j]-want.Mean[j]) > 1e-9 || math.Abs(got.Scale[j]-want.Scale[j]) > 1e-9 {
+			t.Errorf("feature %d: weighted %+v, copies %+v", j, got, want)
+		}
+	}
+	if math.Abs(got.Bias-want.Bias) > 1e-6 {
+		t.Errorf("bias %v, want %v", got.Bias, want.Bias)
+	}
+	if _, err := logreg.FitWeighted(xs, ys, []float64{1, 1, 1, 1, 1, 0}, logreg.DefaultOptions()); err == nil {
+		t.Error("zero weight accepted")
+	}
+}

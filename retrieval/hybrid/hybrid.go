@@ -139,6 +139,9 @@ type Result struct {
 	Score       float64
 	LexicalRank int // 1-based rank in the lexical list, 0 when absent
 	VectorRank  int // 1-based rank in the vector list, 0 when absent
+	// Features are the re-ranker's measures of the chunk (ModeRerank
+	// only); Score is RerankConfig.Score of them.
+	Features RerankFeatures
 }
 
 // Search runs req and returns at most req.K chunks, best first.

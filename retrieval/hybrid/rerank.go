@@ -2,6 +2,7 @@ package hybrid
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -22,8 +23,11 @@ type RerankConfig struct {
 	DupJaccard float64 // shingle overlap above which a chunk is a near-duplicate
 }
 
-// DefaultRerankConfig returns weights calibrated on the Rijksoverheid
-// resident query set (see retrieval/DESIGN.md).
+// DefaultRerankConfig returns hand-set weights, first calibrated on the
+// visible Rijksoverheid resident query set (a test set). A model fitted
+// on the tune halves of eval/dev (TestFitRerank in node/tune_test.go,
+// pairwise logistic over the pools' RerankFeatures) did not beat them on
+// the held-out halves and is not used (retrieval/DESIGN.md).
 func DefaultRerankConfig() RerankConfig {
 	return RerankConfig{Pool: 25, Fusion: 1.0, BM25: 0.5, Title: 1.0, Coverage: 0.4, Proximity: 0, Expansion: 0.35, Local: 0.5, DupJaccard: 0.85}
 }
@@ -46,19 +50,89 @@ type analysed struct {
 	total int
 }
 
+// RerankFeatures are the re-ranker's measures of one candidate against the
+// question, each scaled to 0..1 within the pool, so that one set of
+// weights (RerankConfig) fits every question.
+type RerankFeatures struct {
+	Fusion    float64 // fused (RRF) score over the pool's best
+	BM25      float64 // passage BM25 (IDF over the pool) over the pool's best
+	Title     float64 // IDF-weighted share of the query terms in title and headings
+	Coverage  float64 // IDF-weighted share of the query terms anywhere in the chunk
+	Proximity float64 // IDF-weighted share of the query terms in the best window of 12 text terms
+	Local     float64 // 1 for a chunk of Request.Local, else 0
+}
+
+// RerankFeatureNames names the elements of RerankFeatures.Vector and of
+// RerankConfig.Weights.
+var RerankFeatureNames = []string{"fusion", "bm25", "title", "coverage", "proximity", "local"}
+
+// Vector returns f in the order of RerankFeatureNames.
+func (f RerankFeatures) Vector() []float64 {
+	return []float64{f.Fusion, f.BM25, f.Title, f.Coverage, f.Proximity, f.Local}
+}
+
+// Weights returns c's feature weights in the order of RerankFeatureNames.
+func (c RerankConfig) Weights() []float64 {
+	return []float64{c.Fusion, c.BM25, c.Title, c.Coverage, c.Proximity, c.Local}
+}
+
+// WithWeights returns c with its feature weights taken from w, in the order
+// of RerankFeatureNames. It fails when w has another length.
+func (c RerankConfig) WithWeights(w []float64) (RerankConfig, error) {
+	if len(w) != len(RerankFeatureNames) {
+		return c, fmt.Errorf("rerank: %d weights, want %d (%s)", len(w), len(RerankFeatureNames), strings.Join(RerankFeatureNames, ", "))
+	}
+	c.Fusion, c.BM25, c.Title, c.Coverage, c.Proximity, c.Local = w[0], w[1], w[2], w[3], w[4], w[5]
+	return c, nil
+}
+
+// Score is c's re-ranking score of a candidate with features f: the
+// weighted sum of the features.
+func (c RerankConfig) Score(f RerankFeatures) float64 {
+	w := c.Weights()
+	var s float64
+	for i, x := range f.Vector() {
+		s += w[i] * x
+	}
+	return s
+}
+
+// Rescore scores results by c over their Features, orders them best first
+// and drops near-duplicates, keeping at most k. Search calls it in
+// ModeRerank; a calibration tool calls it to try other weights on the
+// same pools.
+func (c RerankConfig) Rescore(results []Result, k int) []Result {
+	for i := range results {
+		results[i].Score = c.Score(results[i].Features)
+	}
+	sort.SliceStable(results, func(i, j int) bool { return results[i].Score > results[j].Score })
+	return dedupe(results, c.DupJaccard, k)
+}
+
 func rerank(cfg RerankConfig, terms func(string) []string, query, expansion, local string, results []Result, k int) []Result {
-	if len(results) == 0 {
+	if !measure(cfg.Expansion, terms, query, expansion, local, results) {
 		return results
+	}
+	return cfg.Rescore(results, k)
+}
+
+// measure sets the Features of every result against the query (typed
+// terms at weight 1) and its expansion (at weight expansionWeight). It
+// reports false, and leaves the results alone, when the query has no
+// terms.
+func measure(expansionWeight float64, terms func(string) []string, query, expansion, local string, results []Result) bool {
+	if len(results) == 0 {
+		return false
 	}
 	weights := map[string]float64{}
 	for _, t := range terms(expansion) {
-		weights[t] = cfg.Expansion
+		weights[t] = expansionWeight
 	}
 	for _, t := range terms(query) {
 		weights[t] = 1
 	}
 	if len(weights) == 0 {
-		return results
+		return false
 	}
 
 	docs := make([]analysed, len(results))
@@ -120,18 +194,19 @@ func rerank(cfg RerankConfig, terms func(string) []string, query, expansion, loc
 				inAll += w
 			}
 		}
-		score := cfg.Fusion * safeDiv(results[i].Score, maxFusion)
-		score += cfg.BM25 * safeDiv(bm25[i], maxBM25)
-		score += cfg.Title * safeDiv(inHead, idfSum)
-		score += cfg.Coverage * safeDiv(inAll, idfSum)
-		score += cfg.Proximity * proximity(a.text, idf)
-		if local != "" && results[i].Chunk.Scope == local {
-			score += cfg.Local
+		f := RerankFeatures{
+			Fusion:    safeDiv(results[i].Score, maxFusion),
+			BM25:      safeDiv(bm25[i], maxBM25),
+			Title:     safeDiv(inHead, idfSum),
+			Coverage:  safeDiv(inAll, idfSum),
+			Proximity: proximity(a.text, idf),
 		}
-		results[i].Score = score
+		if local != "" && results[i].Chunk.Scope == local {
+			f.Local = 1
+		}
+		results[i].Features = f
 	}
-	sort.SliceStable(results, func(i, j int) bool { return results[i].Score > results[j].Score })
-	return dedupe(results, cfg.DupJaccard, k)
+	return true
 }
 
 // proximity is the IDF-weighted share of distinct query terms inside the
