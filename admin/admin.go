@@ -86,8 +86,11 @@ type Deps struct {
 	// Content holds the tenants' documents; nil: the documents pages
 	// answer 404.
 	Content Content
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Models holds the tenants' prompt templates and model routes; nil:
+	// the models pages answer 404.
+	Models Models
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // FederationStatus is what the portal shows of the node's federation.

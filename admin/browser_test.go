@@ -187,6 +187,28 @@ func TestPortal_Browser(t *testing.T) {
 		t.Error("the page excluded by the source's rule was crawled")
 	}
 
+	// Templates and model routes: a local answer template saved through
+	// the form, a broken one refused with the field named.
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/models"))
+	bt.WaitFor(t, ctx, "the models page", `document.querySelector("#tpl-body")`)
+	bt.Axe(t, ctx, axeSrc, "models")
+	bt.Screenshot(t, ctx, dir, "models")
+	bt.Eval[chromedp.Void](t, ctx, `(() => { document.querySelector("#tpl-version").value = "lindewaarde-answer-1";
+		document.querySelector("#tpl-body").value = "Antwoord kort en vriendelijk voor {{.Gemeente}}. Weet u het niet, zeg dan {{.RefusalMarker}}.";
+		document.querySelector("button[value=save-template]").click(); })()`)
+	bt.WaitFor(t, ctx, "the saved template", `document.querySelector(".alert--ok") && document.body.textContent.includes("lindewaarde-answer-1")`)
+	bt.Axe(t, ctx, axeSrc, "models with a local template")
+	bt.Eval[chromedp.Void](t, ctx, `(() => { document.querySelector("#tpl-version").value = "kapot-1";
+		document.querySelector("#tpl-body").value = "Antwoord {{.Gemeente";
+		document.querySelector("button[value=save-template]").click(); })()`)
+	bt.WaitFor(t, ctx, "the refused template", `document.querySelector(".alert--error") && document.querySelector("#tpl-body[aria-invalid=true]")`)
+	bt.Axe(t, ctx, axeSrc, "models with a refused template")
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/models?lang=en"))
+	bt.WaitFor(t, ctx, "the models page in English", `document.querySelector("#tpl-body")`)
+	bt.Axe(t, ctx, axeSrc, "models in English")
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/models?lang=nl"))
+	bt.WaitFor(t, ctx, "the models page", `document.querySelector("#tpl-body")`)
+
 	// Review an answer and make it an evaluation case.
 	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/questions/"+qid))
 	bt.WaitFor(t, ctx, "the review form", `document.querySelector("#verdict-fout")`)
@@ -205,7 +227,7 @@ func TestPortal_Browser(t *testing.T) {
 	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/audit"))
 	bt.WaitFor(t, ctx, "the audit log", `document.querySelector(".table--audit")`)
 	actions := bt.Eval[string](t, ctx, `[...document.querySelectorAll(".table--audit tbody tr td:nth-child(4) code")].map(c => c.textContent).join(" ")`)
-	for _, want := range []string{"login", "tenant.update", "review.save", "source.create", "crawl.start", "document.exclude"} {
+	for _, want := range []string{"login", "tenant.update", "review.save", "source.create", "crawl.start", "document.exclude", "template.put"} {
 		if !strings.Contains(actions, want) {
 			t.Errorf("audit log page lacks %s: %s", want, actions)
 		}

@@ -69,6 +69,8 @@ var funcs = template.FuncMap{
 		}
 		return n
 	},
+	"langview":   func(lang, code string) langView { return langView{Lang: lang, Code: code} },
+	"originview": func(lang, origin string) originView { return originView{Lang: lang, Origin: origin} },
 	"rolefields": func(v *view, role Role, tenants []string) roleFields {
 		return roleFields{V: v, Roles: Roles, Role: role, Tenants: tenants, All: v.Tenants}
 	},
@@ -80,6 +82,12 @@ type rulesFields struct {
 	Rules SourceRules
 	New   bool // the id can be entered
 }
+
+// langView names a template's language ("" for every language).
+type langView struct{ Lang, Code string }
+
+// originView is what an origin badge shows.
+type originView struct{ Lang, Origin string }
 
 // jobStatus is what a job's status badge shows.
 type jobStatus struct {

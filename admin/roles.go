@@ -29,13 +29,19 @@ const (
 	// PermEditContent: changing sources, running crawls, excluding,
 	// including and re-indexing documents.
 	PermEditContent Perm = "edit-content"
+	// PermModels: the tenant's prompt templates and model routes, with
+	// where each comes from, read only.
+	PermModels Perm = "models"
+	// PermEditModels: setting and removing the tenant's own templates and
+	// routes over the config's and the federation's.
+	PermEditModels Perm = "edit-models"
 )
 
 // rolePerms is the one table of who may do what.
 var rolePerms = map[Role][]Perm{
-	RoleBeheerder: {PermSignedIn, PermSettings, PermDashboard, PermReview, PermUsers, PermAudit, PermContent, PermEditContent},
-	RoleRedacteur: {PermSignedIn, PermDashboard, PermReview, PermContent, PermEditContent},
-	RoleAnalist:   {PermSignedIn, PermDashboard, PermContent},
+	RoleBeheerder: {PermSignedIn, PermSettings, PermDashboard, PermReview, PermUsers, PermAudit, PermContent, PermEditContent, PermModels, PermEditModels},
+	RoleRedacteur: {PermSignedIn, PermDashboard, PermReview, PermContent, PermEditContent, PermModels},
+	RoleAnalist:   {PermSignedIn, PermDashboard, PermContent, PermModels},
 	RoleAuditor:   {PermSignedIn, PermAudit},
 }
 

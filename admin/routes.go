@@ -48,6 +48,8 @@ func (a *Admin) buildRoutes() http.Handler {
 	r(get, "/admin/t/{tenant}/documents", PermContent, a.documentsPage)
 	r(get, "/admin/t/{tenant}/documents/{doc...}", PermContent, a.documentPage)
 	r(post, "/admin/t/{tenant}/documents/{doc...}", PermEditContent, a.documentForm)
+	r(get, "/admin/t/{tenant}/models", PermModels, a.modelsPage)
+	r(post, "/admin/t/{tenant}/models", PermEditModels, a.modelsForm)
 
 	// Portal: node-wide.
 	r(get, "/admin/users", PermUsers, a.usersPage)
@@ -86,6 +88,13 @@ func (a *Admin) buildRoutes() http.Handler {
 	r(get, api+"/tenants/{tenant}/documents/{doc...}", PermContent, a.apiDocument)
 	r(http.MethodPatch, api+"/tenants/{tenant}/documents/{doc...}", PermEditContent, a.apiPatchDocument)
 	r(post, api+"/tenants/{tenant}/reindex", PermEditContent, a.apiReindex)
+	r(get, api+"/tenants/{tenant}/models", PermModels, a.apiModels)
+	r(get, api+"/tenants/{tenant}/templates", PermModels, a.apiTemplates)
+	r(http.MethodPut, api+"/tenants/{tenant}/templates/{name}/{lang}", PermEditModels, a.apiPutTemplate)
+	r(http.MethodDelete, api+"/tenants/{tenant}/templates/{name}/{lang}", PermEditModels, a.apiDeleteTemplate)
+	r(get, api+"/tenants/{tenant}/routes", PermModels, a.apiRoutes)
+	r(http.MethodPut, api+"/tenants/{tenant}/routes/{task}", PermEditModels, a.apiPutRoute)
+	r(http.MethodDelete, api+"/tenants/{tenant}/routes/{task}", PermEditModels, a.apiDeleteRoute)
 	r(get, api+"/users", PermUsers, a.apiUsers)
 	r(post, api+"/users", PermUsers, a.apiCreateUser)
 	r(get, api+"/users/{id}", PermUsers, a.apiUser)

@@ -48,6 +48,8 @@ var allowed = map[string]string{
 	"GET /admin/t/{tenant}/documents":                                  "BRA",
 	"GET /admin/t/{tenant}/documents/{doc...}":                         "BRA",
 	"POST /admin/t/{tenant}/documents/{doc...}":                        "BR",
+	"GET /admin/t/{tenant}/models":                                     "BRA",
+	"POST /admin/t/{tenant}/models":                                    "B",
 	"GET /admin/users":                                                 "B",
 	"POST /admin/users":                                                "B",
 	"GET /admin/users/{id}":                                            "B",
@@ -81,6 +83,13 @@ var allowed = map[string]string{
 	"GET /api/v1/admin/tenants/{tenant}/documents/{doc...}":            "BRA",
 	"PATCH /api/v1/admin/tenants/{tenant}/documents/{doc...}":          "BR",
 	"POST /api/v1/admin/tenants/{tenant}/reindex":                      "BR",
+	"GET /api/v1/admin/tenants/{tenant}/models":                        "BRA",
+	"GET /api/v1/admin/tenants/{tenant}/templates":                     "BRA",
+	"PUT /api/v1/admin/tenants/{tenant}/templates/{name}/{lang}":       "B",
+	"DELETE /api/v1/admin/tenants/{tenant}/templates/{name}/{lang}":    "B",
+	"GET /api/v1/admin/tenants/{tenant}/routes":                        "BRA",
+	"PUT /api/v1/admin/tenants/{tenant}/routes/{task}":                 "B",
+	"DELETE /api/v1/admin/tenants/{tenant}/routes/{task}":              "B",
 	"GET /api/v1/admin/users":                                          "B",
 	"POST /api/v1/admin/users":                                         "B",
 	"GET /api/v1/admin/users/{id}":                                     "B",
@@ -168,7 +177,7 @@ func TestRoutes_RoleMatrix(t *testing.T) {
 				id = tok.ID
 			}
 			path := strings.NewReplacer("{tenant}", "proef", "{conv}/{num}", questionID, "{id}", id, "{site}", "www.proef.nl", "{file}", "admin.css",
-				"{source}", "website", "{job}", "nojob", "{doc...}", "www.proef.nl/a").Replace(rt.Pattern)
+				"{source}", "website", "{job}", "nojob", "{doc...}", "www.proef.nl/a", "{name}", "answer", "{lang}", "all", "{task}", "rewrite").Replace(rt.Pattern)
 			req, _ := http.NewRequest(rt.Method, e.srv.URL+path, strings.NewReader(url.Values{"csrf": {loginToken}}.Encode()))
 			// The sign-in form's own CSRF check (double submit) passes.
 			req.AddCookie(&http.Cookie{Name: "__Host-assistent_login", Value: loginToken})

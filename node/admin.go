@@ -11,7 +11,7 @@ import (
 func (n *Node) openAdmin() error {
 	a, err := admin.New(n.cfg.Admin, admin.Deps{
 		DB: n.store.Bolt(), Store: n.store, Terms: n.analyzer.Terms, ClientIP: n.clientOf, Log: n.log,
-		Crawler: n.crawler, ValidSchedule: ValidSchedule, Content: adminContent{n},
+		Crawler: n.crawler, ValidSchedule: ValidSchedule, Content: adminContent{n}, Models: adminModels{n},
 		Federation: func() (admin.FederationStatus, bool) {
 			st, ok := n.federationStatus()
 			return admin.FederationStatus{Index: st.Index, Synced: st.Synced, Server: st.Server, CacheAge: st.CacheAge,

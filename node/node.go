@@ -146,8 +146,13 @@ type Node struct {
 	answerer   answer.Generator              // the extractive answerer, the end of every chain
 	pipeline   *answer.Pipeline              // the question path
 	router     atomic.Pointer[models.Router] // replaced whole by SetModels
-	modelsMu   sync.Mutex                    // serialises SetModels; guards cfg.Models
-	metrics    *metrics
+	modelsMu   sync.Mutex                    // serialises SetModels and the overrides; guards the three below
+	// modelsBase is the model config from the node's config or the
+	// federation (SetModels); cfg.Models is it with the overrides staff
+	// made in the portal, modelsSkipped the overrides that did not fit.
+	modelsBase    models.Config
+	modelsSkipped map[string]error
+	metrics       *metrics
 	// scrub removes personal data from text before it is stored or logged.
 	scrub   func(string) string
 	limiter *limiter
@@ -257,11 +262,9 @@ func (n *Node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := models.NewRouter(n.cfg.Models, n.answerer, n.log, models.WithObserver(n.metrics.attempt))
-	if err != nil {
+	if err := n.applyModels(n.cfg.Models); err != nil {
 		return err
 	}
-	n.router.Store(r)
 	deps := answer.PipelineDeps{Retriever: retriever{n}, Generators: generators{n}, Peers: peers{n}, Judge: judge{n}, Policy: n.cfg.Policy, Scorer: n.answerer,
 		Thresholds: n.cfg.Modes, Terms: n.analyzer.Terms, Expand: n.expander.Expand, Log: n.log}
 	if mm, err := answer.DefaultModeModel(); err == nil {

@@ -497,6 +497,7 @@ type templateConfig struct {
 	Lang    string `json:"lang"`    // "nl", "en", or "" for every language
 	File    string `json:"file"`    // the text/template body, relative to the config file
 	body    string // the body itself, for templates from the federation
+	origin  string // models.OriginFederation for the federation's; "" for the file's
 }
 
 type routeConfig struct {
@@ -505,6 +506,7 @@ type routeConfig struct {
 	Providers      []string `json:"providers"`
 	Timeout        duration `json:"timeout"`
 	AllowedRegions []string `json:"allowed_regions"`
+	origin         string   // models.OriginFederation for the federation's; "" for the file's
 }
 
 // duration reads "800ms" or "5s".
@@ -556,7 +558,7 @@ func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 		field := fmt.Sprintf("config: templates[%d]", i)
 		if t.body != "" {
 			out.Templates = append(out.Templates, models.TenantTemplate{Tenant: t.Tenant,
-				Template: models.Template{Name: t.Name, Version: t.Version, Lang: t.Lang, Body: t.body}})
+				Template: models.Template{Name: t.Name, Version: t.Version, Lang: t.Lang, Body: t.body, Origin: origin(t.origin)}})
 			continue
 		}
 		if strings.TrimSpace(t.File) == "" {
@@ -571,7 +573,7 @@ func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 			return out, fmt.Errorf("%s.file: %w", field, err)
 		}
 		out.Templates = append(out.Templates, models.TenantTemplate{Tenant: t.Tenant,
-			Template: models.Template{Name: t.Name, Version: t.Version, Lang: t.Lang, Body: string(body)}})
+			Template: models.Template{Name: t.Name, Version: t.Version, Lang: t.Lang, Body: string(body), Origin: origin(t.origin)}})
 	}
 	if len(c.Providers) == 0 && len(c.Routes) == 0 {
 		if err := out.Validate(); err != nil {
@@ -629,12 +631,21 @@ func (c fileConfig) models(getenv func(string) string) (models.Config, error) {
 	}
 	for _, r := range c.Routes {
 		out.Routes = append(out.Routes, models.Route{Task: r.Task, Tenant: r.Tenant, Providers: r.Providers,
-			Timeout: time.Duration(r.Timeout), DataPolicy: models.Policy{AllowedRegions: r.AllowedRegions}})
+			Timeout: time.Duration(r.Timeout), DataPolicy: models.Policy{AllowedRegions: r.AllowedRegions}, Origin: origin(r.origin)})
 	}
 	if err := out.Validate(); err != nil {
 		return out, fmt.Errorf("config: %w", err)
 	}
 	return out, nil
+}
+
+// origin is where a template or route of the merged config comes from:
+// the federation's say so, the others are the file's.
+func origin(o string) string {
+	if o == "" {
+		return models.OriginConfig
+	}
+	return o
 }
 
 // openNodeConfigured opens the node at data with the model routes of the

@@ -50,7 +50,7 @@ func (c fileConfig) withFederation(w *client.Watcher) (fileConfig, error) {
 			continue
 		}
 		fed.Routes = append(fed.Routes, routeConfig{Task: r.Task, Tenant: r.Tenant, Providers: r.Providers,
-			Timeout: duration(r.Timeout), AllowedRegions: r.AllowedRegions})
+			Timeout: duration(r.Timeout), AllowedRegions: r.AllowedRegions, origin: models.OriginFederation})
 	}
 	if objs, err = w.List(registry.KindTemplate); err != nil {
 		return c, err
@@ -61,7 +61,7 @@ func (c fileConfig) withFederation(w *client.Watcher) (fileConfig, error) {
 			return c, fmt.Errorf("template %s: %w", o.Key, err)
 		}
 		fed.Templates = append(fed.Templates, templateConfig{Name: t.Name, Lang: t.Lang,
-			Version: fmt.Sprintf("federatie-%d", t.Version), body: t.Body})
+			Version: fmt.Sprintf("federatie-%d", t.Version), body: t.Body, origin: models.OriginFederation})
 	}
 
 	out := c

@@ -98,6 +98,9 @@ type Route struct {
 	// extractive step has no route timeout.
 	Timeout    time.Duration
 	DataPolicy Policy
+	// Origin says where the route comes from, for staff to see (see
+	// Template.Origin); the router ignores it.
+	Origin string
 }
 
 // name describes the route in errors and logs: "answer/lindewaarde", or
@@ -129,7 +132,7 @@ type Config struct {
 // DefaultConfig returns the embedded default: no model providers, and the
 // "answer" task routed to the extractive answerer only.
 func DefaultConfig() Config {
-	return Config{Routes: []Route{{Task: TaskAnswer, Providers: []string{KindExtractive}}}}
+	return Config{Routes: []Route{{Task: TaskAnswer, Providers: []string{KindExtractive}, Origin: OriginBuiltin}}}
 }
 
 // Validate reports the first invalid field, named as in the config file
@@ -205,6 +208,20 @@ func (c Config) Validate() error {
 	}
 	_, err := c.templates()
 	return err
+}
+
+// TemplatesFor returns the prompt templates a router for c gives tenant:
+// Builtin() with the overrides for every tenant, then tenant's own. It
+// returns the error of the first template that does not compile.
+func (c Config) TemplatesFor(tenant string) (*Templates, error) {
+	sets, err := c.templates()
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := sets[tenant]; ok {
+		return t, nil
+	}
+	return sets[""], nil
 }
 
 // templates builds the template set of every tenant with overrides; ""

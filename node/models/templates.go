@@ -55,10 +55,38 @@ var ErrInvalidTemplate = errors.New("invalid prompt template")
 // {{template}}, {{block}} or the functions that cut or reformat values
 // (slice, index, print, printf, println, call, html, js, urlquery).
 type Template struct {
-	Name    string // TemplateAnswer or TemplateRewrite
+	Name    string // TemplateAnswer, TemplateRewrite or TemplatePolicy
 	Version string // e.g. "answer-nl-3"; carried by every rendered prompt
 	Lang    string // "nl", "en", or "" for every language without its own
 	Body    string
+	// Origin says where the template comes from, for staff to see
+	// (OriginBuiltin, OriginConfig, OriginFederation, OriginLocal; ""
+	// reads as OriginConfig). It does not change how it renders.
+	Origin string
+}
+
+// Where a template or route comes from (Template.Origin, Route.Origin).
+const (
+	OriginBuiltin    = "builtin"    // embedded in the binary
+	OriginConfig     = "config"     // the node's config file
+	OriginFederation = "federation" // the federation's registry
+	OriginLocal      = "local"      // an override staff made in the beheerportaal
+)
+
+// TemplateError is a template refused at load: Field names what is wrong
+// ("name", "lang", "version" or "body"). It wraps ErrInvalidTemplate.
+type TemplateError struct {
+	Field string
+	err   error
+}
+
+func (e *TemplateError) Error() string { return e.err.Error() }
+func (e *TemplateError) Unwrap() error { return e.err }
+
+// invalidTemplate returns a *TemplateError for field, with the message
+// format and args after ErrInvalidTemplate's.
+func invalidTemplate(field, format string, args ...any) error {
+	return &TemplateError{Field: field, err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidTemplate}, args...)...)}
 }
 
 // Rendered is a prompt ready to send, with the template that made it.
@@ -107,7 +135,7 @@ var builtin = sync.OnceValue(func() *Templates {
 		if err != nil {
 			panic(fmt.Sprintf("models: embedded template %s: %v", name, err))
 		}
-		p, err := compile(Template{Name: name, Version: builtinVersions[name], Body: string(body)}, nil)
+		p, err := compile(Template{Name: name, Version: builtinVersions[name], Body: string(body), Origin: OriginBuiltin}, nil)
 		if err != nil {
 			panic(fmt.Sprintf("models: embedded template %s: %v", name, err))
 		}
@@ -170,6 +198,15 @@ func (t *Templates) lookup(name, lang string) *parsed {
 		return p
 	}
 	return t.byKey[key(name, "")]
+}
+
+// All returns every template of the set, sorted by name and language.
+func (t *Templates) All() []Template {
+	out := make([]Template, 0, len(t.byKey))
+	for _, k := range slices.Sorted(maps.Keys(t.byKey)) {
+		out = append(out, t.byKey[k].Template)
+	}
+	return out
 }
 
 // Versions returns "name/lang" → version for every template in the set
@@ -380,46 +417,46 @@ func refuse(name string) func(...any) (string, error) {
 func compile(tpl Template, base *Templates) (*parsed, error) {
 	switch {
 	case tpl.Name != TemplateAnswer && tpl.Name != TemplateRewrite && tpl.Name != TemplatePolicy:
-		return nil, fmt.Errorf("%w: name: must be %q, %q or %q", ErrInvalidTemplate, TemplateAnswer, TemplateRewrite, TemplatePolicy)
+		return nil, invalidTemplate("name", "name: must be %q, %q or %q", TemplateAnswer, TemplateRewrite, TemplatePolicy)
 	case !slices.Contains([]string{"", "nl", "en"}, tpl.Lang):
-		return nil, fmt.Errorf("%w: lang: must be \"nl\", \"en\" or empty", ErrInvalidTemplate)
+		return nil, invalidTemplate("lang", "lang: must be \"nl\", \"en\" or empty")
 	case strings.TrimSpace(tpl.Version) == "" || len(tpl.Version) > 64 || strings.ContainsAny(tpl.Version, " \t\r\n"):
-		return nil, fmt.Errorf("%w: version: must be 1 to 64 characters without spaces", ErrInvalidTemplate)
+		return nil, invalidTemplate("version", "version: must be 1 to 64 characters without spaces")
 	case strings.TrimSpace(tpl.Body) == "":
-		return nil, fmt.Errorf("%w: body: must not be empty", ErrInvalidTemplate)
+		return nil, invalidTemplate("body", "body: must not be empty")
 	case len(tpl.Body) > MaxTemplateSize:
-		return nil, fmt.Errorf("%w: body: %d bytes, at most %d allowed", ErrInvalidTemplate, len(tpl.Body), MaxTemplateSize)
+		return nil, invalidTemplate("body", "body: %d bytes, at most %d allowed", len(tpl.Body), MaxTemplateSize)
 	}
 	t, err := template.New(tpl.Name).Option("missingkey=error").Funcs(restricted).Parse(tpl.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: parse: %w", ErrInvalidTemplate, err)
+		return nil, invalidTemplate("body", "parse: %w", err)
 	}
 	if base != nil {
 		// Loops and template calls could make rendering endless; a prompt
 		// needs neither.
 		for _, d := range t.Templates() {
 			if err := plain(d.Root); err != nil {
-				return nil, fmt.Errorf("%w: %s: %w", ErrInvalidTemplate, d.Name(), err)
+				return nil, invalidTemplate("body", "%s: %w", d.Name(), err)
 			}
 		}
 	}
 	hasSys, hasUser := t.Lookup("system") != nil, t.Lookup("user") != nil
 	switch {
 	case hasUser && !hasSys:
-		return nil, fmt.Errorf("%w: defines \"user\" but not \"system\"", ErrInvalidTemplate)
+		return nil, invalidTemplate("body", "defines \"user\" but not \"system\"")
 	case !hasSys:
 		// The whole body is the system message.
 		if _, err := t.New("system").Parse(tpl.Body); err != nil {
-			return nil, fmt.Errorf("%w: parse: %w", ErrInvalidTemplate, err)
+			return nil, invalidTemplate("body", "parse: %w", err)
 		}
 	}
 	if !hasUser {
 		if base == nil {
-			return nil, fmt.Errorf("%w: defines no \"user\" message", ErrInvalidTemplate)
+			return nil, invalidTemplate("body", "defines no \"user\" message")
 		}
 		user := base.lookup(tpl.Name, "").tmpl.Lookup("user")
 		if _, err := t.AddParseTree("user", user.Tree); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidTemplate, err)
+			return nil, invalidTemplate("body", "%w", err)
 		}
 	}
 	p := &parsed{Template: tpl, tmpl: t}
@@ -427,7 +464,7 @@ func compile(tpl Template, base *Templates) (*parsed, error) {
 	// for a few shapes of input.
 	for _, data := range probes(tpl.Name) {
 		if _, err := p.execute(data); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidTemplate, err)
+			return nil, invalidTemplate("body", "%w", err)
 		}
 	}
 	return p, nil
