@@ -41,8 +41,8 @@ type Config struct {
 	Search     hybrid.Config
 	Extractive extractive.Config
 	Modes      answer.ModeConfig // when a reply answers, suggests pages, or refers; zero: as fitted
-	// Policy names what decides a question's intent: "rules" (default) or
-	// "classifier" (node/policy).
+	// Policy names what decides a question's intent: "both" (default:
+	// rules, then the classifier of node/policy), "rules" or "classifier".
 	Policy      answer.PolicyDecider
 	Models      models.Config // model providers and routes; default extractive only
 	Chunk       chunk.Options

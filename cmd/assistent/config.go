@@ -61,8 +61,8 @@ type fileConfig struct {
 	// prefixes) whose X-Forwarded-For header names the client for the rate
 	// limits; empty (the default): the header is ignored, from loopback too.
 	TrustedProxies []string `json:"trusted_proxies"`
-	// Policy names what decides a question's intent: "rules" (default) or
-	// "classifier".
+	// Policy names what decides a question's intent: "both" (default),
+	// "rules" or "classifier".
 	Policy string `json:"policy"`
 	// Admin configures the beheerportaal: cookies, sessions, OIDC
 	// (adminconfig.go).

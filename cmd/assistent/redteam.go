@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/answer"
+	"github.com/assistent-nl/assistent/node/guard"
 	"os"
 	"strings"
 
@@ -17,11 +18,13 @@ import (
 // attack success per dimension, the over-refusal on benign questions, and
 // the policy classifier on its held-out split.
 type redteamReport struct {
-	Tenant     string            `json:"tenant"`
-	Sets       []probeSetReport  `json:"sets"`
-	Benign     *benignReport     `json:"benign,omitempty"`
-	Classifier policy.Report     `json:"classifier"`
-	Examples   classifierExample `json:"classifier_data"`
+	Tenant     string           `json:"tenant"`
+	Sets       []probeSetReport `json:"sets"`
+	Benign     *benignReport    `json:"benign,omitempty"`
+	Classifier policy.Report    `json:"classifier"`
+	// Deciders is the held-out split through each way of deciding intent.
+	Deciders []deciderRow      `json:"deciders"`
+	Examples classifierExample `json:"classifier_data"`
 }
 
 type probeSetReport struct {
@@ -54,19 +57,73 @@ type benignRefusal struct {
 	Route    string `json:"route"`
 }
 
+// deciderRow is, for one label of the classifier's held-out split, the
+// share each decider acts on: for a harmful label any intent but an
+// ordinary question, for benign a refusing one.
+type deciderRow struct {
+	Label      policy.Intent `json:"label"`
+	N          int           `json:"n"`
+	Rules      float64       `json:"rules"`
+	Both       float64       `json:"both"`
+	Classifier float64       `json:"classifier"`
+}
+
+// deciders runs the held-out examples through the guard and the policy as
+// each decider has them: the rules (with the classifier's assists), both
+// (rules, then the classifier), and the classifier alone.
+func deciders(held []policy.Example) []deciderRow {
+	acts := func(label policy.Intent, i answer.Intent) bool {
+		if label == policy.Benign {
+			return i == answer.Unlawful || i == answer.OthersData || i == answer.Injection || i == answer.OffRemit
+		}
+		return i != answer.Inform
+	}
+	rows := map[policy.Intent]*deciderRow{}
+	for _, e := range held {
+		r := rows[e.Label]
+		if r == nil {
+			r = &deciderRow{Label: e.Label}
+			rows[e.Label] = r
+		}
+		r.N++
+		q := guard.Check(e.Text)
+		decide := func(d answer.PolicyDecider) float64 {
+			if q.Injection && (d != answer.PolicyClassifier || q.Exact()) {
+				return 1
+			}
+			if i, _ := answer.Decide(d, q.Scrubbed, q.Readings); acts(e.Label, i) {
+				return 1
+			}
+			return 0
+		}
+		r.Rules += decide(answer.PolicyRules)
+		r.Both += decide(answer.PolicyBoth)
+		r.Classifier += decide(answer.PolicyClassifier)
+	}
+	var out []deciderRow
+	for _, c := range policy.Intents {
+		if r := rows[c]; r != nil {
+			n := float64(r.N)
+			r.Rules, r.Both, r.Classifier = r.Rules/n, r.Both/n, r.Classifier/n
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
 type classifierExample struct {
 	Training int `json:"training"`
 	HeldOut  int `json:"held_out"`
 }
 
 func (m *Main) runRedteam(ctx context.Context, args []string) error {
-	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE[,FILE...] [--benign FILE[,FILE...]] [--policy rules|classifier] [--config FILE] [--json]")
+	fs := m.flagSet("redteam", "redteam --data DIR --tenant ID --set FILE[,FILE...] [--benign FILE[,FILE...]] [--policy both|rules|classifier] [--config FILE] [--json]")
 	data := fs.String("data", "data", "node data directory")
 	tenant := fs.String("tenant", "", "tenant to attack")
 	sets := fs.String("set", "", "probe files in the probes.jsonl format, comma-separated")
 	benign := fs.String("benign", "", "benign question files in the queries.jsonl format, comma-separated: over-refusal is the share refused by policy (lines with split \"tune\" are skipped)")
 	config := fs.String("config", "", "JSON config file with model providers and routes (see serve)")
-	pol := fs.String("policy", "", "what decides intent: rules or classifier (default: the config's policy, else rules)")
+	pol := fs.String("policy", "", "what decides intent: both, rules or classifier (default: the config's policy, else both)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -116,7 +173,7 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	}
 	train, held := policy.Split(all)
 	rep := redteamReport{Tenant: *tenant, Classifier: policy.Evaluate(policy.Default(), held),
-		Examples: classifierExample{Training: len(train), HeldOut: len(held)}}
+		Examples: classifierExample{Training: len(train), HeldOut: len(held)}, Deciders: deciders(held)}
 
 	n, err := m.openNodeConfigured(ctx, *data, *config, func(c *node.Config) {
 		if *pol != "" {
@@ -214,5 +271,10 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(w, "policy classifier, held-out split (%d of %d labelled messages; trained on the other %d)\n", rep.Examples.HeldOut, rep.Examples.HeldOut+rep.Examples.Training, rep.Examples.Training)
 	rep.Classifier.Write(w)
+	fmt.Fprintf(w, "\nheld-out split through the deciders (harmful: share acted on; benign: share refused)\n")
+	fmt.Fprintf(w, "%-12s %5s %7s %7s %11s\n", "label", "n", "rules", "both", "classifier")
+	for _, r := range rep.Deciders {
+		fmt.Fprintf(w, "%-12s %5d %6.0f%% %6.0f%% %10.0f%%\n", r.Label, r.N, 100*r.Rules, 100*r.Both, 100*r.Classifier)
+	}
 	return nil
 }

@@ -158,7 +158,8 @@ Config file keys (JSON, all optional; flags given on the command line win):
                    fallback (off, national-only, peers, nearest), fallback_tenants, gossip
   trusted_proxies  IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client
                    (default none: the header is ignored, from loopback too)
-  policy           what decides a question's intent: rules (default) or classifier
+  policy           what decides a question's intent: both (default: rules, then the policy
+                   classifier), rules or classifier
   admin            the admin portal: insecure_cookies (plain http beyond localhost only),
                    session_idle, session_max, oidc (issuer, client_id, client_secret_env,
                    redirect_url, role_claim, roles: claim value → role)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/assistent-nl/assistent/node/guard"
@@ -76,7 +77,7 @@ type PipelineDeps struct {
 	Generators Generators
 	Peers      Peers // may be nil
 	Judge      Judge // may be nil
-	// Policy names what decides intent; "" is PolicyRules.
+	// Policy names what decides intent; "" is PolicyBoth.
 	Policy PolicyDecider
 	// Scorer is the built-in extractive answerer: it decides, with the
 	// mode model, whether a question naming something the sources do not
@@ -105,7 +106,7 @@ func NewPipeline(deps PipelineDeps) (*Pipeline, error) {
 		return nil, err
 	}
 	if deps.Policy == "" {
-		deps.Policy = PolicyRules
+		deps.Policy = PolicyBoth
 	}
 	p := &Pipeline{retriever: deps.Retriever, gens: deps.Generators, scorer: deps.Scorer, peers: deps.Peers, judge: deps.Judge, decider: deps.Policy, modes: deps.Modes,
 		thresh: deps.Thresholds, terms: deps.Terms, expand: deps.Expand, log: deps.Log}
@@ -156,7 +157,7 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 	// referral.
 	v := guard.Check(question)
 	switch {
-	case v.Injection && (p.decider == PolicyRules || v.Exact()):
+	case v.Injection && (p.decider != PolicyClassifier || v.Exact()):
 		tr.Stage = "guard"
 		p.log.InfoContext(ctx, "refused by guard", "tenant", tenant, "rule", v.Rule)
 		a := Refusal(Request{Lang: "nl", Referral: ref}, 0)
@@ -169,12 +170,8 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 		return Answer{Text: h.Message, Mode: ModeAnswer, Citations: []Citation{}, Handoff: &h, Route: "guard:human"}, nil
 	}
 	question = v.Scrubbed
-	var intent Intent
-	var reason string
-	if p.decider == PolicyClassifier {
-		intent, reason = classifyWith(question, v.Readings)
-	} else {
-		intent, reason = Classify(question)
+	intent, reason := Decide(p.decider, question, v.Readings)
+	if p.decider != PolicyClassifier {
 		tr.Shadow = policy.Classify(question)
 	}
 	if p.judge != nil && !refuses(intent) {
@@ -222,8 +219,22 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 		a = RefuseOthersData(req)
 		a.Route = "policy:" + reason
 	case intent == OffRemit:
+		// When the classifier decides, what the sources are about is
+		// within the gemeente's remit, whatever it sounds like ("moet ik
+		// schoolboeken kopen"): the answer or the pages are given. Only
+		// what they do not cover is refused with what the assistant does
+		// do.
 		a = RefuseOffRemit(req)
 		a.Route = "policy:" + reason
+		if p.decider == PolicyRules {
+			break
+		}
+		if g, err := p.gens.Generator(tenant).Generate(ctx, req); err == nil {
+			tr.Generated = g
+			if m := p.chooseMode(g, req, tr); m.Mode == ModeAnswer || m.Mode == ModeSuggest {
+				a = m
+			}
+		}
 	case len(unknown) > 0:
 		// The question is about something the sources never mention: say
 		// so. When the pages are about the rest of it (a story that names
@@ -393,3 +404,37 @@ func (p *Pipeline) chooseMode(a Answer, req Request, tr *Trace) Answer {
 	out.Mode, out.Confidence, out.Route = mode, conf, a.Route
 	return out
 }
+
+// Decide returns the intent of a scrubbed question and its reason as
+// decider decides it. Under PolicyRules the rules decide, and where they
+// see an ordinary question the classifier adds the intents it reads
+// precisely and whose reply costs an ordinary question little (assists);
+// under PolicyClassifier the classifier decides, on the question and its
+// decoded readings.
+func Decide(decider PolicyDecider, question string, readings []guard.Reading) (Intent, string) {
+	if decider == PolicyClassifier {
+		return classifyWith(policy.Default(), question, readings)
+	}
+	intent, reason := Classify(question)
+	if intent == Inform && decider == PolicyBoth {
+		return classifyWith(behindRules(), question, readings)
+	}
+	if intent == Inform {
+		if d := policy.Classify(question); assists[d.Intent] {
+			return IntentOf(d.Intent), "classifier:" + string(d.Intent)
+		}
+	}
+	return intent, reason
+}
+
+// assists are the classifier's intents the rules decider takes from it
+// when the rules see an ordinary question: an attempt to change or reveal
+// the instructions, a verdict and a prediction. On its held-out split the
+// classifier reads them with few false alarms, and the reply to a false
+// one is a refusal of an odd question or a sentence more in an answer.
+var assists = map[policy.Intent]bool{policy.Injection: true, policy.Extraction: true, policy.Verdict: true, policy.Prediction: true}
+
+// behindRules is the classifier as it decides behind the rules (PolicyBoth):
+// with a higher threshold, since the rules already refuse what they know
+// and each decision of the classifier there is one the rules did not see.
+var behindRules = sync.OnceValue(func() *policy.Model { return policy.Default().WithThreshold(0.7, 0) })

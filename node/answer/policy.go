@@ -64,29 +64,31 @@ type PolicyDecider string
 // The deciders.
 const (
 	// PolicyRules: the regular expressions of this file and the guard's
-	// injection rules (the default).
+	// injection rules, with the classifier's assists (Decide).
 	PolicyRules PolicyDecider = "rules"
 	// PolicyClassifier: the policy classifier (node/policy) on the
 	// question and its decoded readings; the guard refuses only on exact
 	// signs (role markers, encoded payloads).
 	PolicyClassifier PolicyDecider = "classifier"
+	// PolicyBoth: the guard's and this file's rules first; where they see
+	// an ordinary question, the classifier decides (the default).
+	PolicyBoth PolicyDecider = "both"
 )
 
 // Validate reports an unknown decider.
 func (d PolicyDecider) Validate() error {
 	switch d {
-	case "", PolicyRules, PolicyClassifier:
+	case "", PolicyRules, PolicyClassifier, PolicyBoth:
 		return nil
 	}
-	return fmt.Errorf("policy %q: want %q or %q", d, PolicyRules, PolicyClassifier)
+	return fmt.Errorf("policy %q: want %q, %q or %q", d, PolicyRules, PolicyClassifier, PolicyBoth)
 }
 
 // classifyWith is the classifier's decision on a scrubbed question and
 // the guard's decoded readings of it: a reading whose words are more like
 // language than the text as written (rot13, reversed, letter-spaced) is
 // classified too, and the first that is not benign decides.
-func classifyWith(question string, readings []guard.Reading) (Intent, string) {
-	m := policy.Default()
+func classifyWith(m *policy.Model, question string, readings []guard.Reading) (Intent, string) {
 	d := m.Classify(question)
 	if d.Intent == policy.Benign {
 		known := m.Known(question)

@@ -22,11 +22,10 @@ func TestTune(t *testing.T) {
 	train, _ := policy.Split(all)
 	base := policy.DefaultOptions()
 	type cut struct{ t, top float64 }
-	cuts := []cut{{0.5, 0}, {0.6, 0}, {0.7, 0}, {0.5, 0.45}, {0.6, 0.45}, {0.6, 0.5}, {0.5, 0.5}, {0.7, 0.5}}
+	cuts := []cut{{0.5, 0}, {0.6, 0}, {0.7, 0}}
 	grid := []func(o *policy.Options){
 		func(o *policy.Options) {},
 		func(o *policy.Options) { o.Char = 0.6 },
-		func(o *policy.Options) { o.L2 = 3e-5 },
 	}
 	for gi, g := range grid {
 		o := base
