@@ -435,6 +435,6 @@ func Decide(decider PolicyDecider, question string, readings []guard.Reading) (I
 var assists = map[policy.Intent]bool{policy.Injection: true, policy.Extraction: true, policy.Verdict: true, policy.Prediction: true}
 
 // behindRules is the classifier as it decides behind the rules (PolicyBoth):
-// with a higher threshold, since the rules already refuse what they know
+// with a higher threshold (0.8), since the rules already refuse what they know
 // and each decision of the classifier there is one the rules did not see.
-var behindRules = sync.OnceValue(func() *policy.Model { return policy.Default().WithThreshold(0.7, 0) })
+var behindRules = sync.OnceValue(func() *policy.Model { return policy.Default().WithThreshold(0.8, 0) })
