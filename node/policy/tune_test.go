@@ -22,7 +22,7 @@ func TestTune(t *testing.T) {
 	train, _ := policy.Split(all)
 	base := policy.DefaultOptions()
 	type cut struct{ t, top float64 }
-	cuts := []cut{{0.5, 0}, {0.6, 0}, {0.7, 0}}
+	cuts := []cut{{0.6, 0}, {0.7, 0}, {0.8, 0}, {0.85, 0}, {0.9, 0}}
 	grid := []func(o *policy.Options){
 		func(o *policy.Options) {},
 		func(o *policy.Options) { o.Char = 0.6 },
