@@ -49,6 +49,20 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"mode": func(lang, m string) string { return msg(lang, "mode."+m) },
+	// memberstate names a gossip member's state; one the portal does not
+	// know is shown as gossip gives it.
+	"memberstate": func(lang, s string) string {
+		if hasMsg("federation.state." + s) {
+			return msg(lang, "federation.state."+s)
+		}
+		return s
+	},
+	"rtt": func(d time.Duration) string {
+		if d <= 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	},
 	"role": func(lang string, r Role) string { return msg(lang, "role."+string(r)) },
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
