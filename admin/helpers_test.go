@@ -101,10 +101,12 @@ type browser struct {
 
 func (e *env) browser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
+	// A copy: the server's client is shared, and a second browser must not
+	// take the first one's cookies away.
+	c := *e.srv.Client()
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, e: e, c: c}
+	return &browser{t: t, e: e, c: &c}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
