@@ -14,7 +14,8 @@ import (
 )
 
 // A beheerder manages accounts and API tokens through the admin API: an
-// account is made, its role changed and removed; the last beheerder
+// account is made (its password kept as an argon2id hash), its role
+// changed and removed; the last beheerder
 // cannot demote itself; a token is shown once, stored only hashed, works
 // as a bearer token with its scope, and stops when revoked. Each change is
 // in the audit log, which the API filters, exports as JSON Lines and CSV
@@ -37,6 +38,10 @@ func TestUsersTokensAndAudit_API(t *testing.T) {
 	json.Unmarshal([]byte(call("POST", "/users", `{"email":"redactie@proef.nl","role":"redacteur","tenants":["proef"],"password":"nog een goed wachtwoord"}`, 201)), &u)
 	if u.ID == "" || u.Role != admin.RoleRedacteur || !u.Password || strings.Join(u.Tenants, ",") != "proef" {
 		t.Fatalf("created %+v", u)
+	}
+	if stored, err := e.a.Accounts().User(u.ID); err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$v=19$m=19456,t=2,") ||
+		strings.Contains(stored.PasswordHash, "goed wachtwoord") {
+		t.Errorf("stored password %q, %v: want an argon2id hash", stored.PasswordHash, err)
 	}
 	call("POST", "/users", `{"email":"x@proef.nl","role":"baas","oidc_subject":"x"}`, 400)
 	call("POST", "/users", `{"email":"redactie@proef.nl","role":"analist","oidc_subject":"y"}`, 409)
