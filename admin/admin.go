@@ -76,7 +76,8 @@ type Deps struct {
 	Terms func(string) []string
 	// ClientIP names the client of a request (behind trusted proxies).
 	ClientIP func(*http.Request) string
-	// Federation reports the node's federation status, when federated.
+	// Federation reports the node's federation status; false when the
+	// node watches no registry (Members may still be set).
 	Federation func() (FederationStatus, bool)
 	// Crawler holds the tenants' crawl sources and jobs; nil: the
 	// sources pages answer 404.
@@ -93,7 +94,10 @@ type Deps struct {
 	Now    func() time.Time
 }
 
-// FederationStatus is what the portal shows of the node's federation.
+// FederationStatus is what the portal shows of the node's federation: its
+// copy of the registry and the members gossip knows. The national
+// collections the node holds, with their versions, the portal reads from
+// the store.
 type FederationStatus struct {
 	Index       uint64
 	Synced      bool
@@ -101,6 +105,23 @@ type FederationStatus struct {
 	CacheAge    time.Duration // negative: never synced
 	LastContact time.Time
 	LastError   string
+	// Members are the members gossip knows, this node included; empty
+	// when the node runs no gossip.
+	Members []FederationMember
+}
+
+// FederationMember is a member of the federation's gossip as the node
+// sees it.
+type FederationMember struct {
+	Name, Org, Role string
+	Address         string // gossip host:port
+	APIAddress      string // its mutual-TLS API, if it serves one
+	State           string // alive, suspect, dead or left
+	RTT             time.Duration
+	Version         string
+	// Collections are the national collections the member says it serves,
+	// Topics the kinds of content, both as it gossips them.
+	Collections, Topics []string
 }
 
 // Admin is the portal and the admin API. Safe for concurrent use.

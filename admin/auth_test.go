@@ -139,8 +139,30 @@ func TestCSRF(t *testing.T) {
 	}
 	// A valid form with the right token works.
 	resp, _ = b.post("/admin/t/proef/settings", url.Values{"name": {"Gemeente Proef"}, "phone": {"14 0222"}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("settings with the token: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/t/proef/settings?ok=saved" {
+		t.Fatalf("settings with the token: %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// Every change a session can make, in the portal and on the API, is
+	// refused without the token, before its handler runs.
+	for _, rt := range e.a.Routes() {
+		if rt.Method == http.MethodGet || rt.Perm == admin.PermPublic || rt.Pattern == "/admin/logout" {
+			continue
+		}
+		path := strings.NewReplacer("{tenant}", "proef", "{conv}/{num}", "0123456789abcdef0123456789abcdef/1", "{id}", "x", "{site}", "www.proef.example",
+			"{source}", "website", "{job}", "x", "{doc...}", "www.proef.example/a", "{name}", "answer", "{lang}", "all", "{task}", "rewrite").Replace(rt.Pattern)
+		req, _ := http.NewRequest(rt.Method, e.srv.URL+path, strings.NewReader(url.Values{"csrf": {"forged"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s with a session and a forged CSRF token: %d, want 403", rt.Method, rt.Pattern, resp.StatusCode)
+		}
+	}
+	if tn, _ := e.st.Tenant("proef"); tn.Phone != "14 0222" {
+		t.Errorf("phone %q after forged requests", tn.Phone)
 	}
 }
 

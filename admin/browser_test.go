@@ -20,19 +20,40 @@ import (
 	"github.com/assistent-nl/assistent/node/store"
 )
 
+// gossipMembers is a fixed gossip view, for the federation page.
+type gossipMembers []node.Member
+
+func (gossipMembers) Nearest(int) []node.Peer  { return nil }
+func (m gossipMembers) Members() []node.Member { return m }
+
 // demoNode opens a node with the demo gemeente, a beheerder account, and
-// residents' questions and feedback of the last two weeks.
+// residents' questions and feedback of the last two weeks. It is in a
+// federation: it watches a registry, sees members through gossip and holds
+// a national collection at version 4.
 func demoNode(t *testing.T) (*node.Node, *httptest.Server) {
 	t.Helper()
 	ctx := context.Background()
 	cfg := node.DefaultConfig()
 	cfg.DataDir = t.TempDir()
+	cfg.Fallback.Source = gossipMembers{
+		{Name: "lindewaarde-1", Org: "GM9999", Role: "node", Address: "127.0.0.1:7946", State: "alive", Version: "1.0", Collections: []string{"burgerzaken"}},
+		{Name: "beta-1", Org: "GM0002", Role: "node", Address: "127.0.0.1:7947", APIAddress: "127.0.0.1:8443", State: "suspect",
+			RTT: 1500 * time.Microsecond, Version: "1.0", Collections: []string{"burgerzaken"}},
+		{Name: "coord-1", Org: "VNG", Role: "server", Address: "127.0.0.1:7948", State: "alive", RTT: 800 * time.Microsecond, Version: "1.0"},
+	}
 	n, err := node.Open(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
 	if _, err := n.LoadDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n.AttachFederation(func() node.FederationStatus {
+		return node.FederationStatus{Index: 42, Synced: true, Server: "https://127.0.0.1:9000", CacheAge: 3 * time.Second, LastContact: time.Now()}
+	})
+	if _, err := n.ImportCollection(ctx, "burgerzaken", 4, strings.NewReader(
+		`{"id":"verhuizen","url":"https://www.nvvb.example/verhuizen","title":"Verhuizen","text":"Een verhuizing geeft u door aan uw nieuwe gemeente."}`+"\n")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n.Admin().Accounts().AddUser(admin.NewUser{Email: "beheer@lindewaarde.nl", Name: "Beheer", Role: admin.RoleBeheerder, Password: password}); err != nil {
@@ -113,7 +134,7 @@ func TestPortal_Browser(t *testing.T) {
 		{"/admin/", ""}, {"/admin/t/lindewaarde/dashboard", "dashboard"}, {"/admin/t/lindewaarde/unanswered", "unanswered"},
 		{"/admin/t/lindewaarde/feedback", "feedback"}, {"/admin/t/lindewaarde/questions/" + qid, ""}, {"/admin/t/lindewaarde/reviews", ""},
 		{"/admin/t/lindewaarde/settings", "settings"}, {"/admin/users", ""}, {"/admin/users/" + users[0].ID, ""}, {"/admin/tokens", ""},
-		{"/admin/audit", "audit"}, {"/admin/account", ""}, {"/admin/federation", ""}, {"/admin/t/lindewaarde/dashboard?lang=en", ""},
+		{"/admin/audit", "audit"}, {"/admin/account", ""}, {"/admin/federation", ""}, {"/admin/federation?lang=en", ""}, {"/admin/t/lindewaarde/dashboard?lang=en", ""},
 		{"/admin/nope", ""},
 	}
 	for _, p := range pages {
@@ -125,13 +146,18 @@ func TestPortal_Browser(t *testing.T) {
 		}
 	}
 	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/t/lindewaarde/dashboard?lang=nl"))
+	// The federation page shows the members and the collections as tables.
+	bt.Do(t, ctx, chromedp.Navigate(base+"/admin/federation"))
+	bt.WaitFor(t, ctx, "the federation page's tables", `document.querySelectorAll("table").length === 2 && document.body.innerText.includes("beta-1")`)
 	// Phone width: nothing sticks out sideways.
-	bt.Do(t, ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile), chromedp.Navigate(base+"/admin/t/lindewaarde/unanswered"))
-	bt.WaitFor(t, ctx, "unanswered on a phone", `document.querySelector("h1")`)
-	if w := bt.Eval[int](t, ctx, `document.documentElement.scrollWidth - innerWidth`); w > 0 {
-		t.Errorf("unanswered page is %d px wider than a 360 px phone", w)
+	for _, p := range []string{"/admin/t/lindewaarde/unanswered", "/admin/federation"} {
+		bt.Do(t, ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile), chromedp.Navigate(base+p))
+		bt.WaitFor(t, ctx, p+" on a phone", `document.readyState === "complete" && document.querySelector("h1")`)
+		if w := bt.Eval[int](t, ctx, `document.documentElement.scrollWidth - innerWidth`); w > 0 {
+			t.Errorf("%s is %d px wider than a 360 px phone", p, w)
+		}
+		bt.Axe(t, ctx, axeSrc, p+" on a phone")
 	}
-	bt.Axe(t, ctx, axeSrc, "unanswered on a phone")
 	bt.Do(t, ctx, chromedp.EmulateViewport(1280, 900))
 
 	// Change the referral phone in the form; the next answer has it.

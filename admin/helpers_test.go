@@ -32,6 +32,13 @@ const password = "correct horse battery"
 // portal; configure, if any, adjusts its config.
 func newEnv(t *testing.T, configure ...func(*admin.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, nil, configure...)
+}
+
+// newEnvWith is newEnv with deps, if not nil, adjusting the portal's
+// dependencies.
+func newEnvWith(t *testing.T, deps func(*admin.Deps), configure ...func(*admin.Config)) *env {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "assistent.db"), time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,11 @@ func newEnv(t *testing.T, configure ...func(*admin.Config)) *env {
 	if err := c.PutSource(crawl.Source{ID: "website", Tenant: "proef", StartURLs: []string{"http://127.0.0.1:1/"}}); err != nil {
 		t.Fatal(err)
 	}
-	a, err := admin.New(cfg, admin.Deps{DB: st.Bolt(), Store: st, Crawler: c})
+	d := admin.Deps{DB: st.Bolt(), Store: st, Crawler: c}
+	if deps != nil {
+		deps(&d)
+	}
+	a, err := admin.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,10 +101,12 @@ type browser struct {
 
 func (e *env) browser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
+	// A copy: the server's client is shared, and a second browser must not
+	// take the first one's cookies away.
+	c := *e.srv.Client()
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &browser{t: t, e: e, c: c}
+	return &browser{t: t, e: e, c: &c}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -49,6 +50,20 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"mode": func(lang, m string) string { return msg(lang, "mode."+m) },
+	// memberstate names a gossip member's state; one the portal does not
+	// know is shown as gossip gives it.
+	"memberstate": func(lang, s string) string {
+		if hasMsg("federation.state." + s) {
+			return msg(lang, "federation.state."+s)
+		}
+		return s
+	},
+	"rtt": func(d time.Duration) string {
+		if d <= 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+	},
 	"role": func(lang string, r Role) string { return msg(lang, "role."+string(r)) },
 	"json": func(v any) string {
 		b, _ := json.Marshal(v)
@@ -300,8 +315,15 @@ func (a *Admin) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // fail answers an unexpected error: logged in full, shown as a short
-// internal error.
+// internal error. An error that says something is not there (the store's,
+// the crawler's or the portal's ErrNotFound, say a tenant removed while
+// the request ran) is a 404, not a 500.
 func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, crawl.ErrNotFound) || errors.Is(err, ErrNotFound) {
+		a.deps.Log.InfoContext(r.Context(), "admin request: not found", "path", r.URL.Path, "err", err)
+		a.notFound(w, r)
+		return
+	}
 	a.deps.Log.ErrorContext(r.Context(), "admin request failed", "path", r.URL.Path, "err", err)
 	if isAPI(r) {
 		writeProblem(w, r, http.StatusInternalServerError, "internal error", "error.internal", "")

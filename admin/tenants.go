@@ -322,9 +322,20 @@ func (a *Admin) apiRemoveSite(w http.ResponseWriter, r *http.Request, p *princip
 	a.writeTenant(w, r, p, SettingsPatch{RemoveSites: []string{site}}, http.StatusOK)
 }
 
-// invalid answers 400 naming the field.
+// invalid answers 400 naming the field, also in invalidParams (NLGov API
+// Design Rules).
 func invalid(w http.ResponseWriter, r *http.Request, field, key string) {
-	writeProblem(w, r, http.StatusBadRequest, "invalid "+field, key, "invalid")
+	lang := apiLang(r)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Language", lang)
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(struct {
+		Problem
+		InvalidParams []InvalidParam `json:"invalidParams"`
+	}{
+		Problem{Type: "about:blank", Title: "invalid " + field, Status: http.StatusBadRequest, Detail: msg(lang, key), Code: "invalid"},
+		[]InvalidParam{{Name: field, Code: "invalid", Reason: msg(lang, key)}},
+	})
 }
 
 // readJSON reads one JSON object of at most 64 KiB into v; it answers the

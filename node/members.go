@@ -72,10 +72,8 @@ func (n *Node) FederationReport() FederationReport {
 	case FallbackNearest:
 		rep.Policy.Nearest = cmp.Or(cfg.Nearest, defaultNearest)
 	}
-	if ml, ok := cfg.Source.(MemberLister); ok {
-		for _, m := range ml.Members() {
-			rep.Members = append(rep.Members, MemberReport{Member: m, RTT: ms(m.RTT)})
-		}
+	for _, m := range n.members() {
+		rep.Members = append(rep.Members, MemberReport{Member: m, RTT: ms(m.RTT)})
 	}
 	for url, until := range n.peerBreakers.open(time.Now()) {
 		rep.OpenBreakers = append(rep.OpenBreakers, BreakerReport{URL: url, Until: until.UTC()})
@@ -84,6 +82,15 @@ func (n *Node) FederationReport() FederationReport {
 		rep.Registry = &st
 	}
 	return rep
+}
+
+// members returns the members gossip knows, this node included; nil when
+// the node runs no gossip.
+func (n *Node) members() []Member {
+	if ml, ok := n.cfg.Fallback.Source.(MemberLister); ok {
+		return ml.Members()
+	}
+	return nil
 }
 
 // FederationStatusHandler serves the FederationReport as JSON to the

@@ -30,16 +30,26 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 	dir, issue := federationCA(t)
 	_, keyFile := gossipKeyFile(t)
 	coordURL, _, coordErr, seed := startGossipCoordinator(t, dir, issue, keyFile)
-	serve := func(id, org, tenant, name, policy, pages string, seeds []string) (base, token string, log func() string) {
+	serve := func(id, org, tenant, name, policy, pages string, seeds []string) (base, token, adminToken string, log func() string) {
 		t.Helper()
 		data := filepath.Join(dir, id+"-data")
 		if res := run(t, "", "tenant", "set", "--data", data, "--id", tenant, "--name", name, "--phone", "14 0111"); res.code != 0 {
 			t.Fatal(res.stderr)
 		}
+		// An analist with a read-only token, for the beheerportaal's
+		// federation status.
+		if res := run(t, "correct horse battery\n", "admin", "user", "add", "--data", data, "--email", "analist@"+tenant+".nl", "--role", "analist"); res.code != 0 {
+			t.Fatal(res.stderr)
+		}
+		res := run(t, "", "admin", "token", "--data", data, "--email", "analist@"+tenant+".nl", "--scope", "read")
+		if res.code != 0 {
+			t.Fatal(res.stderr)
+		}
+		adminToken = strings.TrimSpace(res.stdout)
 		if res := run(t, "", "ingest", "--data", data, "--tenant", tenant, "--jsonl", writeFile(t, id+".jsonl", pages)); res.code != 0 {
 			t.Fatal(res.stderr)
 		}
-		res := run(t, "", "tenant", "token", "--data", data, "--id", tenant)
+		res = run(t, "", "tenant", "token", "--data", data, "--id", tenant)
 		if res.code != 0 {
 			t.Fatal(res.stderr)
 		}
@@ -53,12 +63,12 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		base, _, log = startMain(t, "serve", "--config", path, "--data", data, "--addr", "127.0.0.1:0")
-		return base, strings.TrimSpace(res.stdout), log
+		return base, strings.TrimSpace(res.stdout), adminToken, log
 	}
 	// Beta names the coordinator's gossip address; Alfa names none and
 	// finds it in the registry, where the coordinator announced it.
 	serve("beta-1", "GM0002", "beta", "Gemeente Beta", "", `{"id":"hond","url":"https://www.beta.example/hondenbelasting","title":"Hondenbelasting","text":"Heeft u een hond? Dan betaalt u hondenbelasting. In 2026 is de hondenbelasting € 98,40 per hond per jaar."}`+"\n", []string{seed})
-	alfa, token, alfaLog := serve("alfa-1", "GM0001", "alfa", "Gemeente Alfa", "nearest", pagesJSONL, nil)
+	alfa, token, alfaAdmin, alfaLog := serve("alfa-1", "GM0001", "alfa", "Gemeente Alfa", "nearest", pagesJSONL, nil)
 
 	// Ask until gossip has brought Beta in; the node's rate limit allows a
 	// burst of 10 and then one question every 2 s.
@@ -116,6 +126,43 @@ func TestServe_GossipNearestFallback(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("members do not gossip the national collection: %s\n%s", body, alfaLog())
 		}
+	}
+	// The beheerportaal's federation status shows the registry copy, the
+	// members with the collections they gossip, and the collection alfa
+	// holds at the version it imported.
+	req, _ := http.NewRequest(http.MethodGet, alfa+"api/v1/admin/federation", nil)
+	req.Header.Set("Authorization", "Bearer "+alfaAdmin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var fed struct {
+		Federated bool   `json:"federated"`
+		Synced    bool   `json:"synced"`
+		Index     uint64 `json:"index"`
+		Members   []struct {
+			Name, State string
+			Collections []string `json:"collections"`
+		} `json:"members"`
+		Collections []struct {
+			Name    string `json:"name"`
+			Version uint64 `json:"version"`
+			Docs    int    `json:"docs"`
+		} `json:"collections"`
+	}
+	if err := json.Unmarshal(body, &fed); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("admin federation status: %d %v %s", resp.StatusCode, err, body)
+	}
+	seen := map[string]string{}
+	for _, m := range fed.Members {
+		seen[m.Name] = m.State + " " + strings.Join(m.Collections, ",")
+	}
+	if !fed.Federated || !fed.Synced || fed.Index == 0 || seen["alfa-1"] != "alive burgerzaken" || seen["beta-1"] != "alive burgerzaken" ||
+		seen["coord-1"] != "alive " || len(fed.Collections) != 1 || fed.Collections[0].Name != "burgerzaken" || fed.Collections[0].Version != 1 ||
+		fed.Collections[0].Docs != 1 {
+		t.Errorf("admin federation status: %s", body)
 	}
 
 	// The operator rotates the gossip key through the registry: first the
