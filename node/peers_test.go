@@ -316,7 +316,9 @@ func TestFallback_PolicyOrderWithinGrace(t *testing.T) {
 	if err != nil || !strings.Contains(a.Text, "Volgens Gemeente Beta") {
 		t.Fatalf("want the preferred Beta's answer: %+v %v", a, err)
 	}
-	if got := outcomes(lastFallback(t, alfa)); got != "GM0002=answered GM0004=unused" {
+	// Delta's reply is not used: it is recorded as unused, or as late when
+	// a loaded machine delivered it after Beta's.
+	if got := outcomes(lastFallback(t, alfa)); got != "GM0002=answered GM0004=unused" && got != "GM0002=answered GM0004=late" {
 		t.Errorf("recorded %q", got)
 	}
 
