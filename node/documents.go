@@ -141,16 +141,27 @@ func (n *Node) Reindex(ctx context.Context, scope, id string) (int, error) {
 	for i, c := range chunks {
 		ids[i] = c.ID
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err := n.lexical.Apply(ctx, chunks, nil, 0); err != nil {
-		n.lexicalFailed(ctx, err)
-		return 0, fmt.Errorf("reindex %s: %w", d.Key(), err)
-	}
-	if err := n.vectors.Delete(ctx, ids); err != nil {
+	err = func() error {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if err := n.lexical.Apply(ctx, chunks, nil, 0); err != nil {
+			n.lexicalFailed(ctx, err)
+			return fmt.Errorf("reindex %s: %w", d.Key(), err)
+		}
+		if err := n.vectors.Delete(ctx, ids); err != nil {
+			return err
+		}
+		return n.vectors.Index(ctx, chunks)
+	}()
+	if err != nil {
 		return 0, err
 	}
-	return len(chunks), n.vectors.Index(ctx, chunks)
+	if n.backend != nil {
+		if err := n.backend.Index(ctx, chunks); err != nil {
+			return 0, fmt.Errorf("reindex %s in the search backend: %w", d.Key(), err)
+		}
+	}
+	return len(chunks), nil
 }
 
 // adminContent shows the portal a tenant's documents.

@@ -61,6 +61,11 @@ type Config struct {
 
 	// Admin configures the beheerportaal at /admin/ and /api/v1/admin/.
 	Admin admin.Config
+
+	// Backend, when set, serves the searches from a scale-out backend
+	// (Qdrant, Elasticsearch) instead of the embedded indexes, which are
+	// kept as they are (backend.go); nil: the embedded indexes.
+	Backend Backend
 }
 
 // DefaultConfig returns the embedded defaults with data in ./data.
@@ -143,6 +148,10 @@ type Node struct {
 	analyzer   *retrieval.Analyzer
 	expander   *retrieval.Expander // synonyms and the English glossary
 	searcher   *hybrid.Searcher
+	// backend is the open Config.Backend, nil without one; backendSeq is
+	// the last batch it took (guarded by ingest).
+	backend    retrieval.Index
+	backendSeq uint64
 	answerer   answer.Generator              // the extractive answerer, the end of every chain
 	pipeline   *answer.Pipeline              // the question path
 	router     atomic.Pointer[models.Router] // replaced whole by SetModels
@@ -283,13 +292,32 @@ func (n *Node) open(ctx context.Context) error {
 	if err := n.loadVectors(ctx); err != nil {
 		return err
 	}
-	n.searcher, err = hybrid.New(n.cfg.Search, hybrid.Deps{
+	onEmbedError := func(err error) {
+		n.log.Warn("question not embedded; searching lexically", "embedder", n.embedder.Name(), "err", err)
+	}
+	sdeps := hybrid.Deps{
 		Lexical: healingIndex{n}, Vector: n.vectors, Embedder: query,
 		Chunks: n.store, Expander: n.expander, Terms: n.analyzer.Terms,
-		OnEmbedError: func(err error) {
-			n.log.Warn("question not embedded; searching lexically", "embedder", n.embedder.Name(), "err", err)
-		},
-	})
+		OnEmbedError: onEmbedError,
+	}
+	if n.cfg.Backend != nil {
+		if err := n.openBackend(ctx); err != nil {
+			return err
+		}
+		applied, err := n.lexical.Applied()
+		if err != nil {
+			return err
+		}
+		if err := n.pruneChanges(applied); err != nil {
+			return err
+		}
+		// The backend fuses its own lexical and vector lists; the
+		// searcher hydrates and re-ranks them as it does the embedded
+		// ones. The bleve speller is not asked (hybrid/spell.go).
+		sdeps.Lexical = backendSearch{x: n.backend, embedder: query, onEmbedError: onEmbedError}
+		sdeps.Vector, sdeps.Embedder = nil, nil
+	}
+	n.searcher, err = hybrid.New(n.cfg.Search, sdeps)
 	return err
 }
 
@@ -304,7 +332,7 @@ func (n *Node) catchUp(ctx context.Context) error {
 		return err
 	}
 	if applied == seq {
-		return n.store.PruneChanges(applied)
+		return n.pruneChanges(applied)
 	}
 	changes, err := n.store.ChangesAfter(applied)
 	if err != nil {
@@ -321,7 +349,7 @@ func (n *Node) catchUp(ctx context.Context) error {
 			return err
 		}
 	}
-	return n.store.PruneChanges(seq)
+	return n.pruneChanges(seq)
 }
 
 func (n *Node) applyChange(ctx context.Context, ch store.Change) error {
@@ -356,7 +384,7 @@ func (n *Node) rebuildLexical(ctx context.Context, seq uint64) error {
 		return fmt.Errorf("rebuild lexical index: %w", err)
 	}
 	n.log.Info("lexical index rebuilt", "chunks", count, "took", time.Since(start).Round(time.Millisecond))
-	return n.store.PruneChanges(seq)
+	return n.pruneChanges(seq)
 }
 
 // embedderID names an embedder and its dimension, as the store records it.
@@ -491,6 +519,9 @@ func (n *Node) Close() error {
 	if n.vectors != nil {
 		errs = append(errs, n.vectors.Close())
 	}
+	if n.backend != nil {
+		errs = append(errs, n.backend.Close())
+	}
 	errs = append(errs, n.store.Close())
 	return errors.Join(errs...)
 }
@@ -579,7 +610,7 @@ func (n *Node) commit(ctx context.Context, writes []store.DocWrite, chunks []ret
 	}
 	out := IngestResult{Written: res.Written, Unchanged: res.Unchanged}
 	if res.Change.Seq == 0 {
-		return out, nil
+		return out, n.syncBackend(ctx) // a batch it missed before
 	}
 	written := map[string]bool{}
 	for _, id := range res.Change.Upserts {
@@ -592,19 +623,23 @@ func (n *Node) commit(ctx context.Context, writes []store.DocWrite, chunks []ret
 		}
 	}
 	out.Chunks = len(ups)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err := n.lexical.Apply(ctx, ups, res.Change.Deletes, res.Change.Seq); err != nil {
-		n.lexicalFailed(ctx, err) // a rebuild would include this batch
-		return out, fmt.Errorf("index batch %d: %w", res.Change.Seq, err)
-	}
-	if err := n.vectors.Delete(ctx, res.Change.Deletes); err != nil {
+	err = func() error {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if err := n.lexical.Apply(ctx, ups, res.Change.Deletes, res.Change.Seq); err != nil {
+			n.lexicalFailed(ctx, err) // a rebuild would include this batch
+			return fmt.Errorf("index batch %d: %w", res.Change.Seq, err)
+		}
+		if err := n.vectors.Delete(ctx, res.Change.Deletes); err != nil {
+			return err
+		}
+		return n.vectors.Index(ctx, ups)
+	}()
+	if err != nil {
 		return out, err
 	}
-	if err := n.vectors.Index(ctx, ups); err != nil {
-		return out, err
-	}
-	return out, nil
+	// Outside n.mu: searches need not wait for the backend's round trip.
+	return out, n.syncBackend(ctx)
 }
 
 // Remove deletes documents of scope by id from the store and both indexes,
@@ -620,13 +655,19 @@ func (n *Node) Remove(ctx context.Context, scope string, ids []string) error {
 	if err != nil || ch.Seq == 0 {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err := n.lexical.Apply(ctx, nil, ch.Deletes, ch.Seq); err != nil {
-		n.lexicalFailed(ctx, err) // a rebuild would leave these out
-		return fmt.Errorf("remove from index: %w", err)
+	err = func() error {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if err := n.lexical.Apply(ctx, nil, ch.Deletes, ch.Seq); err != nil {
+			n.lexicalFailed(ctx, err) // a rebuild would leave these out
+			return fmt.Errorf("remove from index: %w", err)
+		}
+		return n.vectors.Delete(ctx, ch.Deletes)
+	}()
+	if err != nil {
+		return err
 	}
-	return n.vectors.Delete(ctx, ch.Deletes)
+	return n.syncBackend(ctx)
 }
 
 // Store returns the node's store, for tenant and collection management.

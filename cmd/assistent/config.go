@@ -67,6 +67,9 @@ type fileConfig struct {
 	// Admin configures the beheerportaal: cookies, sessions, OIDC
 	// (adminconfig.go).
 	Admin *adminConfig `json:"admin"`
+	// Retrieval chooses the backend that serves the searches: the
+	// embedded indexes (default), Qdrant or Elasticsearch (backend.go).
+	Retrieval *retrievalConfig `json:"retrieval"`
 }
 
 // importCollections verifies and indexes every national collection in the

@@ -12,8 +12,6 @@ import (
 
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
-	"github.com/assistent-nl/assistent/retrieval/elastic"
-	"github.com/assistent-nl/assistent/retrieval/qdrant"
 )
 
 const reindexSynopsis = "reindex --data DIR --to qdrant|elastic --url URL [--name NAME] [--drop] [--api-key-env VAR] [--user U --password-env VAR] [--json]"
@@ -109,20 +107,18 @@ func (m *Main) runReindex(ctx context.Context, args []string) error {
 		return fmt.Errorf("reindex: %s holds no chunks with vectors: ingest content first", path)
 	}
 
-	log := m.logger(slog.LevelWarn)
-	var x scaleOutIndex
-	switch *to {
-	case "qdrant":
-		cfg := qdrant.DefaultConfig(*name, dim)
-		cfg.URL, cfg.APIKey = *target, apiKey
-		x, err = qdrant.New(cfg, log)
-	case "elastic":
-		cfg := elastic.DefaultConfig(*name, dim)
-		cfg.URLs, cfg.APIKey, cfg.Username, cfg.Password = []string{*target}, apiKey, *user, password
-		// Searchable once, at the end, not after every batch.
-		cfg.Refresh = "false"
-		x, err = elastic.New(cfg, log)
+	seq, err := st.Seq()
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
 	}
+	embedder, err := st.Embedder()
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	// Searchable once, at the end, not after every batch.
+	so := scaleOut{kind: *to, url: *target, name: *name, apiKey: apiKey, user: *user, password: password,
+		log: m.logger(slog.LevelWarn), bulk: true}
+	x, err := so.index(dim)
 	if err != nil {
 		return usagef("reindex: %v", err)
 	}
@@ -172,6 +168,11 @@ func (m *Main) runReindex(ctx context.Context, args []string) error {
 	}
 	count, err := x.Count()
 	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	// A node with this backend in its config takes it from here: it sends
+	// the batches after seq.
+	if err := st.SetBackendState(so.Name(), store.BackendState{Seq: seq, Embedder: embedder}); err != nil {
 		return fmt.Errorf("reindex: %w", err)
 	}
 	sum := reindexSummary{Backend: *to, Name: *name, Chunks: n, Count: count, Dim: dim, Seconds: time.Since(start).Seconds()}

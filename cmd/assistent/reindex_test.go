@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/assistent-nl/assistent/node"
 )
 
 // fakeElastic answers the calls reindex makes like Elasticsearch 8 (the
@@ -100,6 +104,42 @@ func TestReindex(t *testing.T) {
 		if !strings.Contains(calls, want) {
 			t.Errorf("calls %s: no %s", calls, want)
 		}
+	}
+
+	// The node takes over from the batch reindex filled up to: a node
+	// whose config names the backend opens, with nothing to send.
+	before := len(f.docs)
+	cfg := fileConfig{Retrieval: &retrievalConfig{Backend: "elastic", URL: srv.URL}}
+	backend, err := cfg.backend(func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := node.DefaultConfig()
+	nc.DataDir, nc.Backend = data, backend
+	n, err := node.Open(context.Background(), nc, nil)
+	if err != nil {
+		t.Fatalf("open the node with the filled backend: %v", err)
+	}
+	st, ok, err := n.Store().BackendState("elastic/assistent")
+	seq, _ := n.Store().Seq()
+	n.Close()
+	if !ok || err != nil || st.Seq != seq || seq == 0 || st.Embedder == "" {
+		t.Errorf("backend state after reindex %+v (ok %v, %v), store at %d", st, ok, err, seq)
+	}
+	if len(f.docs) != before {
+		t.Errorf("opening sent %d documents again", len(f.docs)-before)
+	}
+	// Another index was never filled: the node refuses it.
+	cfg.Retrieval.Name = "assistent-2"
+	if backend, err = cfg.backend(func(string) string { return "" }, nil); err != nil {
+		t.Fatal(err)
+	}
+	nc.Backend = backend
+	if n, err := node.Open(context.Background(), nc, nil); !errors.Is(err, node.ErrBackendBehind) || !strings.Contains(err.Error(), "reindex --to elastic --name assistent-2") {
+		if err == nil {
+			n.Close()
+		}
+		t.Errorf("open with an unfilled index: %v", err)
 	}
 
 	for _, tt := range []struct {

@@ -69,6 +69,10 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	backend, err := cfg.backend(m.getenv, log)
+	if err != nil {
+		return err
+	}
 	fallback, err := cfg.fallback()
 	if err != nil {
 		return err
@@ -82,6 +86,7 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 		c.TrustedProxies = proxies
 		c.Policy = answer.PolicyDecider(cfg.Policy)
 		c.Admin = adminCfg
+		c.Backend = backend
 		if fallback != nil {
 			c.Fallback.Peers, c.Fallback.Client = fallback.Peers, fallback.Client
 		}
@@ -163,4 +168,9 @@ Config file keys (JSON, all optional; flags given on the command line win):
   admin            the admin portal: insecure_cookies (plain http beyond localhost only),
                    session_idle, session_max, oidc (issuer, client_id, client_secret_env,
                    redirect_url, role_claim, roles: claim value → role)
+  retrieval        the search backend: backend (embedded (default), qdrant or elastic), url
+                   (Qdrant's gRPC port, http://HOST:6334, or an Elasticsearch node,
+                   http://HOST:9200), name (collection or index, default assistent),
+                   api_key_env, user and password_env (Elasticsearch; the environment
+                   variables holding the secrets). Fill it first: 'assistent reindex --help'
 `

@@ -156,13 +156,14 @@ func TestServe_TrustedProxies(t *testing.T) {
 }
 
 // TestServe_HelpNamesEveryConfigKey keeps 'serve --help' complete: every
-// key of the config file, and of its federation block, is named there.
+// key of the config file, and of its federation and retrieval blocks, is
+// named there.
 func TestServe_HelpNamesEveryConfigKey(t *testing.T) {
 	res := run(t, "", "serve", "--help")
 	if res.code != 0 {
 		t.Fatalf("serve --help: exit %d", res.code)
 	}
-	for _, typ := range []reflect.Type{reflect.TypeFor[fileConfig](), reflect.TypeFor[federationConfig]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[fileConfig](), reflect.TypeFor[federationConfig](), reflect.TypeFor[retrievalConfig]()} {
 		for f := range typ.Fields() {
 			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if key == "" || key == "-" {

@@ -793,3 +793,79 @@ func (s *Store) SetEmbedder(id string) error {
 // bucket names must start with their package name and an underscore, so
 // they never collide with the store's.
 func (s *Store) Bolt() *bolt.DB { return s.db }
+
+// ChunksWithVectors is Chunks with each chunk's stored vector (nil when it
+// has none): what a search backend is sent.
+func (s *Store) ChunksWithVectors(ids []string) (map[string]retrieval.Chunk, error) {
+	out := make(map[string]retrieval.Chunk, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b, vecB := tx.Bucket(bucketChunks), tx.Bucket(bucketVectors)
+		for _, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			c, err := decodeChunk(id, v)
+			if err != nil {
+				return err
+			}
+			c.Vector = decodeVector(vecB.Get([]byte(id)))
+			out[id] = c
+		}
+		return nil
+	})
+	return out, err
+}
+
+// BackendState is how far a scale-out search backend (a Qdrant collection,
+// an Elasticsearch index) has been brought: every batch up to Seq, with
+// vectors of Embedder (an embedder id as Embedder returns it; "" unknown).
+type BackendState struct {
+	Seq      uint64 `json:"seq"`
+	Embedder string `json:"embedder"`
+}
+
+// backendPrefix starts the meta keys of backend states; the rest of the
+// key is the backend's name ("elastic/assistent").
+const backendPrefix = "backend:"
+
+// BackendState returns the recorded state of the backend name; ok is
+// false when none is recorded.
+func (s *Store) BackendState(name string) (st BackendState, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		err := getJSON(tx.Bucket(bucketMeta), []byte(backendPrefix+name), &st)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		ok = err == nil
+		return err
+	})
+	return st, ok, err
+}
+
+// SetBackendState records the state of the backend name.
+func (s *Store) SetBackendState(name string, st BackendState) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketMeta), []byte(backendPrefix+name), st)
+	})
+}
+
+// BackendStates returns the recorded state of every backend by name. The
+// change log must be kept back to the oldest of them, so each can catch
+// up when the node next uses it.
+func (s *Store) BackendStates() (map[string]BackendState, error) {
+	out := map[string]BackendState{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMeta).Cursor()
+		prefix := []byte(backendPrefix)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var st BackendState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("backend state %s: %w", k, err)
+			}
+			out[string(k[len(prefix):])] = st
+		}
+		return nil
+	})
+	return out, err
+}

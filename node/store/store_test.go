@@ -119,3 +119,28 @@ func TestStore_AddTurnCountsQuestions(t *testing.T) {
 		t.Errorf("Questions() of an old record = %d, want 4", q)
 	}
 }
+
+func TestBackendState(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "a.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, ok, err := s.BackendState("elastic/x"); ok || err != nil {
+		t.Fatalf("no state yet: ok %v, %v", ok, err)
+	}
+	want := store.BackendState{Seq: 7, Embedder: "lexical/256"}
+	if err := s.SetBackendState("elastic/x", want); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetBackendState("qdrant/y", store.BackendState{Seq: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := s.BackendState("elastic/x"); !ok || err != nil || got != want {
+		t.Fatalf("BackendState = %+v, %v, %v", got, ok, err)
+	}
+	all, err := s.BackendStates()
+	if err != nil || len(all) != 2 || all["qdrant/y"].Seq != 3 {
+		t.Fatalf("BackendStates = %+v, %v", all, err)
+	}
+}
