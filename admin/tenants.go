@@ -103,56 +103,18 @@ func (p SettingsPatch) apply(t *store.Tenant) error {
 		t.RetentionDays = *p.RetentionDays
 	}
 	for _, s := range p.AddSites {
-		norm, err := NormaliseSite(s)
+		norm, err := store.NormaliseSite(s)
 		if err != nil {
 			return &fieldError{"add_sites", "settings.invalid.site"}
 		}
-		if !slices.Contains(t.Sites, norm) {
-			t.Sites = append(t.Sites, norm)
-		}
+		t.AddSite(norm)
 	}
 	for _, s := range p.RemoveSites {
-		norm, err := NormaliseSite(s)
-		if err != nil {
-			norm = s
-		}
-		t.Sites = slices.DeleteFunc(t.Sites, func(have string) bool { return have == norm || have == s })
+		t.RemoveSite(s)
 	}
 	return nil
 }
 
-// NormaliseSite checks a site the widget may be embedded on and returns
-// it in the form the node compares origins with: a lower-case host
-// ("www.meppel.nl", meaning https), host:port, or scheme://host[:port]
-// (as assistent tenant set --site).
-func NormaliseSite(s string) (string, error) {
-	in := strings.TrimSpace(s)
-	bad := fmt.Errorf("%q is not a site: give a host (www.meppel.nl), host:port, or scheme://host[:port]", s)
-	if in == "" || strings.ContainsAny(in, " \t") {
-		return "", bad
-	}
-	raw := in
-	if !strings.Contains(raw, "://") {
-		raw = "https://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
-		return "", bad
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", bad
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", bad
-		}
-	}
-	host := strings.ToLower(u.Host)
-	if !strings.Contains(in, "://") {
-		return host, nil
-	}
-	return u.Scheme + "://" + host, nil
-}
 
 // updateTenant applies p to tenant id, stores it (the node reads it on
 // the next question: no restart) and audits the change with the settings
@@ -311,7 +273,7 @@ func (a *Admin) apiRemoveSite(w http.ResponseWriter, r *http.Request, p *princip
 		a.fail(w, r, err)
 		return
 	}
-	norm, err := NormaliseSite(site)
+	norm, err := store.NormaliseSite(site)
 	if err != nil {
 		norm = site
 	}

@@ -9,9 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/assistent-nl/assistent/node"
@@ -77,7 +74,7 @@ func (m *Main) runTenant(ctx context.Context, args []string) error {
 		}
 	}
 	for i, s := range tf.sites {
-		norm, err := normaliseSite(s)
+		norm, err := store.NormaliseSite(s)
 		if err != nil {
 			return usagef("tenant set: --site: %v", err)
 		}
@@ -150,16 +147,10 @@ func putTenant(n *node.Node, tf tenantFlags) error {
 	// Sites are added and removed one by one: a new site never drops the
 	// ones the widget already runs on.
 	for _, s := range tf.sites {
-		if !slices.Contains(t.Sites, s) {
-			t.Sites = append(t.Sites, s)
-		}
+		t.AddSite(s)
 	}
 	for _, s := range tf.removeSites {
-		norm, err := normaliseSite(s)
-		if err != nil {
-			norm = s
-		}
-		t.Sites = slices.DeleteFunc(t.Sites, func(have string) bool { return have == norm || have == s })
+		t.RemoveSite(s)
 	}
 	if t.Name == "" {
 		t.Name = tf.id
@@ -171,36 +162,3 @@ func putTenant(n *node.Node, tf tenantFlags) error {
 	return nil
 }
 
-// normaliseSite checks a site the widget may be embedded on and returns it
-// in the form the node compares origins with: a lower-case host
-// ("www.meppel.nl", meaning https), host:port, or scheme://host[:port]
-// for another scheme or an explicit port ("http://127.0.0.1:8765"). A
-// path, query or user part is an error.
-func normaliseSite(s string) (string, error) {
-	in := strings.TrimSpace(s)
-	bad := fmt.Errorf("%q is not a site: give a host (www.meppel.nl), host:port, or scheme://host[:port] (http://127.0.0.1:8765)", s)
-	if in == "" || strings.ContainsAny(in, " \t") {
-		return "", bad
-	}
-	raw := in
-	if !strings.Contains(raw, "://") {
-		raw = "https://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
-		return "", bad
-	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("%q: a site is served over http or https", s)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", bad
-		}
-	}
-	host := strings.ToLower(u.Host)
-	if !strings.Contains(in, "://") {
-		return host, nil
-	}
-	return u.Scheme + "://" + host, nil
-}

@@ -144,3 +144,33 @@ func TestBackendState(t *testing.T) {
 		t.Fatalf("BackendStates = %+v, %v", all, err)
 	}
 }
+
+// TestNormaliseSite: the forms a gemeente types become the form origins
+// are compared in; anything with a path, query, user or other scheme is
+// refused; sites are added once and removed as typed or normalised.
+func TestNormaliseSite(t *testing.T) {
+	for in, want := range map[string]string{
+		"www.meppel.nl":          "www.meppel.nl",
+		" WWW.Meppel.NL ":        "www.meppel.nl",
+		"https://www.meppel.nl/": "https://www.meppel.nl",
+		"http://127.0.0.1:8765":  "http://127.0.0.1:8765",
+		"localhost:8080":         "localhost:8080",
+	} {
+		if got, err := store.NormaliseSite(in); err != nil || got != want {
+			t.Errorf("NormaliseSite(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "www.meppel.nl/pad", "ftp://meppel.nl", "https://u@meppel.nl", "meppel.nl?x=1", "meppel.nl:99999", "twee woorden"} {
+		if got, err := store.NormaliseSite(in); err == nil {
+			t.Errorf("NormaliseSite(%q) = %q, want an error", in, got)
+		}
+	}
+	var tn store.Tenant
+	tn.AddSite("www.meppel.nl")
+	tn.AddSite("www.meppel.nl")
+	tn.AddSite("http://127.0.0.1:8765")
+	tn.RemoveSite("WWW.MEPPEL.NL")
+	if len(tn.Sites) != 1 || tn.Sites[0] != "http://127.0.0.1:8765" {
+		t.Errorf("sites after add, add again and remove: %v", tn.Sites)
+	}
+}
