@@ -2,23 +2,20 @@ package widget_test
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/assistent-nl/assistent/internal/browsertest"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -26,13 +23,6 @@ import (
 	"github.com/assistent-nl/assistent/node/demo"
 	"github.com/assistent-nl/assistent/widget"
 )
-
-// chromium is where Debian's chromium package puts the browser.
-const chromium = "/usr/bin/chromium"
-
-// axeTags are the rule sets the widget must pass: WCAG 2.0, 2.1 and 2.2 at
-// levels A and AA.
-var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
 
 // hostCSP is the policy of the test page: the widget must work without any
 // inline script or style exception.
@@ -114,161 +104,50 @@ func startSite(tb testing.TB, configure ...func(*node.Config)) *site {
 	return s
 }
 
-// startBrowser starts headless Chromium and returns a context for its tab,
-// plus a function that reports the page's uncaught exceptions so far.
+// startBrowser starts headless Chromium (internal/browsertest).
 func startBrowser(tb testing.TB) (context.Context, func() []string) {
 	tb.Helper()
-	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 800),
-		chromedp.UserDataDir(tb.TempDir()),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	tb.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		tb.Fatalf("start %s: %v", chromium, err)
-	}
-	var mu sync.Mutex
-	var exceptions []string
-	err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			d := e.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil {
-				msg += " " + d.Exception.Description
-			}
-			exceptions = append(exceptions, msg)
-			mu.Unlock()
-		}
-	})
-	if err != nil {
-		tb.Fatalf("listen: %v", err)
-	}
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(exceptions)
-	}
+	return browsertest.Start(tb)
 }
 
 // needBrowser skips a browser test under -short or without Chromium, and
-// returns the source of axe-core (readAxe).
+// returns the source of axe-core.
 func needBrowser(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("browser test: %s is absent; install it with apt-get install -y chromium", chromium)
-	}
-	return readAxe(t)
+	return browsertest.Need(t)
 }
 
-// readAxe returns the source of axe-core from node_modules (npm ci in
-// widget/). Without it the test skips, except in CI, where it fails.
-func readAxe(tb testing.TB) string {
-	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("node_modules", "axe-core", "axe.min.js"))
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("axe-core is not installed (run npm ci in widget/): %v", err)
-		}
-		tb.Skipf("browser test: axe-core is not installed; run `npm ci` in widget/ (%v)", err)
-	}
-	return string(b)
-}
-
-// artifactDir is where screenshots go: $ASSISTENT_SCREENSHOTS when set,
-// else the test's artifact directory (kept with go test -artifacts).
-func artifactDir(t *testing.T) string {
-	if d := os.Getenv("ASSISTENT_SCREENSHOTS"); d != "" {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("screenshot dir: %v", err)
-		}
-		return d
-	}
-	return t.ArtifactDir()
-}
+// artifactDir is where screenshots go (browsertest.ArtifactDir).
+func artifactDir(t *testing.T) string { return browsertest.ArtifactDir(t) }
 
 // eval runs a JavaScript expression in the page and decodes its value.
 func eval[T any](tb testing.TB, ctx context.Context, js string) T {
 	tb.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
-	if err != nil {
-		tb.Fatalf("evaluate %.60q: %v", js, err)
-	}
-	return v
+	return browsertest.Eval[T](tb, ctx, js)
 }
 
 func do(tb testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	tb.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		tb.Fatal(err)
-	}
+	browsertest.Do(tb, ctx, steps...)
 }
 
 // waitFor polls a JavaScript predicate until it is truthy.
 func waitFor(tb testing.TB, ctx context.Context, what, js string) {
 	tb.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(wctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
-		tb.Fatalf("waiting for %s: %v", what, err)
-	}
+	browsertest.WaitFor(tb, ctx, what, js)
 }
 
 // W is the shadow root of the launcher widget on the test page.
 const W = `document.querySelector("assistent-chat[launcher]").shadowRoot`
 
-type axeResult struct {
-	Violations []struct {
-		ID     string   `json:"id"`
-		Impact string   `json:"impact"`
-		Help   string   `json:"help"`
-		Nodes  []string `json:"nodes"`
-	} `json:"violations"`
-	Passes     []string `json:"passes"`
-	Incomplete []string `json:"incomplete"`
-}
-
 // runAxe checks the page with axe-core at WCAG 2.2 AA and fails on any
-// violation.
+// violation, once the panel's opening animation has ended (axe measures
+// contrast as drawn).
 func runAxe(t *testing.T, ctx context.Context, axeSrc, state string) {
 	t.Helper()
-	if !eval[bool](t, ctx, `typeof axe === "object"`) {
-		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](axeSrc)); err != nil {
-			t.Fatalf("inject axe-core: %v", err)
-		}
-	}
-	// Let the panel's opening animation end: axe measures contrast as drawn.
 	eval[chromedp.Void](t, ctx, `Promise.all([...document.querySelectorAll("assistent-chat")].flatMap(w =>
 		w.shadowRoot.getAnimations().filter(a => a.animationName === "rise").map(a => a.finished)))`)
-	tags, _ := json.Marshal(axeTags)
-	res := eval[axeResult](t, ctx, `axe.run(document, {runOnly: {type: "tag", values: `+string(tags)+`}}).then(r => ({
-		violations: r.violations.map(v => ({id: v.id, impact: v.impact || "", help: v.help,
-			nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)})),
-		passes: r.passes.map(p => p.id),
-		incomplete: r.incomplete.map(i => i.id + " (" + i.nodes.map(n => n.target.join(" ")).join(", ") + ")"),
-	}))`)
-	sort.Strings(res.Passes)
-	t.Logf("axe %s: %d violations; %d rules passed: %s", state, len(res.Violations), len(res.Passes), strings.Join(res.Passes, " "))
-	if len(res.Incomplete) > 0 {
-		t.Logf("axe %s: needs review: %s", state, strings.Join(res.Incomplete, "; "))
-	}
-	for _, v := range res.Violations {
-		t.Errorf("axe %s: %s (%s): %s\n\t%s", state, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
-	}
+	browsertest.Axe(t, ctx, axeSrc, state)
 }
 
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {

@@ -1,5 +1,5 @@
 // Package browsertest drives headless Chromium for the browser tests of
-// the portal: start a tab, evaluate JavaScript, wait, check a page with
+// the widget and the portal: start a tab, evaluate JavaScript, wait, check a page with
 // axe-core at WCAG 2.2 AA, take screenshots. Tests skip without Chromium
 // or axe-core (npm ci in widget/), except that CI fails without axe-core.
 package browsertest
@@ -81,7 +81,12 @@ func Start(tb testing.TB) (context.Context, func() []string) {
 	err := chromedp.Listen(ctx, func(ev any) {
 		if e, ok := ev.(*cdpruntime.EventExceptionThrown); ok {
 			mu.Lock()
-			exceptions = append(exceptions, e.ExceptionDetails.Text)
+			d := e.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			exceptions = append(exceptions, msg)
 			mu.Unlock()
 		}
 	})
