@@ -40,12 +40,6 @@ func (e *StatusError) Retryable() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
 }
 
-// TooLargeError is returned by ReadBody for a body over the limit.
-type TooLargeError struct{ Limit int64 }
-
-// Error says the limit, e.g. "larger than 8388608 bytes".
-func (e *TooLargeError) Error() string { return fmt.Sprintf("larger than %d bytes", e.Limit) }
-
 // plainClient sends for a Client without an HTTPClient.
 var plainClient = &http.Client{}
 
@@ -58,6 +52,9 @@ const errorBodyLimit = 4096
 type Client struct {
 	URL    string // the endpoint
 	APIKey string // sent as "Authorization: Bearer ..." when not empty
+	// Op and ReadOp prefix the errors of sending and of reading a 200's
+	// body, e.g. "post rerank" and "read rerank response".
+	Op, ReadOp string
 	// HTTPClient sends the requests; nil means a client without its own
 	// timeout.
 	HTTPClient *http.Client
@@ -72,6 +69,11 @@ type Client struct {
 	AttemptTimeout time.Duration
 	// MaxResponse bounds the body ReadBody reads.
 	MaxResponse int64
+	// Malformed, when set, is wrapped by the error for a body over
+	// MaxResponse ("<Malformed>: larger than N bytes"), which is then not
+	// retried. Without it such a body is retried ("response larger than N
+	// bytes").
+	Malformed error
 	// WaitPastDeadline makes Retry wait for a retry even when ctx's
 	// deadline comes first, so that the call ends with ctx's error. By
 	// default Retry gives up at once with the last attempt's error.
@@ -148,11 +150,22 @@ func CtxError(ctx context.Context, last error) error {
 	return fmt.Errorf("%w (last attempt: %v)", cerr, last)
 }
 
+// PostJSON posts body, asking for JSON, and returns the whole body of a
+// 200 (see Post and ReadBody).
+func (c *Client) PostJSON(ctx context.Context, body []byte) ([]byte, Attempt) {
+	resp, a := c.Post(ctx, body, "application/json")
+	if a.Err != nil {
+		return nil, a
+	}
+	defer resp.Body.Close()
+	return c.ReadBody(resp.Body)
+}
+
 // Post sends body as JSON, asking for accept, and returns the response to
 // a 200, whose body the caller reads and closes. Otherwise it returns the
-// failure, its error prefixed with op: a *StatusError (retried for 429 and
+// failure, its error prefixed with Op: a *StatusError (retried for 429 and
 // 5xx, with the server's Retry-After), or the transport error (retried).
-func (c *Client) Post(ctx context.Context, body []byte, accept, op string) (*http.Response, Attempt) {
+func (c *Client) Post(ctx context.Context, body []byte, accept string) (*http.Response, Attempt) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
 	if err != nil {
 		return nil, Fail(fmt.Errorf("new request: %w", err))
@@ -168,7 +181,7 @@ func (c *Client) Post(ctx context.Context, body []byte, accept, op string) (*htt
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, Temporary(c.Redact(fmt.Errorf("%s: %w", op, err)))
+		return nil, Temporary(c.Redact(fmt.Errorf("%s: %w", c.Op, err)))
 	}
 	if resp.StatusCode == http.StatusOK {
 		return resp, Attempt{RetryAfter: -1}
@@ -176,20 +189,24 @@ func (c *Client) Post(ctx context.Context, body []byte, accept, op string) (*htt
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyLimit))
 	se := &StatusError{StatusCode: resp.StatusCode, Body: Snippet(c.RedactString(string(data)))}
-	return nil, Attempt{Err: fmt.Errorf("%s: %w", op, se), Retry: se.Retryable(), RetryAfter: httpretry.RetryAfter(resp.Header.Get("Retry-After"))}
+	return nil, Attempt{Err: fmt.Errorf("%s: %w", c.Op, se), Retry: se.Retryable(), RetryAfter: httpretry.RetryAfter(resp.Header.Get("Retry-After"))}
 }
 
-// ReadBody reads r up to MaxResponse bytes. A longer body gives a
-// *TooLargeError; an error while reading is returned as is.
-func (c *Client) ReadBody(r io.Reader) ([]byte, error) {
+// ReadBody reads r up to MaxResponse bytes. An error while reading is
+// retried, prefixed with ReadOp; a longer body is an error as Malformed
+// says.
+func (c *Client) ReadBody(r io.Reader) ([]byte, Attempt) {
 	data, err := io.ReadAll(io.LimitReader(r, c.MaxResponse+1))
 	if err != nil {
-		return nil, err
+		return nil, Temporary(fmt.Errorf("%s: %w", c.ReadOp, err))
 	}
 	if int64(len(data)) > c.MaxResponse {
-		return nil, &TooLargeError{Limit: c.MaxResponse}
+		if c.Malformed != nil {
+			return nil, Fail(fmt.Errorf("%w: larger than %d bytes", c.Malformed, c.MaxResponse))
+		}
+		return nil, Temporary(fmt.Errorf("response larger than %d bytes", c.MaxResponse))
 	}
-	return data, nil
+	return data, Attempt{RetryAfter: -1}
 }
 
 // Redact returns err with every occurrence of the API key in its text

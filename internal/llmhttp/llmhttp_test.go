@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/assistent-nl/assistent/internal/llmhttp"
@@ -35,10 +36,10 @@ func TestPost(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := &llmhttp.Client{URL: srv.URL, APIKey: key, MaxResponse: 10}
+	c := &llmhttp.Client{URL: srv.URL, APIKey: key, Op: "post test", ReadOp: "read test", MaxResponse: 10}
 	ctx := context.Background()
 
-	_, a := c.Post(ctx, []byte("{}"), "text/plain", "post test")
+	_, a := c.Post(ctx, []byte("{}"), "text/plain")
 	var se *llmhttp.StatusError
 	if !errors.As(a.Err, &se) || se.StatusCode != 429 || !a.Retry || a.RetryAfter != 0 {
 		t.Fatalf("429: %+v", a)
@@ -46,21 +47,28 @@ func TestPost(t *testing.T) {
 	if strings.Contains(a.Err.Error(), key) || !strings.HasPrefix(a.Err.Error(), "post test: status 429: slow down [redacted]") || !strings.HasSuffix(se.Body, "…") {
 		t.Fatalf("429 error %q", a.Err)
 	}
-	if _, a = c.Post(ctx, nil, "text/plain", "post test"); !errors.As(a.Err, &se) || se.StatusCode != 400 || a.Retry || a.RetryAfter != -1 {
+	if _, a = c.Post(ctx, nil, "text/plain"); !errors.As(a.Err, &se) || se.StatusCode != 400 || a.Retry || a.RetryAfter != -1 {
 		t.Fatalf("400: %+v", a)
 	}
-	resp, a := c.Post(ctx, nil, "text/plain", "post test")
+	resp, a := c.Post(ctx, nil, "text/plain")
 	if a.Err != nil {
 		t.Fatal(a.Err)
 	}
 	defer resp.Body.Close()
-	var tl *llmhttp.TooLargeError
-	if _, err := c.ReadBody(resp.Body); !errors.As(err, &tl) || err.Error() != "larger than 10 bytes" {
-		t.Fatalf("ReadBody = %v", err)
+	if _, a := c.ReadBody(resp.Body); a.Err == nil || !a.Retry || a.Err.Error() != "response larger than 10 bytes" {
+		t.Fatalf("ReadBody without Malformed = %+v", a)
+	}
+	malformed := errors.New("malformed")
+	c.Malformed = malformed
+	if _, a := c.ReadBody(strings.NewReader("12345678901")); !errors.Is(a.Err, malformed) || a.Retry {
+		t.Fatalf("ReadBody with Malformed = %+v", a)
+	}
+	if _, a := c.ReadBody(iotest.ErrReader(io.ErrUnexpectedEOF)); !errors.Is(a.Err, io.ErrUnexpectedEOF) || !a.Retry || !strings.HasPrefix(a.Err.Error(), "read test: ") {
+		t.Fatalf("ReadBody of a broken body = %+v", a)
 	}
 
 	srv.Close()
-	if _, a = c.Post(ctx, nil, "text/plain", "post test"); a.Err == nil || !a.Retry || errors.As(a.Err, &se) {
+	if _, a = c.Post(ctx, nil, "text/plain"); a.Err == nil || !a.Retry || errors.As(a.Err, &se) {
 		t.Fatalf("closed server: %+v", a)
 	}
 }

@@ -190,10 +190,13 @@ func NewChatClient(cfg OpenAIConfig) (*ChatClient, error) {
 	return &ChatClient{cfg: cfg, http: &llmhttp.Client{
 		URL:         base + "/v1/chat/completions",
 		APIKey:      cfg.APIKey,
+		Op:          "post chat completion",
+		ReadOp:      "read chat completion",
 		HTTPClient:  cfg.HTTPClient,
 		MaxRetries:  cfg.MaxRetries,
 		Backoff:     cfg.Backoff,
 		MaxResponse: maxResponse,
+		Malformed:   ErrMalformedResponse,
 	}}, nil
 }
 
@@ -310,7 +313,7 @@ func (c *ChatClient) attempt(ctx context.Context, body []byte, stream bool, onDe
 	if stream {
 		accept = "text/event-stream"
 	}
-	resp, a := c.http.Post(actx, body, accept, "post chat completion")
+	resp, a := c.http.Post(actx, body, accept)
 	if a.Err != nil {
 		var se *StatusError
 		if a.Retry && !errors.As(a.Err, &se) {
@@ -323,13 +326,12 @@ func (c *ChatClient) attempt(ctx context.Context, body []byte, stream bool, onDe
 	if !stream || strings.HasPrefix(ct, "application/json") {
 		// A server may answer a streaming request with one JSON reply;
 		// then its content is the only delta.
-		data, err := c.http.ReadBody(resp.Body)
-		var tooLarge *llmhttp.TooLargeError
-		if errors.As(err, &tooLarge) {
-			return result{err: fmt.Errorf("%w: %w", ErrMalformedResponse, err), retryAfter: -1}
-		}
-		if err != nil {
-			return failed(result{}, fmt.Errorf("read chat completion: %w", err))
+		data, a := c.http.ReadBody(resp.Body)
+		switch {
+		case a.Err != nil && a.Retry: // a read error
+			return failed(result{}, a.Err)
+		case a.Err != nil: // too large
+			return result{err: a.Err, retryAfter: -1}
 		}
 		res := c.decode(data)
 		if res.err == nil && stream && res.text != "" && onDelta != nil {

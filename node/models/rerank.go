@@ -152,10 +152,13 @@ func NewRerankClient(kind string, cfg RerankConfig) (*RerankClient, error) {
 	return &RerankClient{kind: kind, cfg: cfg, http: &llmhttp.Client{
 		URL:         endpoint,
 		APIKey:      cfg.APIKey,
+		Op:          "post rerank",
+		ReadOp:      "read rerank response",
 		HTTPClient:  cfg.HTTPClient,
 		MaxRetries:  cfg.MaxRetries,
 		Backoff:     cfg.Backoff,
 		MaxResponse: maxResponse,
+		Malformed:   ErrMalformedRerank,
 	}}, nil
 }
 
@@ -228,33 +231,14 @@ func (c *RerankClient) batch(ctx context.Context, query string, docs []string) (
 		return nil, fmt.Errorf("encode rerank request: %w", err)
 	}
 	var data []byte
-	err = c.http.Retry(ctx, func(ctx context.Context) llmhttp.Attempt {
-		var a llmhttp.Attempt
-		data, a = c.post(ctx, body)
+	err = c.http.Retry(ctx, func(ctx context.Context) (a llmhttp.Attempt) {
+		data, a = c.http.PostJSON(ctx, body)
 		return a
 	})
 	if err != nil {
 		return nil, err
 	}
 	return c.decode(data, len(docs))
-}
-
-// post sends one request and returns the body of a 200, or the failure.
-func (c *RerankClient) post(ctx context.Context, body []byte) ([]byte, llmhttp.Attempt) {
-	resp, a := c.http.Post(ctx, body, "application/json", "post rerank")
-	if a.Err != nil {
-		return nil, a
-	}
-	defer resp.Body.Close()
-	data, err := c.http.ReadBody(resp.Body)
-	var tooLarge *llmhttp.TooLargeError
-	if errors.As(err, &tooLarge) {
-		return nil, llmhttp.Fail(fmt.Errorf("%w: %w", ErrMalformedRerank, err))
-	}
-	if err != nil {
-		return nil, llmhttp.Temporary(fmt.Errorf("read rerank response: %w", err))
-	}
-	return data, a
 }
 
 // decode checks a response for n documents and returns the scores in

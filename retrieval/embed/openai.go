@@ -69,10 +69,9 @@ func (c OpenAIConfig) Validate() error {
 // endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, text-embeddings-inference,
 // ...). It is safe for concurrent use.
 type OpenAI struct {
-	cfg      OpenAIConfig
-	endpoint string
-	http     *llmhttp.Client
-	dim      atomic.Int64
+	cfg  OpenAIConfig
+	http *llmhttp.Client
+	dim  atomic.Int64
 }
 
 // NewOpenAI returns a client for cfg, with defaults filled in, or the
@@ -96,16 +95,19 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	base := strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/v1")
 	endpoint := base + "/v1/embeddings"
-	o := &OpenAI{cfg: cfg, endpoint: endpoint, http: &llmhttp.Client{
+	o := &OpenAI{cfg: cfg, http: &llmhttp.Client{
 		URL:            endpoint,
 		APIKey:         cfg.APIKey,
+		Op:             "post " + endpoint,
+		ReadOp:         "read response",
 		HTTPClient:     cfg.HTTPClient,
 		MaxRetries:     cfg.MaxRetries,
 		Backoff:        cfg.Backoff,
 		AttemptTimeout: cfg.Timeout,
 		MaxResponse:    maxResponse,
-		// Unlike the chat client, a retry waits even past ctx's deadline,
-		// so that a call cut short ends with ctx's error.
+		// Unlike the chat and rerank clients, a retry waits even past
+		// ctx's deadline, so that a call cut short ends with ctx's error,
+		// and a body over maxResponse is retried (no Malformed).
 		WaitPastDeadline: true,
 	}}
 	o.dim.Store(int64(cfg.Dim))
@@ -163,34 +165,14 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
 	var data []byte
-	err = o.http.Retry(ctx, func(ctx context.Context) llmhttp.Attempt {
-		var a llmhttp.Attempt
-		data, a = o.post(ctx, body)
+	err = o.http.Retry(ctx, func(ctx context.Context) (a llmhttp.Attempt) {
+		data, a = o.http.PostJSON(ctx, body)
 		return a
 	})
 	if err != nil {
 		return nil, err
 	}
 	return o.decode(data, len(texts))
-}
-
-// post sends one request and returns the body of a 200, or the failure. A
-// body that cannot be read, or is too large, is retried.
-func (o *OpenAI) post(ctx context.Context, body []byte) ([]byte, llmhttp.Attempt) {
-	resp, a := o.http.Post(ctx, body, "application/json", "post "+o.endpoint)
-	if a.Err != nil {
-		return nil, a
-	}
-	defer resp.Body.Close()
-	data, err := o.http.ReadBody(resp.Body)
-	var tooLarge *llmhttp.TooLargeError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, llmhttp.Temporary(fmt.Errorf("response %w", err))
-	case err != nil:
-		return nil, llmhttp.Temporary(fmt.Errorf("read response: %w", err))
-	}
-	return data, a
 }
 
 // decode checks a 200 response and returns its vectors in input order.
