@@ -1,4 +1,4 @@
-package modelstest
+package llmtest
 
 import (
 	"context"

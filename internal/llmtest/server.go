@@ -1,7 +1,8 @@
-// Package modelstest runs local servers for tests of everything that talks
+// Package llmtest runs local servers for tests of everything that talks
 // to a model: Server speaks the OpenAI chat completions wire format (unary
-// and streaming), RerankServer the TEI and Cohere/Jina rerank shapes.
-package modelstest
+// and streaming), EmbedServer OpenAI's embeddings, RerankServer the TEI and
+// Cohere/Jina rerank shapes. They listen on loopback only.
+package llmtest
 
 import (
 	"context"
