@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,13 +16,13 @@ import (
 // order them; the index counts). It records every request.
 type EmbedServer struct {
 	URL string
+	requestLog[EmbedRequest]
 
 	vector func(text string) []float32
 	status atomic.Int32 // non-zero: answer every request with this status
 
 	mu     sync.Mutex
 	reply  func(n int, h http.Header) (int, string)
-	reqs   []EmbedRequest
 	inputs []string
 }
 
@@ -39,9 +38,7 @@ type EmbedRequest struct {
 func NewEmbedServer(tb testing.TB, vector func(text string) []float32) *EmbedServer {
 	tb.Helper()
 	s := &EmbedServer{vector: vector}
-	hs := httptest.NewServer(s)
-	s.URL = hs.URL
-	tb.Cleanup(hs.Close)
+	s.URL, _ = start(tb, s)
 	return s
 }
 
@@ -55,20 +52,6 @@ func (s *EmbedServer) Reply(reply func(n int, h http.Header) (code int, body str
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reply = reply
-}
-
-// Requests returns the requests received so far.
-func (s *EmbedServer) Requests() []EmbedRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]EmbedRequest(nil), s.reqs...)
-}
-
-// Count returns the number of requests received so far.
-func (s *EmbedServer) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.reqs)
 }
 
 // Inputs returns the texts embedded so far, in order.
@@ -101,9 +84,9 @@ func (s *EmbedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		texts = []string{one}
 	}
+	n := s.add(EmbedRequest{Auth: r.Header.Get("Authorization"), Model: req.Model, Input: texts})
 	s.mu.Lock()
-	n, reply := len(s.reqs), s.reply
-	s.reqs = append(s.reqs, EmbedRequest{Auth: r.Header.Get("Authorization"), Model: req.Model, Input: texts})
+	reply := s.reply
 	s.mu.Unlock()
 	if code := s.status.Load(); code != 0 {
 		http.Error(w, `{"error":{"message":"embedding model unavailable"}}`, int(code))
