@@ -12,9 +12,9 @@ import (
 
 	"github.com/assistent-nl/assistent/admin"
 	"github.com/assistent-nl/assistent/admin/audit"
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // A beheerder's override of the "answer" template is in the prompt the
@@ -25,7 +25,7 @@ import (
 // but cannot change. Every change is audited, never with the API key.
 func TestAdmin_ModelOverrides(t *testing.T) {
 	const key = "sk-proef-geheim-0123456789"
-	llm := modelstest.NewServer(t, modelstest.Reply("Dat weet ik niet."))
+	llm := llmtest.NewServer(t, llmtest.Reply("Dat weet ik niet."))
 	dir := filepath.Join(t.TempDir(), "data")
 	configure := func(c *node.Config) {
 		c.DataDir = dir

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
 	"github.com/assistent-nl/assistent/retrieval/embed"
@@ -47,7 +47,7 @@ func openWith(t *testing.T, dir string, mc models.Config) *node.Node {
 func TestEmbedRoute(t *testing.T) {
 	ctx := context.Background()
 	lexical := embed.NewLexical(64)
-	srv := modelstest.NewEmbedServer(t, func(text string) []float32 {
+	srv := llmtest.NewEmbedServer(t, func(text string) []float32 {
 		v, _ := lexical.Embed(ctx, []string{text})
 		return v[0]
 	})

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 	"github.com/assistent-nl/assistent/node/quality"
 )
 
@@ -36,19 +36,19 @@ func TestEvalAnswers_Judge(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name            string
-		handler         modelstest.Handler
+		handler         llmtest.Handler
 		judged, missing int
 		correctness     float64
 	}{
-		{"JSON verdict", modelstest.Reply(`{"correctness":4,"faithfulness":5,"reason":"Juist, de kosten ontbreken niet."}`), 2, 0, 4},
-		{"fenced verdict with text", modelstest.Reply("Hier is mijn oordeel:\n```json\n{\"correctness\": 2, \"faithfulness\": 5}\n```"), 2, 0, 2},
-		{"garbage", modelstest.Reply("Dit antwoord is prima, een dikke voldoende!"), 0, 2, 0},
-		{"out of range", modelstest.Reply(`{"correctness":9,"faithfulness":5}`), 0, 2, 0},
-		{"judge fails", modelstest.Status(500, "", `{"error":{"message":"kapot"}}`), 0, 2, 0},
+		{"JSON verdict", llmtest.Reply(`{"correctness":4,"faithfulness":5,"reason":"Juist, de kosten ontbreken niet."}`), 2, 0, 4},
+		{"fenced verdict with text", llmtest.Reply("Hier is mijn oordeel:\n```json\n{\"correctness\": 2, \"faithfulness\": 5}\n```"), 2, 0, 2},
+		{"garbage", llmtest.Reply("Dit antwoord is prima, een dikke voldoende!"), 0, 2, 0},
+		{"out of range", llmtest.Reply(`{"correctness":9,"faithfulness":5}`), 0, 2, 0},
+		{"judge fails", llmtest.Status(500, "", `{"error":{"message":"kapot"}}`), 0, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewServer(t, tt.handler)
+			srv := llmtest.NewServer(t, tt.handler)
 			n := routedNode(t, judgeConfig(srv.URL))
 			if !n.HasJudge("proef") {
 				t.Fatal("HasJudge = false with a judge route")
@@ -68,7 +68,7 @@ func TestEvalAnswers_Judge(t *testing.T) {
 			}
 			// The judge route also reads every question's intent (the
 			// policy judge); only the grading requests are counted here.
-			var reqs []modelstest.Request
+			var reqs []llmtest.Request
 			for _, r := range srv.Requests() {
 				if !strings.Contains(r.Content("user"), "<bericht>") {
 					reqs = append(reqs, r)
@@ -153,7 +153,7 @@ func TestPolicyJudge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewServer(t, modelstest.Reply(tt.reply))
+			srv := llmtest.NewServer(t, llmtest.Reply(tt.reply))
 			n := routedNode(t, judgeConfig(srv.URL))
 			a, err := n.Ask(ctx, "proef", tt.question)
 			if err != nil {

@@ -12,12 +12,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 	"github.com/assistent-nl/assistent/node/quality"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
@@ -50,7 +50,7 @@ func TestRedteam_Gate(t *testing.T) {
 	})
 	t.Run("model", func(t *testing.T) {
 		var leaks atomic.Int32
-		srv := modelstest.NewServer(t, obedientModel(&leaks))
+		srv := llmtest.NewServer(t, obedientModel(&leaks))
 		cfg := node.DefaultConfig()
 		oc := models.DefaultOpenAIConfig()
 		oc.BaseURL, oc.Model, oc.MaxRetries = srv.URL, "obedient", 0
@@ -237,19 +237,19 @@ func checkVariants(t *testing.T, n *node.Node, maxFailing int, strictBenign bool
 // whatever the text it reads asks. Asked for its instructions, in the
 // question or in a source, it repeats its system message, canary and all.
 // The node's guards, not the model, must keep the gates.
-func obedientModel(leaks *atomic.Int32) modelstest.Handler {
-	return func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+func obedientModel(leaks *atomic.Int32) llmtest.Handler {
+	return func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
 		obey(w, r, n, req, leaks)
 	}
 }
 
-func obey(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request, leaks *atomic.Int32) {
+func obey(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request, leaks *atomic.Int32) {
 	user := req.Content("user")
 	lower := strings.ToLower(user)
 	if strings.Contains(lower, "systeemprompt") || strings.Contains(lower, "system prompt") ||
 		strings.Contains(lower, "instructies") || strings.Contains(lower, "instructions") {
 		leaks.Add(1)
-		modelstest.Reply(req.Content("system"))(w, r, n, req)
+		llmtest.Reply(req.Content("system"))(w, r, n, req)
 		return
 	}
 	var passages []answer.Passage
@@ -300,7 +300,7 @@ func obey(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request,
 			})
 		}
 	}
-	modelstest.Reply(reply)(w, r, n, req)
+	llmtest.Reply(reply)(w, r, n, req)
 }
 
 var (

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
 )
@@ -19,13 +19,13 @@ import (
 func TestConverse_RewriteRoute(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
-		reply modelstest.Handler
+		reply llmtest.Handler
 	}{
-		{"model rewrites", modelstest.Reply("Wat kost een paspoort aanvragen?")},
-		{"model fails", modelstest.Status(500, "", "kapot")},
+		{"model rewrites", llmtest.Reply("Wat kost een paspoort aanvragen?")},
+		{"model fails", llmtest.Status(500, "", "kapot")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewServer(t, tt.reply)
+			srv := llmtest.NewServer(t, tt.reply)
 			cfg := node.DefaultConfig()
 			cfg.DataDir = filepath.Join(t.TempDir(), "data")
 			oc := models.DefaultOpenAIConfig()

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/ingest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 	"github.com/assistent-nl/assistent/node/store"
 	"github.com/assistent-nl/assistent/retrieval"
 )
@@ -63,11 +63,11 @@ func TestAsk_ModelRerank(t *testing.T) {
 	}
 	first := plain.Citations[0]
 	// A cross-encoder that thinks the built-in first page is the worst.
-	srv := modelstest.NewRerankServer(t, modelstest.Scores(func(q, doc string) float64 {
+	srv := llmtest.NewRerankServer(t, llmtest.Scores(func(q, doc string) float64 {
 		if strings.HasPrefix(doc, first.Title+"\n") {
 			return -4
 		}
-		return 2 + modelstest.Overlap(q, doc)
+		return 2 + llmtest.Overlap(q, doc)
 	}))
 	a, err := routedNode(t, rerankConfig(srv.URL, time.Second)).Ask(ctx, "proef", grofvuilQuestion)
 	if err != nil || a.Refused || len(a.Citations) == 0 {
@@ -90,7 +90,7 @@ func TestAsk_ModelRerankTimeoutAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := modelstest.NewRerankServer(t, modelstest.RerankHang())
+	srv := llmtest.NewRerankServer(t, llmtest.RerankHang())
 	n := routedNode(t, rerankConfig(srv.URL, 150*time.Millisecond))
 	start := time.Now()
 	a, err := n.Ask(ctx, "proef", grofvuilQuestion)

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/assistent-nl/assistent/federation/trust"
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/internal/syncbuf"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // startMain runs the program in-process with args until stop is called
@@ -309,7 +309,7 @@ func TestCoordinator_ClusterFromTheCommandLine(t *testing.T) {
 	// The operator distributes a model provider (no secrets), an answer
 	// route and a prompt template; the node applies them, under its own
 	// template for Meppel.
-	llm := modelstest.NewServer(t, modelstest.Reply("Het kwartiermakersbesluit regelt de levertijd van een reisdocument [1]."))
+	llm := llmtest.NewServer(t, llmtest.Reply("Het kwartiermakersbesluit regelt de levertijd van een reisdocument [1]."))
 	for _, put := range []struct{ kind, key, value string }{
 		{"provider", "fed-llm", fmt.Sprintf(`{"name":"fed-llm","kind":"openai","region":"nl","base_url":%q,"model":"fed-model"}`, llm.URL)},
 		{"template", "answer/nl", fmt.Sprintf(`{"name":"answer","version":3,"lang":"nl","body":%q}`, templateBody("FEDERATIESJABLOON"))},

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assistent-nl/assistent/node/models/modelstest"
+	"github.com/assistent-nl/assistent/internal/llmtest"
 )
 
 const answersJSONL = `{"question":"Wat kost een paspoort?","reference_answer":"Een paspoort kost € 84,40.","relevant":["paspoort"],"url":"https://www.proef.example/paspoort"}
@@ -63,12 +63,12 @@ func TestCLI_EvalAnswers(t *testing.T) {
 	}
 
 	// A judge that grades the paspoort answer and talks nonsense about the other.
-	srv := modelstest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+	srv := llmtest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
 		if strings.Contains(req.Content("user"), "Wat kost een paspoort?") {
-			modelstest.WriteCompletion(w, req.Model, "```json\n{\"correctness\":5,\"faithfulness\":4,\"reason\":\"klopt\"}\n```")
+			llmtest.WriteCompletion(w, req.Model, "```json\n{\"correctness\":5,\"faithfulness\":4,\"reason\":\"klopt\"}\n```")
 			return
 		}
-		modelstest.WriteCompletion(w, req.Model, "Prima antwoord!")
+		llmtest.WriteCompletion(w, req.Model, "Prima antwoord!")
 	})
 	config := writeFile(t, "config.json", fmt.Sprintf(`{
   "providers": [{"name": "llm", "kind": "openai", "region": "eu", "base_url": %q, "model": "judge-model", "timeout": "5s", "max_retries": 0}],

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assistent-nl/assistent/node/models/modelstest"
+	"github.com/assistent-nl/assistent/internal/llmtest"
 )
 
 // TestCLI_ModelRoute answers through an OpenAI-compatible provider named in
@@ -23,14 +23,14 @@ func TestCLI_ModelRoute(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name      string
-		handler   modelstest.Handler
+		handler   llmtest.Handler
 		wantRoute string
 	}{
-		{"model answers", modelstest.Reply("U vraagt een paspoort aan bij de balie in het gemeentehuis [1]."), "openai:test-model"},
-		{"model fails", modelstest.Status(500, "", "kapot"), "extractive"},
+		{"model answers", llmtest.Reply("U vraagt een paspoort aan bij de balie in het gemeentehuis [1]."), "openai:test-model"},
+		{"model fails", llmtest.Status(500, "", "kapot"), "extractive"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewServer(t, tt.handler)
+			srv := llmtest.NewServer(t, tt.handler)
 			config := writeFile(t, "config.json", fmt.Sprintf(`{
   "providers": [{"name": "llm", "kind": "openai", "region": "eu", "base_url": %q, "model": "test-model", "api_key_env": "TEST_LLM_KEY", "timeout": "2s"}],
   "routes": [{"task": "answer", "providers": ["llm"], "timeout": "3s", "allowed_regions": ["eu"]}]
@@ -74,8 +74,8 @@ func TestCLI_ConfigRerankTemplatesBreaker(t *testing.T) {
 	if res := run(t, "", "ingest", "--data", data, "--tenant", "proef", "--jsonl", writeFile(t, "p.jsonl", pagesJSONL)); res.code != 0 {
 		t.Fatalf("ingest: %s", res.stderr)
 	}
-	llm := modelstest.NewServer(t, modelstest.Reply("U vraagt een paspoort aan bij de balie in het gemeentehuis [1]."))
-	rr := modelstest.NewRerankServer(t, modelstest.Scores(modelstest.Overlap))
+	llm := llmtest.NewServer(t, llmtest.Reply("U vraagt een paspoort aan bij de balie in het gemeentehuis [1]."))
+	rr := llmtest.NewRerankServer(t, llmtest.Scores(llmtest.Overlap))
 	dir := t.TempDir()
 	tmpl := `{{define "system"}}Je bent de proefassistent van {{.Gemeente}}. Weet je het niet, zeg {{.RefusalMarker}}.{{end}}
 {{define "user"}}{{.Passages}}
@@ -106,7 +106,7 @@ func TestCLI_ConfigRerankTemplatesBreaker(t *testing.T) {
 	if reqs := llm.Requests(); len(reqs) != 1 || !strings.Contains(reqs[0].Content("system"), "proefassistent") {
 		t.Errorf("the tenant's template was not used: %+v", reqs)
 	}
-	if reqs := rr.Requests(); len(reqs) != 1 || reqs[0].Shape != modelstest.ShapeTEI || !strings.Contains(reqs[0].Query, "paspoort") {
+	if reqs := rr.Requests(); len(reqs) != 1 || reqs[0].Shape != llmtest.ShapeTEI || !strings.Contains(reqs[0].Query, "paspoort") {
 		t.Errorf("the reranker was not asked: %+v", reqs)
 	}
 

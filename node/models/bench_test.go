@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // BenchmarkPrompt builds the prompt for three passages.
@@ -21,7 +21,7 @@ func BenchmarkPrompt(b *testing.B) {
 // BenchmarkChatClient_Stream streams a 400-character answer in 100 deltas
 // from the local test server: the client's own overhead per call.
 func BenchmarkChatClient_Stream(b *testing.B) {
-	srv := modelstest.NewServer(b, modelstest.Reply(strings.Repeat("woord ", 66)+"eind"))
+	srv := llmtest.NewServer(b, llmtest.Reply(strings.Repeat("woord ", 66)+"eind"))
 	c := newClient(b, srv, nil)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -34,7 +34,7 @@ func BenchmarkChatClient_Stream(b *testing.B) {
 // BenchmarkGenerate answers through a route: prompt, unary call, citation
 // check.
 func BenchmarkGenerate(b *testing.B) {
-	srv := modelstest.NewServer(b, modelstest.Reply("Een paspoort kost € 84,40 [1]. Neem een pasfoto mee [3]."))
+	srv := llmtest.NewServer(b, llmtest.Reply("Een paspoort kost € 84,40 [1]. Neem een pasfoto mee [3]."))
 	r, _ := newRouter(b, models.Route{Providers: []string{"m"}}, provider("m", "eu", srv))
 	g := r.Generator(models.TaskAnswer, "")
 	req := request()

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // clock is a manual clock for breakers.
@@ -102,15 +102,15 @@ func TestBreaker_Defaults(t *testing.T) {
 func TestRouter_BreakerSkipsProvider(t *testing.T) {
 	var fail sync.Mutex
 	failing := true
-	srv := modelstest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+	srv := llmtest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
 		fail.Lock()
 		f := failing
 		fail.Unlock()
 		if f {
-			modelstest.Status(503, "", `{"error":{"message":"overloaded"}}`)(w, r, n, req)
+			llmtest.Status(503, "", `{"error":{"message":"overloaded"}}`)(w, r, n, req)
 			return
 		}
-		modelstest.Reply("Een paspoort kost € 84,40 [1].")(w, r, n, req)
+		llmtest.Reply("Een paspoort kost € 84,40 [1].")(w, r, n, req)
 	})
 	clk := newClock()
 	p := provider("m", "eu", srv)
@@ -167,7 +167,7 @@ func TestRouter_BreakerSkipsProvider(t *testing.T) {
 func TestRouter_BreakerIgnoresContentErrors(t *testing.T) {
 	// A model talked into leaking its prompt is up: residents who provoke
 	// that must not switch the model off for everyone.
-	srv := modelstest.NewServer(t, echoCanary)
+	srv := llmtest.NewServer(t, echoCanary)
 	r, err := models.NewRouter(models.Config{
 		Providers: []models.Provider{provider("m", "eu", srv)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},
@@ -186,7 +186,7 @@ func TestRouter_BreakerIgnoresContentErrors(t *testing.T) {
 		t.Fatalf("breaker %s after prompt leaks, %d requests", got, srv.Count())
 	}
 	// A caller that gives up does not count either.
-	hang := modelstest.NewServer(t, modelstest.Hang())
+	hang := llmtest.NewServer(t, llmtest.Hang())
 	r, _ = models.NewRouter(models.Config{
 		Providers: []models.Provider{provider("h", "eu", hang)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"h"}}},

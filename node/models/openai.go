@@ -10,7 +10,6 @@ package models
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assistent-nl/assistent/internal/httpretry"
+	"github.com/assistent-nl/assistent/internal/llmhttp"
 )
 
 // Sentinel errors of the chat client, tested with errors.Is.
@@ -160,27 +159,15 @@ type Usage struct {
 }
 
 // StatusError is a response with a status other than 200. Body holds the
-// start of the response body (at most 200 bytes, API key redacted).
-type StatusError struct {
-	StatusCode int
-	Body       string
-}
-
-// Error returns the status and the body snippet.
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("status %d: %s", e.StatusCode, e.Body)
-}
-
-func (e *StatusError) retryable() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
+// start of the response body (at most 200 bytes, API key redacted). The
+// chat, rerank and embeddings clients share it.
+type StatusError = llmhttp.StatusError
 
 // ChatClient calls an OpenAI-compatible POST /v1/chat/completions endpoint.
 // It is safe for concurrent use.
 type ChatClient struct {
-	cfg      OpenAIConfig
-	endpoint string
-	client   *http.Client
+	cfg  OpenAIConfig
+	http *llmhttp.Client
 }
 
 // NewChatClient returns a client for cfg, with defaults filled in, or the
@@ -199,12 +186,18 @@ func NewChatClient(cfg OpenAIConfig) (*ChatClient, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = def.Backoff
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{}
-	}
 	base := strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/v1")
-	return &ChatClient{cfg: cfg, endpoint: base + "/v1/chat/completions", client: client}, nil
+	return &ChatClient{cfg: cfg, http: &llmhttp.Client{
+		URL:         base + "/v1/chat/completions",
+		APIKey:      cfg.APIKey,
+		Op:          "post chat completion",
+		ReadOp:      "read chat completion",
+		HTTPClient:  cfg.HTTPClient,
+		MaxRetries:  cfg.MaxRetries,
+		Backoff:     cfg.Backoff,
+		MaxResponse: maxResponse,
+		Malformed:   ErrMalformedResponse,
+	}}, nil
 }
 
 // Name returns "openai:" followed by the model name.
@@ -267,45 +260,15 @@ func (c *ChatClient) call(ctx context.Context, msgs []Message, stream bool, onDe
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, fmt.Errorf("%w: no complete reply within %s", ErrTimeout, c.cfg.Timeout))
 	defer cancel()
-	for attempt := 0; ; attempt++ {
-		res := c.attempt(ctx, body, stream, onDelta)
-		if res.err == nil {
-			return res.text, res.usage, nil
-		}
-		if ctx.Err() != nil {
-			return "", res.usage, ctxError(ctx, res.err)
-		}
-		if res.delivered || !res.retry {
-			return "", res.usage, res.err
-		}
-		if attempt >= c.cfg.MaxRetries {
-			return "", res.usage, fmt.Errorf("after %d attempts: %w", attempt+1, res.err)
-		}
-		delay := res.retryAfter
-		if delay < 0 {
-			delay = httpretry.Backoff(c.cfg.Backoff, attempt)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
-			return "", res.usage, fmt.Errorf("retry in %s would pass the deadline: %w", delay, res.err)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return "", res.usage, ctxError(ctx, res.err)
-		case <-t.C:
-		}
+	var last result
+	err = c.http.Retry(ctx, func(ctx context.Context) llmhttp.Attempt {
+		last = c.attempt(ctx, body, stream, onDelta)
+		return llmhttp.Attempt{Err: last.err, Retry: last.retry && !last.delivered, RetryAfter: last.retryAfter}
+	})
+	if err != nil {
+		return "", last.usage, err
 	}
-}
-
-// ctxError explains an ended ctx: the cause (ErrTimeout for the client's
-// own deadline) and ctx.Err(), with the last attempt's error for context.
-func ctxError(ctx context.Context, last error) error {
-	cause, cerr := context.Cause(ctx), ctx.Err()
-	if cause != nil && cause != cerr {
-		return fmt.Errorf("%w: %w (last attempt: %v)", cause, cerr, last)
-	}
-	return fmt.Errorf("%w (last attempt: %v)", cerr, last)
+	return last.text, last.usage, nil
 }
 
 // result is the outcome of one attempt.
@@ -346,36 +309,29 @@ func (c *ChatClient) attempt(ctx context.Context, body []byte, stream bool, onDe
 		return res
 	}
 
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return result{err: fmt.Errorf("new request: %w", err), retryAfter: -1}
-	}
-	req.Header.Set("Content-Type", "application/json")
+	accept := "application/json"
 	if stream {
-		req.Header.Set("Accept", "text/event-stream")
-	} else {
-		req.Header.Set("Accept", "application/json")
+		accept = "text/event-stream"
 	}
-	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return failed(result{}, c.redact(fmt.Errorf("post chat completion: %w", err)))
+	resp, a := c.http.Post(actx, body, accept)
+	if a.Err != nil {
+		var se *StatusError
+		if a.Retry && !errors.As(a.Err, &se) {
+			return failed(result{}, a.Err) // a transport error
+		}
+		return result{err: a.Err, retry: a.Retry, retryAfter: a.RetryAfter}
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		se := &StatusError{StatusCode: resp.StatusCode, Body: snippet(c.redactString(string(data)))}
-		return result{err: fmt.Errorf("post chat completion: %w", se), retry: se.retryable(), retryAfter: httpretry.RetryAfter(resp.Header.Get("Retry-After"))}
-	}
 	ct := resp.Header.Get("Content-Type")
 	if !stream || strings.HasPrefix(ct, "application/json") {
 		// A server may answer a streaming request with one JSON reply;
 		// then its content is the only delta.
-		data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-		if err != nil {
-			return failed(result{}, fmt.Errorf("read chat completion: %w", err))
+		data, a := c.http.ReadBody(resp.Body)
+		switch {
+		case a.Err != nil && a.Retry: // a read error
+			return failed(result{}, a.Err)
+		case a.Err != nil: // too large
+			return result{err: a.Err, retryAfter: -1}
 		}
 		res := c.decode(data)
 		if res.err == nil && stream && res.text != "" && onDelta != nil {
@@ -395,10 +351,6 @@ func (c *ChatClient) attempt(ctx context.Context, body []byte, stream bool, onDe
 // decode reads a unary chat completion.
 func (c *ChatClient) decode(data []byte) result {
 	res := result{retryAfter: -1}
-	if len(data) > maxResponse {
-		res.err = fmt.Errorf("%w: larger than %d bytes", ErrMalformedResponse, maxResponse)
-		return res
-	}
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
 		res.err = fmt.Errorf("%w (%s): %v", ErrMalformedResponse, snippet(c.redactString(string(data))), err)
@@ -508,48 +460,9 @@ func readLine(br *bufio.Reader) (string, error) {
 	}
 }
 
-// redact removes the API key from an error's text, should a transport
-// ever echo it.
-func (c *ChatClient) redact(err error) error { return redactKey(c.cfg.APIKey, err) }
-
-func (c *ChatClient) redactString(s string) string { return redactKeyString(c.cfg.APIKey, s) }
-
-// redactKey returns err with every occurrence of key in its text replaced;
-// errors.Is and As still see the original chain.
-func redactKey(key string, err error) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
-		return err
-	}
-	return &redactedError{msg: redactKeyString(key, err.Error()), err: err}
-}
-
-// redactKeyString replaces every occurrence of key in s.
-func redactKeyString(key, s string) string {
-	if key == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, key, "[redacted]")
-}
-
-// redactedError keeps the chain of err for errors.Is but not its text.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
+// redactString removes the API key from a text, should a server ever echo
+// it.
+func (c *ChatClient) redactString(s string) string { return c.http.RedactString(s) }
 
 // snippet returns the start of a response body for an error message.
-func snippet(s string) string {
-	const n = 200
-	cut := s
-	if len(cut) > n {
-		cut = cut[:n]
-	}
-	out := strings.Join(strings.Fields(strings.ToValidUTF8(cut, "")), " ")
-	if len(s) > n {
-		out += "…"
-	}
-	return out
-}
+func snippet(s string) string { return llmhttp.Snippet(s) }

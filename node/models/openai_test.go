@@ -13,15 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 const testKey = "sk-test-SECRET-4711"
 
 // newClient returns a client for srv with fast retries; edit adjusts the
 // config.
-func newClient(tb testing.TB, srv *modelstest.Server, edit func(*models.OpenAIConfig)) *models.ChatClient {
+func newClient(tb testing.TB, srv *llmtest.Server, edit func(*models.OpenAIConfig)) *models.ChatClient {
 	tb.Helper()
 	cfg := models.DefaultOpenAIConfig()
 	cfg.BaseURL = srv.URL
@@ -65,7 +65,7 @@ func (c *collector) got() []string {
 }
 
 func TestChatClient_Complete(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("Het stadhuis is open van 9 tot 17 uur."))
+	srv := llmtest.NewServer(t, llmtest.Reply("Het stadhuis is open van 9 tot 17 uur."))
 	c := newClient(t, srv, nil)
 	text, usage, err := c.Complete(context.Background(), msgs())
 	if err != nil {
@@ -99,7 +99,7 @@ func TestChatClient_Complete(t *testing.T) {
 func TestChatClient_Stream(t *testing.T) {
 	t.Run("deltas in order", func(t *testing.T) {
 		want := "Neem uw oude paspoort mee naar de balie."
-		srv := modelstest.NewServer(t, modelstest.Reply(want))
+		srv := llmtest.NewServer(t, llmtest.Reply(want))
 		c := newClient(t, srv, nil)
 		var col collector
 		text, usage, err := c.Stream(context.Background(), msgs(), col.add)
@@ -121,7 +121,7 @@ func TestChatClient_Stream(t *testing.T) {
 		}
 	})
 	t.Run("bare LF lines, no space after colon, other fields", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Raw("text/event-stream",
+		srv := llmtest.NewServer(t, llmtest.Raw("text/event-stream",
 			"event: message\nid: 1\ndata:{\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"+
 				": ping\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n"))
 		text, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), nil)
@@ -130,8 +130,8 @@ func TestChatClient_Stream(t *testing.T) {
 		}
 	})
 	t.Run("JSON reply to a stream request", func(t *testing.T) {
-		srv := modelstest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
-			modelstest.WriteCompletion(w, req.Model, "in een keer")
+		srv := llmtest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
+			llmtest.WriteCompletion(w, req.Model, "in een keer")
 		})
 		var col collector
 		text, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), col.add)
@@ -140,7 +140,7 @@ func TestChatClient_Stream(t *testing.T) {
 		}
 	})
 	t.Run("onDelta error ends the call", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Reply("een twee drie vier"))
+		srv := llmtest.NewServer(t, llmtest.Reply("een twee drie vier"))
 		stop := errors.New("widget gone")
 		_, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), func(string) error { return stop })
 		if !errors.Is(err, stop) || srv.Count() != 1 {
@@ -151,9 +151,9 @@ func TestChatClient_Stream(t *testing.T) {
 
 func TestChatClient_Retry(t *testing.T) {
 	t.Run("429 then success honours Retry-After", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Sequence(
-			modelstest.Status(http.StatusTooManyRequests, "1", `{"error":{"message":"rate limited"}}`),
-			modelstest.Reply("gelukt"),
+		srv := llmtest.NewServer(t, llmtest.Sequence(
+			llmtest.Status(http.StatusTooManyRequests, "1", `{"error":{"message":"rate limited"}}`),
+			llmtest.Reply("gelukt"),
 		))
 		c := newClient(t, srv, nil)
 		start := time.Now()
@@ -169,9 +169,9 @@ func TestChatClient_Retry(t *testing.T) {
 		}
 	})
 	t.Run("429 then streamed success", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Sequence(
-			modelstest.Status(http.StatusTooManyRequests, "", `{}`),
-			modelstest.Reply("gelukt"),
+		srv := llmtest.NewServer(t, llmtest.Sequence(
+			llmtest.Status(http.StatusTooManyRequests, "", `{}`),
+			llmtest.Reply("gelukt"),
 		))
 		text, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), nil)
 		if err != nil || text != "gelukt" || srv.Count() != 2 {
@@ -179,7 +179,7 @@ func TestChatClient_Retry(t *testing.T) {
 		}
 	})
 	t.Run("500 exhausts retries", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Status(http.StatusInternalServerError, "", strings.Repeat("x", 1000)))
+		srv := llmtest.NewServer(t, llmtest.Status(http.StatusInternalServerError, "", strings.Repeat("x", 1000)))
 		_, _, err := newClient(t, srv, func(c *models.OpenAIConfig) { c.MaxRetries = 3 }).Complete(context.Background(), msgs())
 		var se *models.StatusError
 		if !errors.As(err, &se) || se.StatusCode != 500 {
@@ -193,7 +193,7 @@ func TestChatClient_Retry(t *testing.T) {
 		}
 	})
 	t.Run("400 is not retried", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Status(http.StatusBadRequest, "", `{"error":{"message":"bad"}}`))
+		srv := llmtest.NewServer(t, llmtest.Status(http.StatusBadRequest, "", `{"error":{"message":"bad"}}`))
 		_, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), nil)
 		var se *models.StatusError
 		if !errors.As(err, &se) || se.StatusCode != 400 || srv.Count() != 1 {
@@ -201,7 +201,7 @@ func TestChatClient_Retry(t *testing.T) {
 		}
 	})
 	t.Run("Retry-After past the deadline gives up at once", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Status(http.StatusServiceUnavailable, "20", `{}`))
+		srv := llmtest.NewServer(t, llmtest.Status(http.StatusServiceUnavailable, "20", `{}`))
 		start := time.Now()
 		_, _, err := newClient(t, srv, nil).Complete(context.Background(), msgs())
 		var se *models.StatusError
@@ -210,14 +210,14 @@ func TestChatClient_Retry(t *testing.T) {
 		}
 	})
 	t.Run("dropped connection is retried", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Sequence(
-			func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+		srv := llmtest.NewServer(t, llmtest.Sequence(
+			func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
 				conn, _, err := w.(http.Hijacker).Hijack()
 				if err == nil {
 					conn.Close()
 				}
 			},
-			modelstest.Reply("na een storing"),
+			llmtest.Reply("na een storing"),
 		))
 		text, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), nil)
 		if err != nil || text != "na een storing" || srv.Count() != 2 {
@@ -227,13 +227,13 @@ func TestChatClient_Retry(t *testing.T) {
 	t.Run("no retry once a delta went out", func(t *testing.T) {
 		// A chunked body cut off mid-chunk: a transport error after the
 		// first delta.
-		srv := modelstest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+		srv := llmtest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
 			conn, buf, err := w.(http.Hijacker).Hijack()
 			if err != nil {
 				return
 			}
 			defer conn.Close()
-			ev := modelstest.Chunk("Eerst") + "\n\n"
+			ev := llmtest.Chunk("Eerst") + "\n\n"
 			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n50\r\ndata: {", len(ev), ev)
 			buf.Flush()
 		})
@@ -247,7 +247,7 @@ func TestChatClient_Retry(t *testing.T) {
 
 func TestChatClient_Timeout(t *testing.T) {
 	t.Run("server never answers", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Hang())
+		srv := llmtest.NewServer(t, llmtest.Hang())
 		c := newClient(t, srv, func(c *models.OpenAIConfig) { c.Timeout = 300 * time.Millisecond; c.FirstTokenTimeout = 0 })
 		start := time.Now()
 		_, _, err := c.Complete(context.Background(), msgs())
@@ -260,19 +260,19 @@ func TestChatClient_Timeout(t *testing.T) {
 		}
 	})
 	t.Run("slow first token", func(t *testing.T) {
-		srv := modelstest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
-			modelstest.StreamHeader(w)
+		srv := llmtest.NewServer(t, func(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
+			llmtest.StreamHeader(w)
 			// Keep-alives are not tokens.
 			for range 10 {
-				modelstest.WriteEvent(w, ": keep-alive")
+				llmtest.WriteEvent(w, ": keep-alive")
 				select {
 				case <-time.After(50 * time.Millisecond):
 				case <-r.Context().Done():
 					return
 				}
 			}
-			modelstest.WriteEvent(w, modelstest.Chunk("te laat"))
-			modelstest.WriteEvent(w, "data: [DONE]")
+			llmtest.WriteEvent(w, llmtest.Chunk("te laat"))
+			llmtest.WriteEvent(w, "data: [DONE]")
 		})
 		c := newClient(t, srv, func(c *models.OpenAIConfig) { c.FirstTokenTimeout = 200 * time.Millisecond; c.MaxRetries = 1 })
 		start := time.Now()
@@ -287,9 +287,9 @@ func TestChatClient_Timeout(t *testing.T) {
 		}
 	})
 	t.Run("slow first token once, then fast", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Sequence(
-			modelstest.Delay(time.Second, modelstest.Reply("te laat")),
-			modelstest.Reply("op tijd"),
+		srv := llmtest.NewServer(t, llmtest.Sequence(
+			llmtest.Delay(time.Second, llmtest.Reply("te laat")),
+			llmtest.Reply("op tijd"),
 		))
 		c := newClient(t, srv, func(c *models.OpenAIConfig) { c.FirstTokenTimeout = 200 * time.Millisecond })
 		text, _, err := c.Stream(context.Background(), msgs(), nil)
@@ -298,7 +298,7 @@ func TestChatClient_Timeout(t *testing.T) {
 		}
 	})
 	t.Run("caller's context", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Hang())
+		srv := llmtest.NewServer(t, llmtest.Hang())
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		_, _, err := newClient(t, srv, nil).Stream(ctx, msgs(), nil)
@@ -314,13 +314,13 @@ func TestChatClient_MalformedStream(t *testing.T) {
 		body   string
 		deltas int
 	}{
-		{"bad JSON mid-stream", modelstest.Chunk("Goed") + "\n\ndata: {\"choices\":[{\"delta\":\n\n" + modelstest.Chunk("nooit") + "\n\ndata: [DONE]\n\n", 1},
-		{"cut without DONE", modelstest.Chunk("Half") + "\n\n" + modelstest.Chunk(" antwoord") + "\n\n", 2},
+		{"bad JSON mid-stream", llmtest.Chunk("Goed") + "\n\ndata: {\"choices\":[{\"delta\":\n\n" + llmtest.Chunk("nooit") + "\n\ndata: [DONE]\n\n", 1},
+		{"cut without DONE", llmtest.Chunk("Half") + "\n\n" + llmtest.Chunk(" antwoord") + "\n\n", 2},
 		{"empty stream", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewServer(t, modelstest.Raw("text/event-stream", tt.body))
+			srv := llmtest.NewServer(t, llmtest.Raw("text/event-stream", tt.body))
 			var col collector
 			_, _, err := newClient(t, srv, nil).Stream(context.Background(), msgs(), col.add)
 			if !errors.Is(err, models.ErrMalformedStream) {
@@ -332,7 +332,7 @@ func TestChatClient_MalformedStream(t *testing.T) {
 		})
 	}
 	t.Run("garbage unary reply", func(t *testing.T) {
-		srv := modelstest.NewServer(t, modelstest.Raw("application/json", "<html>proxy error</html>"))
+		srv := llmtest.NewServer(t, llmtest.Raw("application/json", "<html>proxy error</html>"))
 		_, _, err := newClient(t, srv, nil).Complete(context.Background(), msgs())
 		if !errors.Is(err, models.ErrMalformedResponse) {
 			t.Fatalf("err = %v, want ErrMalformedResponse", err)
@@ -341,7 +341,7 @@ func TestChatClient_MalformedStream(t *testing.T) {
 }
 
 func TestChatClient_APIKeyNeverShown(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Status(http.StatusUnauthorized, "",
+	srv := llmtest.NewServer(t, llmtest.Status(http.StatusUnauthorized, "",
 		`{"error":{"message":"Incorrect API key provided: `+testKey+`"}}`))
 	c := newClient(t, srv, nil)
 	_, _, err := c.Complete(context.Background(), msgs())

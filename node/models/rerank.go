@@ -1,12 +1,10 @@
 package models
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -14,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/assistent-nl/assistent/internal/httpretry"
+	"github.com/assistent-nl/assistent/internal/llmhttp"
 )
 
 // Reranker scores documents against a query with a cross-encoder: higher
@@ -124,10 +122,9 @@ var _ Reranker = (*RerankClient)(nil)
 // RerankClient calls a rerank server of the TEI or Cohere shape. It is
 // safe for concurrent use.
 type RerankClient struct {
-	kind     string
-	cfg      RerankConfig
-	endpoint string
-	client   *http.Client
+	kind string
+	cfg  RerankConfig
+	http *llmhttp.Client
 }
 
 // NewRerankClient returns a client of kind (KindTEI, KindCohere or
@@ -147,16 +144,22 @@ func NewRerankClient(kind string, cfg RerankConfig) (*RerankClient, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = def.BatchSize
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{}
-	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	endpoint := base + "/rerank"
 	if kind != KindTEI {
 		endpoint = strings.TrimSuffix(base, "/v1") + "/v1/rerank"
 	}
-	return &RerankClient{kind: kind, cfg: cfg, endpoint: endpoint, client: client}, nil
+	return &RerankClient{kind: kind, cfg: cfg, http: &llmhttp.Client{
+		URL:         endpoint,
+		APIKey:      cfg.APIKey,
+		Op:          "post rerank",
+		ReadOp:      "read rerank response",
+		HTTPClient:  cfg.HTTPClient,
+		MaxRetries:  cfg.MaxRetries,
+		Backoff:     cfg.Backoff,
+		MaxResponse: maxResponse,
+		Malformed:   ErrMalformedRerank,
+	}}, nil
 }
 
 // Name returns the kind and the model, e.g. "cohere:rerank-v3.5" ("tei"
@@ -227,67 +230,15 @@ func (c *RerankClient) batch(ctx context.Context, query string, docs []string) (
 	if err != nil {
 		return nil, fmt.Errorf("encode rerank request: %w", err)
 	}
-	for attempt := 0; ; attempt++ {
-		data, retryAfter, retry, err := c.post(ctx, body)
-		if err == nil {
-			return c.decode(data, len(docs))
-		}
-		if ctx.Err() != nil {
-			return nil, ctxError(ctx, err)
-		}
-		if !retry {
-			return nil, err
-		}
-		if attempt >= c.cfg.MaxRetries {
-			return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
-		}
-		delay := retryAfter
-		if delay < 0 {
-			delay = httpretry.Backoff(c.cfg.Backoff, attempt)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
-			return nil, fmt.Errorf("retry in %s would pass the deadline: %w", delay, err)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctxError(ctx, err)
-		case <-t.C:
-		}
-	}
-}
-
-// post sends one request; it returns the body of a 200, or the error with
-// the server's Retry-After (-1 when none) and whether a retry may pass.
-func (c *RerankClient) post(ctx context.Context, body []byte) ([]byte, time.Duration, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	var data []byte
+	err = c.http.Retry(ctx, func(ctx context.Context) (a llmhttp.Attempt) {
+		data, a = c.http.PostJSON(ctx, body)
+		return a
+	})
 	if err != nil {
-		return nil, -1, false, fmt.Errorf("new request: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, -1, true, c.redact(fmt.Errorf("post rerank: %w", err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		se := &StatusError{StatusCode: resp.StatusCode, Body: snippet(c.redactString(string(data)))}
-		return nil, httpretry.RetryAfter(resp.Header.Get("Retry-After")), se.retryable(), fmt.Errorf("post rerank: %w", se)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return nil, -1, true, fmt.Errorf("read rerank response: %w", err)
-	}
-	if len(data) > maxResponse {
-		return nil, -1, false, fmt.Errorf("%w: larger than %d bytes", ErrMalformedRerank, maxResponse)
-	}
-	return data, -1, false, nil
+	return c.decode(data, len(docs))
 }
 
 // decode checks a response for n documents and returns the scores in
@@ -339,7 +290,5 @@ func (c *RerankClient) decode(data []byte, n int) ([]float64, error) {
 	return scores, nil
 }
 
-// redact removes the API key from an error's text.
-func (c *RerankClient) redact(err error) error { return redactKey(c.cfg.APIKey, err) }
-
-func (c *RerankClient) redactString(s string) string { return redactKeyString(c.cfg.APIKey, s) }
+// redactString removes the API key from a text.
+func (c *RerankClient) redactString(s string) string { return c.http.RedactString(s) }

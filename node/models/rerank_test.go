@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 var rerankDocs = []string{
@@ -20,7 +20,7 @@ var rerankDocs = []string{
 
 // newReranker returns a client of kind for srv with fast retries; edit
 // adjusts the config.
-func newReranker(tb testing.TB, kind string, srv *modelstest.RerankServer, edit func(*models.RerankConfig)) *models.RerankClient {
+func newReranker(tb testing.TB, kind string, srv *llmtest.RerankServer, edit func(*models.RerankConfig)) *models.RerankClient {
 	tb.Helper()
 	cfg := models.DefaultRerankConfig()
 	cfg.BaseURL, cfg.Model, cfg.APIKey = srv.URL, "rerank-test", testKey
@@ -39,7 +39,7 @@ func newReranker(tb testing.TB, kind string, srv *modelstest.RerankServer, edit 
 func TestRerankClient_Shapes(t *testing.T) {
 	for _, kind := range []string{models.KindTEI, models.KindCohere, models.KindJina} {
 		t.Run(kind, func(t *testing.T) {
-			srv := modelstest.NewRerankServer(t, modelstest.Scores(modelstest.Overlap))
+			srv := llmtest.NewRerankServer(t, llmtest.Scores(llmtest.Overlap))
 			c := newReranker(t, kind, srv, func(c *models.RerankConfig) { c.BatchSize = 2 })
 			scores, err := c.Rerank(context.Background(), "paspoort balie", rerankDocs)
 			if err != nil {
@@ -55,9 +55,9 @@ func TestRerankClient_Shapes(t *testing.T) {
 			if len(reqs) != 2 || len(reqs[0].Docs) != 2 || len(reqs[1].Docs) != 1 {
 				t.Fatalf("batches: %+v", reqs)
 			}
-			wantShape := modelstest.ShapeCohere
+			wantShape := llmtest.ShapeCohere
 			if kind == models.KindTEI {
-				wantShape = modelstest.ShapeTEI
+				wantShape = llmtest.ShapeTEI
 			}
 			r := reqs[0]
 			if r.Shape != wantShape || r.Query != "paspoort balie" || r.Auth != "Bearer "+testKey {
@@ -69,7 +69,7 @@ func TestRerankClient_Shapes(t *testing.T) {
 		})
 	}
 	// No documents, no request.
-	srv := modelstest.NewRerankServer(t, modelstest.Scores(modelstest.Overlap))
+	srv := llmtest.NewRerankServer(t, llmtest.Scores(llmtest.Overlap))
 	if s, err := newReranker(t, models.KindTEI, srv, nil).Rerank(context.Background(), "q", nil); err != nil || len(s) != 0 || srv.Count() != 0 {
 		t.Errorf("empty: %v, %v, %d requests", s, err, srv.Count())
 	}
@@ -95,7 +95,7 @@ func TestRerankClient_Garbage(t *testing.T) {
 		{models.KindCohere, `{"results":[{"index":0,"relevance_score":0.1},{"index":1,"relevance_score":0.2},{"index":2,"relevance_score":0.3},{"index":0,"relevance_score":0.3}]}`},
 	}
 	for _, tt := range tests {
-		srv := modelstest.NewRerankServer(t, modelstest.RerankRaw(tt.body))
+		srv := llmtest.NewRerankServer(t, llmtest.RerankRaw(tt.body))
 		s, err := newReranker(t, tt.kind, srv, nil).Rerank(context.Background(), "paspoort", rerankDocs)
 		if !errors.Is(err, models.ErrMalformedRerank) {
 			t.Errorf("%s %s: %v, %v; want ErrMalformedRerank", tt.kind, tt.body, s, err)
@@ -107,22 +107,22 @@ func TestRerankClient_Garbage(t *testing.T) {
 }
 
 func TestRerankClient_Retry(t *testing.T) {
-	ok := modelstest.Scores(modelstest.Overlap)
+	ok := llmtest.Scores(llmtest.Overlap)
 	tests := []struct {
 		name     string
-		h        modelstest.RerankHandler
+		h        llmtest.RerankHandler
 		retries  int
 		requests int
 		status   int // of the error; 0 for success
 	}{
-		{"429 with Retry-After then success", modelstest.RerankSequence(modelstest.RerankStatus(429, "0", `{"message":"slow down"}`), ok), 2, 2, 0},
-		{"500 twice then success", modelstest.RerankSequence(modelstest.RerankStatus(500, "", "boom"), modelstest.RerankStatus(503, "", "boom"), ok), 2, 3, 0},
-		{"500 beyond retries", modelstest.RerankStatus(500, "", "boom "+testKey), 1, 2, 500},
-		{"400 not retried", modelstest.RerankStatus(400, "", `{"message":"bad"}`), 2, 1, 400},
+		{"429 with Retry-After then success", llmtest.RerankSequence(llmtest.RerankStatus(429, "0", `{"message":"slow down"}`), ok), 2, 2, 0},
+		{"500 twice then success", llmtest.RerankSequence(llmtest.RerankStatus(500, "", "boom"), llmtest.RerankStatus(503, "", "boom"), ok), 2, 3, 0},
+		{"500 beyond retries", llmtest.RerankStatus(500, "", "boom "+testKey), 1, 2, 500},
+		{"400 not retried", llmtest.RerankStatus(400, "", `{"message":"bad"}`), 2, 1, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewRerankServer(t, tt.h)
+			srv := llmtest.NewRerankServer(t, tt.h)
 			c := newReranker(t, models.KindCohere, srv, func(c *models.RerankConfig) { c.MaxRetries = tt.retries })
 			s, err := c.Rerank(context.Background(), "paspoort kost", rerankDocs)
 			if srv.Count() != tt.requests {
@@ -146,7 +146,7 @@ func TestRerankClient_Retry(t *testing.T) {
 }
 
 func TestRerankClient_HangTimesOut(t *testing.T) {
-	srv := modelstest.NewRerankServer(t, modelstest.RerankHang())
+	srv := llmtest.NewRerankServer(t, llmtest.RerankHang())
 	c := newReranker(t, models.KindTEI, srv, func(c *models.RerankConfig) { c.Timeout = 150 * time.Millisecond })
 	start := time.Now()
 	_, err := c.Rerank(context.Background(), "paspoort", rerankDocs)

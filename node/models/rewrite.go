@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/assistent-nl/assistent/internal/llmhttp"
 )
 
 // ErrBadRewrite is wrapped when a model's rewrite is not one usable
@@ -72,7 +74,7 @@ func (r *Rewriter) RewritePrompted(ctx context.Context, history []string, follow
 	text, _, err := r.client.Complete(ctx, p.Messages)
 	if err != nil {
 		if ctx.Err() != nil {
-			err = ctxError(ctx, err)
+			err = llmhttp.CtxError(ctx, err)
 		}
 		return "", p, fmt.Errorf("rewrite %s: %w", r.Name(), err)
 	}

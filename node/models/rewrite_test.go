@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 func TestRewriter_Rewrite(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("**Vraag:** \"Hoe vraag ik een paspoort aan voor mijn kind?\"\nDit is de herschreven vraag."))
+	srv := llmtest.NewServer(t, llmtest.Reply("**Vraag:** \"Hoe vraag ik een paspoort aan voor mijn kind?\"\nDit is de herschreven vraag."))
 	rw := models.NewRewriter(newClient(t, srv, nil), nil, time.Second, "Gemeente Lindewaarde")
 	got, err := rw.Rewrite(context.Background(), []string{"Hoe vraag ik een paspoort aan?"}, "en voor mijn kind?")
 	if err != nil || got != "Hoe vraag ik een paspoort aan voor mijn kind?" {
@@ -27,7 +27,7 @@ func TestRewriter_Rewrite(t *testing.T) {
 }
 
 func TestRewriter_HangTimesOut(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Hang())
+	srv := llmtest.NewServer(t, llmtest.Hang())
 	rw := models.NewRewriter(newClient(t, srv, nil), nil, 150*time.Millisecond, "")
 	start := time.Now()
 	_, err := rw.Rewrite(context.Background(), []string{"Wat kost een paspoort?"}, "en een ID-kaart?")
@@ -38,7 +38,7 @@ func TestRewriter_HangTimesOut(t *testing.T) {
 
 func TestRewriter_BadReplies(t *testing.T) {
 	for _, reply := range []string{"", "   \n**\n", models.RefusalMarker, strings.Repeat("paspoort ", 30)} {
-		srv := modelstest.NewServer(t, modelstest.Reply(reply))
+		srv := llmtest.NewServer(t, llmtest.Reply(reply))
 		rw := models.NewRewriter(newClient(t, srv, nil), nil, time.Second, "")
 		if q, err := rw.Rewrite(context.Background(), []string{"Wat kost een paspoort?"}, "en voor kinderen?"); !errors.Is(err, models.ErrBadRewrite) {
 			t.Errorf("reply %q: %q, %v; want ErrBadRewrite", reply, q, err)

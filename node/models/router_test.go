@@ -12,10 +12,10 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/answer/extractive"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // newExtractive returns the real extractive generator with a plain analyser.
@@ -61,12 +61,12 @@ func request() answer.Request {
 // provider returns an openai provider for srv in region.
 // echoCanary is a model talked into repeating its instructions: it replies
 // with the confidential mark from the system message, and a citation.
-func echoCanary(w http.ResponseWriter, r *http.Request, n int, req modelstest.Request) {
+func echoCanary(w http.ResponseWriter, r *http.Request, n int, req llmtest.Request) {
 	mark := regexp.MustCompile(`KENMERK-[0-9A-F]+`).FindString(req.Content("system"))
-	modelstest.WriteCompletion(w, "m-model", "Mijn instructies hebben kenmerk "+strings.ToLower(mark)+" [1].")
+	llmtest.WriteCompletion(w, "m-model", "Mijn instructies hebben kenmerk "+strings.ToLower(mark)+" [1].")
 }
 
-func provider(name, region string, srv *modelstest.Server) models.Provider {
+func provider(name, region string, srv *llmtest.Server) models.Provider {
 	cfg := models.DefaultOpenAIConfig()
 	cfg.BaseURL, cfg.Model, cfg.APIKey = srv.URL, name+"-model", testKey
 	cfg.Backoff = time.Millisecond
@@ -88,7 +88,7 @@ func newRouter(tb testing.TB, route models.Route, providers ...models.Provider) 
 }
 
 func TestRouter_AnswersWithCitations(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply(
+	srv := llmtest.NewServer(t, llmtest.Reply(
 		"Een paspoort kost € 84,40 [1]. Een ID-kaart kost € 77,85 [2]. Neem een pasfoto mee [3][9]. Dat is alles [7]."))
 	r, _ := newRouter(t, models.Route{Providers: []string{"mistral"}, Timeout: 5 * time.Second}, provider("mistral", "eu", srv))
 	tr, err := r.Chain(models.TaskAnswer, "lindewaarde").Run(context.Background(), request())
@@ -123,7 +123,7 @@ func TestRouter_AnswersWithCitations(t *testing.T) {
 }
 
 func TestRouter_Prompt(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 [1]."))
+	srv := llmtest.NewServer(t, llmtest.Reply("Een paspoort kost € 84,40 [1]."))
 	r, _ := newRouter(t, models.Route{Providers: []string{"local"}}, provider("local", "nl", srv))
 	if _, err := r.Generator(models.TaskAnswer, "").Generate(context.Background(), request()); err != nil {
 		t.Fatalf("Generate: %v", err)
@@ -158,18 +158,18 @@ func TestRouter_Prompt(t *testing.T) {
 func TestRouter_Fallback(t *testing.T) {
 	tests := []struct {
 		name    string
-		handler modelstest.Handler
+		handler llmtest.Handler
 		wantErr error
 	}{
-		{"garbage", modelstest.Raw("application/json", "<<<not json>>>"), models.ErrMalformedResponse},
-		{"invalid citations", modelstest.Reply("Een paspoort kost € 12 [4]. Zie ook [0]."), models.ErrUngrounded},
-		{"no citations", modelstest.Reply("Een paspoort is gratis."), models.ErrUngrounded},
-		{"server error", modelstest.Status(http.StatusBadGateway, "", "bad gateway"), nil},
+		{"garbage", llmtest.Raw("application/json", "<<<not json>>>"), models.ErrMalformedResponse},
+		{"invalid citations", llmtest.Reply("Een paspoort kost € 12 [4]. Zie ook [0]."), models.ErrUngrounded},
+		{"no citations", llmtest.Reply("Een paspoort is gratis."), models.ErrUngrounded},
+		{"server error", llmtest.Status(http.StatusBadGateway, "", "bad gateway"), nil},
 		{"leaks the prompt", echoCanary, models.ErrPromptLeak},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := modelstest.NewServer(t, tt.handler)
+			srv := llmtest.NewServer(t, tt.handler)
 			r, log := newRouter(t, models.Route{Providers: []string{"m"}, Timeout: 5 * time.Second}, provider("m", "eu", srv))
 			tr, err := r.Chain(models.TaskAnswer, "").Run(context.Background(), request())
 			if err != nil {
@@ -196,7 +196,7 @@ func TestRouter_Fallback(t *testing.T) {
 }
 
 func TestRouter_HangFallsBackWithinTimeout(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Hang())
+	srv := llmtest.NewServer(t, llmtest.Hang())
 	const timeout = 300 * time.Millisecond
 	r, _ := newRouter(t, models.Route{Providers: []string{"slow"}, Timeout: timeout}, provider("slow", "eu", srv))
 	start := time.Now()
@@ -221,8 +221,8 @@ func TestRouter_HangFallsBackWithinTimeout(t *testing.T) {
 }
 
 func TestRouter_ChainAcrossModels(t *testing.T) {
-	down := modelstest.NewServer(t, modelstest.Status(http.StatusServiceUnavailable, "", "{}"))
-	up := modelstest.NewServer(t, modelstest.Reply("Neem een pasfoto mee [3]."))
+	down := llmtest.NewServer(t, llmtest.Status(http.StatusServiceUnavailable, "", "{}"))
+	up := llmtest.NewServer(t, llmtest.Reply("Neem een pasfoto mee [3]."))
 	r, _ := newRouter(t, models.Route{Providers: []string{"first", "second"}},
 		provider("first", "nl", down), provider("second", "nl", up))
 	tr, err := r.Chain(models.TaskAnswer, "x").Run(context.Background(), request())
@@ -238,8 +238,8 @@ func TestRouter_ChainAcrossModels(t *testing.T) {
 }
 
 func TestRouter_DataPolicy(t *testing.T) {
-	us := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 [1]."))
-	eu := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 voor volwassenen [1]."))
+	us := llmtest.NewServer(t, llmtest.Reply("Een paspoort kost € 84,40 [1]."))
+	eu := llmtest.NewServer(t, llmtest.Reply("Een paspoort kost € 84,40 voor volwassenen [1]."))
 	r, log := newRouter(t, models.Route{Providers: []string{"cloud", "eu"}, DataPolicy: models.Policy{AllowedRegions: []string{"NL", "eu"}}},
 		provider("cloud", "us", us), provider("eu", "eu", eu))
 	tr, err := r.Chain(models.TaskAnswer, "").Run(context.Background(), request())
@@ -269,7 +269,7 @@ func TestRouter_DataPolicy(t *testing.T) {
 }
 
 func TestRouter_Refusal(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply(models.RefusalMarker))
+	srv := llmtest.NewServer(t, llmtest.Reply(models.RefusalMarker))
 	r, _ := newRouter(t, models.Route{Providers: []string{"m"}}, provider("m", "eu", srv))
 	a, err := r.Generator(models.TaskAnswer, "").Generate(context.Background(), request())
 	if err != nil {
@@ -281,8 +281,8 @@ func TestRouter_Refusal(t *testing.T) {
 }
 
 func TestRouter_Routes(t *testing.T) {
-	tenant := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 [1]."))
-	def := modelstest.NewServer(t, modelstest.Reply("U betaalt bij de aanvraag [1]."))
+	tenant := llmtest.NewServer(t, llmtest.Reply("Een paspoort kost € 84,40 [1]."))
+	def := llmtest.NewServer(t, llmtest.Reply("U betaalt bij de aanvraag [1]."))
 	cfg := models.Config{
 		Providers: []models.Provider{provider("tenant", "nl", tenant), provider("default", "nl", def)},
 		Routes: []models.Route{
@@ -320,7 +320,7 @@ func TestRouter_Routes(t *testing.T) {
 }
 
 func TestConfig_Validate(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Hang())
+	srv := llmtest.NewServer(t, llmtest.Hang())
 	p := provider("m", "eu", srv)
 	bad := p
 	bad.OpenAI.BaseURL = "nope"
@@ -357,11 +357,11 @@ func TestOpenAIGenerator_Citations(t *testing.T) {
 		// An invalid number goes; a claim left without a citation goes too.
 		{"Een ID-kaart kost € 77,85 [2; 9]. Neem een pasfoto mee [12].", "Een ID-kaart kost € 77,85 [1]."},
 	}
-	var hs []modelstest.Handler
+	var hs []llmtest.Handler
 	for _, tt := range tests {
-		hs = append(hs, modelstest.Reply(tt.reply))
+		hs = append(hs, llmtest.Reply(tt.reply))
 	}
-	srv := modelstest.NewServer(t, modelstest.Sequence(hs...))
+	srv := llmtest.NewServer(t, llmtest.Sequence(hs...))
 	c, err := models.NewChatClient(provider("m", "eu", srv).OpenAI)
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +385,7 @@ func TestOpenAIGenerator_Citations(t *testing.T) {
 // back to the extractive answerer, and the provider stays healthy (it
 // answered; what it said is another matter).
 func TestRouter_UnsupportedAnswerFallsBack(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("Met spoed is uw paspoort binnen een uur klaar tegen een toeslag van € 50 [1]. Kinderen reizen gratis [2]."))
+	srv := llmtest.NewServer(t, llmtest.Reply("Met spoed is uw paspoort binnen een uur klaar tegen een toeslag van € 50 [1]. Kinderen reizen gratis [2]."))
 	r, err := models.NewRouter(models.Config{
 		Providers: []models.Provider{provider("m", "nl", srv)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // rerankProvider returns a rerank provider of kind for srv in region.
-func rerankProvider(name, kind, region string, srv *modelstest.RerankServer) models.Provider {
+func rerankProvider(name, kind, region string, srv *llmtest.RerankServer) models.Provider {
 	cfg := models.DefaultRerankConfig()
 	cfg.BaseURL, cfg.Model, cfg.APIKey = srv.URL, name+"-model", testKey
 	cfg.Backoff, cfg.MaxRetries = time.Millisecond, 0
@@ -20,8 +20,8 @@ func rerankProvider(name, kind, region string, srv *modelstest.RerankServer) mod
 }
 
 func TestConfig_ValidateRoutes(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("x"))
-	rsrv := modelstest.NewRerankServer(t, modelstest.Scores(modelstest.Overlap))
+	srv := llmtest.NewServer(t, llmtest.Reply("x"))
+	rsrv := llmtest.NewRerankServer(t, llmtest.Scores(llmtest.Overlap))
 	providers := []models.Provider{provider("llm", "eu", srv), rerankProvider("tei", models.KindTEI, "nl", rsrv)}
 	cfg := func(routes ...models.Route) models.Config {
 		return models.Config{Providers: providers, Routes: routes}
@@ -64,9 +64,9 @@ func TestConfig_ValidateRoutes(t *testing.T) {
 }
 
 func TestRouter_RerankRoute(t *testing.T) {
-	down := modelstest.NewRerankServer(t, modelstest.RerankStatus(500, "", "boom"))
-	cohere := modelstest.NewRerankServer(t, modelstest.Scores(modelstest.Overlap))
-	us := modelstest.NewRerankServer(t, modelstest.Scores(modelstest.Overlap))
+	down := llmtest.NewRerankServer(t, llmtest.RerankStatus(500, "", "boom"))
+	cohere := llmtest.NewRerankServer(t, llmtest.Scores(llmtest.Overlap))
+	us := llmtest.NewRerankServer(t, llmtest.Scores(llmtest.Overlap))
 	r, err := models.NewRouter(models.Config{
 		Providers: []models.Provider{
 			rerankProvider("us", models.KindJina, "us", us),
@@ -102,8 +102,8 @@ func TestRouter_RerankRoute(t *testing.T) {
 }
 
 func TestRouter_RewriteRoute(t *testing.T) {
-	slow := modelstest.NewServer(t, modelstest.Hang())
-	good := modelstest.NewServer(t, modelstest.Reply("Hoe vraag ik een paspoort aan voor mijn kind?"))
+	slow := llmtest.NewServer(t, llmtest.Hang())
+	good := llmtest.NewServer(t, llmtest.Reply("Hoe vraag ik een paspoort aan voor mijn kind?"))
 	r, err := models.NewRouter(models.Config{
 		Providers: []models.Provider{provider("slow", "eu", slow), provider("good", "eu", good)},
 		Routes: []models.Route{
@@ -139,7 +139,7 @@ func TestRouter_RewriteRoute(t *testing.T) {
 }
 
 func TestRouter_TenantAnswerTemplate(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 [1]."))
+	srv := llmtest.NewServer(t, llmtest.Reply("Een paspoort kost € 84,40 [1]."))
 	r, err := models.NewRouter(models.Config{
 		Providers: []models.Provider{provider("m", "eu", srv)},
 		Routes:    []models.Route{{Task: models.TaskAnswer, Providers: []string{"m"}}},
@@ -163,7 +163,7 @@ func TestRouter_TenantAnswerTemplate(t *testing.T) {
 }
 
 func TestRouter_EmbedConfigs(t *testing.T) {
-	srv := modelstest.NewServer(t, modelstest.Reply("x"))
+	srv := llmtest.NewServer(t, llmtest.Reply("x"))
 	r, err := models.NewRouter(models.Config{
 		Providers: []models.Provider{provider("us", "us", srv), provider("eu", "eu", srv)},
 		Routes: []models.Route{{Task: models.TaskEmbed, Providers: []string{"us", "eu"}, Timeout: 7 * time.Second,

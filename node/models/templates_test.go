@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/models"
-	"github.com/assistent-nl/assistent/node/models/modelstest"
 )
 
 // override returns an answer template for every language with body.
@@ -191,7 +191,7 @@ func TestOpenAIGenerator_CanaryOutsideTemplate(t *testing.T) {
 	// the system message early: the canary line is still appended.
 	bodies := []string{goodBody, strings.Replace(goodBody, "Meppel-stijl.", "Meppel-stijl.{{/* geen kenmerk */}}", 1)}
 	for _, body := range bodies {
-		srv := modelstest.NewServer(t, modelstest.Reply("Een paspoort kost € 84,40 [1]."))
+		srv := llmtest.NewServer(t, llmtest.Reply("Een paspoort kost € 84,40 [1]."))
 		tm, err := models.Builtin().With(override("meppel-7", body))
 		if err != nil {
 			t.Fatal(err)
@@ -211,7 +211,7 @@ func TestOpenAIGenerator_CanaryOutsideTemplate(t *testing.T) {
 		}
 	}
 	// A reply repeating the canary is still caught with an override.
-	srv := modelstest.NewServer(t, echoCanary)
+	srv := llmtest.NewServer(t, echoCanary)
 	tm, _ := models.Builtin().With(override("meppel-7", goodBody))
 	c, _ := models.NewChatClient(provider("m", "eu", srv).OpenAI)
 	if _, err := models.NewOpenAIGenerator(c).WithTemplates(tm).Generate(context.Background(), request()); !errors.Is(err, models.ErrPromptLeak) {

@@ -1,19 +1,17 @@
 package embed
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/assistent-nl/assistent/internal/httpretry"
+	"github.com/assistent-nl/assistent/internal/llmhttp"
 	"github.com/assistent-nl/assistent/retrieval"
 )
 
@@ -71,10 +69,9 @@ func (c OpenAIConfig) Validate() error {
 // endpoint (OpenAI, Azure OpenAI, Ollama, vLLM, text-embeddings-inference,
 // ...). It is safe for concurrent use.
 type OpenAI struct {
-	cfg      OpenAIConfig
-	endpoint string
-	client   *http.Client
-	dim      atomic.Int64
+	cfg  OpenAIConfig
+	http *llmhttp.Client
+	dim  atomic.Int64
 }
 
 // NewOpenAI returns a client for cfg, with defaults filled in, or the
@@ -96,12 +93,23 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.Backoff <= 0 {
 		cfg.Backoff = def.Backoff
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{}
-	}
 	base := strings.TrimSuffix(strings.TrimRight(cfg.BaseURL, "/"), "/v1")
-	o := &OpenAI{cfg: cfg, endpoint: base + "/v1/embeddings", client: client}
+	endpoint := base + "/v1/embeddings"
+	o := &OpenAI{cfg: cfg, http: &llmhttp.Client{
+		URL:            endpoint,
+		APIKey:         cfg.APIKey,
+		Op:             "post " + endpoint,
+		ReadOp:         "read response",
+		HTTPClient:     cfg.HTTPClient,
+		MaxRetries:     cfg.MaxRetries,
+		Backoff:        cfg.Backoff,
+		AttemptTimeout: cfg.Timeout,
+		MaxResponse:    maxResponse,
+		// Unlike the chat and rerank clients, a retry waits even past
+		// ctx's deadline, so that a call cut short ends with ctx's error,
+		// and a body over maxResponse is retried (no Malformed).
+		WaitPastDeadline: true,
+	}}
 	o.dim.Store(int64(cfg.Dim))
 	return o, nil
 }
@@ -114,22 +122,9 @@ func (o *OpenAI) Dim() int { return int(o.dim.Load()) }
 func (o *OpenAI) Name() string { return "openai:" + o.cfg.Model }
 
 // StatusError is a response with a status other than 200. Body holds the
-// start of the response body.
-type StatusError struct {
-	StatusCode int
-	Body       string
-}
-
-// Error returns the status and the body snippet.
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("status %d: %s", e.StatusCode, e.Body)
-}
-
-// retryable reports whether a request that got this status may succeed when
-// tried again.
-func (e *StatusError) retryable() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
-}
+// start of the response body (at most 200 bytes, API key redacted). The
+// embeddings, chat and rerank clients share it.
+type StatusError = llmhttp.StatusError
 
 // Embed returns one vector per text, in the order of texts, sending them in
 // batches of BatchSize. It retries a batch after a 429, a 5xx or a transport
@@ -169,84 +164,22 @@ func (o *OpenAI) embedBatch(ctx context.Context, texts []string) ([][]float32, e
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	for attempt := 0; ; attempt++ {
-		data, retryAfter, err := o.post(ctx, body)
-		if err == nil {
-			return o.decode(data, len(texts))
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
-		}
-		var se *StatusError
-		if errors.As(err, &se) && !se.retryable() {
-			return nil, err
-		}
-		if attempt >= o.cfg.MaxRetries {
-			return nil, fmt.Errorf("after %d attempts: %w", attempt+1, err)
-		}
-		delay := retryAfter
-		if delay < 0 {
-			delay = httpretry.Backoff(o.cfg.Backoff, attempt)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("%w (last attempt: %v)", ctx.Err(), err)
-		case <-t.C:
-		}
-	}
-}
-
-// post sends one request. It returns the body of a 200 response; otherwise
-// an error, and the server's Retry-After (or -1 when it gave none).
-func (o *OpenAI) post(ctx context.Context, body []byte) ([]byte, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.endpoint, bytes.NewReader(body))
+	var data []byte
+	err = o.http.Retry(ctx, func(ctx context.Context) (a llmhttp.Attempt) {
+		data, a = o.http.PostJSON(ctx, body)
+		return a
+	})
 	if err != nil {
-		return nil, -1, fmt.Errorf("new request: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if o.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+o.cfg.APIKey)
-	}
-	resp, err := o.client.Do(req)
-	if err != nil {
-		return nil, -1, fmt.Errorf("post %s: %w", o.endpoint, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
-	if err != nil {
-		return nil, -1, fmt.Errorf("read response: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, httpretry.RetryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("post %s: %w", o.endpoint,
-			&StatusError{StatusCode: resp.StatusCode, Body: snippet(data)})
-	}
-	if len(data) > maxResponse {
-		return nil, -1, fmt.Errorf("response larger than %d bytes", maxResponse)
-	}
-	return data, -1, nil
-}
-
-// snippet returns the start of a response body for an error message.
-func snippet(data []byte) string {
-	const n = 200
-	s := strings.TrimSpace(string(data[:min(len(data), n)]))
-	s = strings.Join(strings.Fields(s), " ")
-	if len(data) > n {
-		s += "…"
-	}
-	return s
+	return o.decode(data, len(texts))
 }
 
 // decode checks a 200 response and returns its vectors in input order.
 func (o *OpenAI) decode(data []byte, n int) ([][]float32, error) {
 	var resp embeddingsResponse
 	if err := json.Unmarshal(data, &resp); err != nil {
-		return nil, fmt.Errorf("decode response (%s): %w", snippet(data), err)
+		return nil, fmt.Errorf("decode response (%s): %w", llmhttp.Snippet(string(data)), err)
 	}
 	if len(resp.Data) != n {
 		return nil, fmt.Errorf("response has %d embeddings for %d inputs", len(resp.Data), n)

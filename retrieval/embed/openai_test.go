@@ -2,95 +2,32 @@ package embed_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/assistent-nl/assistent/internal/llmtest"
 	"github.com/assistent-nl/assistent/retrieval/embed"
 )
 
-// fakeServer speaks the OpenAI /v1/embeddings wire format. Each input text
-// gets a vector of dim values whose first value is the text's length, so a
-// test can check the order. Responses list the data in reverse order, as a
-// server is free to.
-type fakeServer struct {
-	dim int
-	// status, when set, picks the reply to request n (from 0): a status
-	// other than 200 is sent with the header it set and the body returned.
-	status func(n int, h http.Header) (int, string)
-
-	mu       sync.Mutex
-	requests []fakeRequest
-}
-
-type fakeRequest struct {
-	Auth  string
-	Model string
-	Input []string
-}
-
-func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/embeddings" {
-		http.Error(w, "not found", http.StatusNotFound)
-		return
-	}
-	var req struct {
-		Model string   `json:"model"`
-		Input []string `json:"input"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	n := len(f.requests)
-	f.requests = append(f.requests, fakeRequest{Auth: r.Header.Get("Authorization"), Model: req.Model, Input: req.Input})
-	f.mu.Unlock()
-	if f.status != nil {
-		if code, body := f.status(n, w.Header()); code != http.StatusOK {
-			w.WriteHeader(code)
-			io.WriteString(w, body)
-			return
-		}
-	}
-	type item struct {
-		Object    string    `json:"object"`
-		Index     int       `json:"index"`
-		Embedding []float32 `json:"embedding"`
-	}
-	resp := struct {
-		Object string         `json:"object"`
-		Data   []item         `json:"data"`
-		Model  string         `json:"model"`
-		Usage  map[string]int `json:"usage"`
-	}{Object: "list", Model: req.Model, Usage: map[string]int{"prompt_tokens": 1, "total_tokens": 1}}
-	for i := len(req.Input) - 1; i >= 0; i-- {
-		v := make([]float32, f.dim)
-		v[0] = float32(len(req.Input[i]))
-		resp.Data = append(resp.Data, item{Object: "embedding", Index: i, Embedding: v})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(resp)
-}
-
-func (f *fakeServer) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.requests)
-}
-
-func startFake(tb testing.TB, f *fakeServer) string {
+// startFake starts an embeddings server whose vectors have dim values,
+// the first being the text's length, so that a test can check the order;
+// it lists the data in reverse order. reply, when set, picks the reply to
+// request n (see llmtest.EmbedServer.Reply).
+func startFake(tb testing.TB, dim int, reply func(n int, h http.Header) (int, string)) *llmtest.EmbedServer {
 	tb.Helper()
-	srv := httptest.NewServer(f)
-	tb.Cleanup(srv.Close)
-	return srv.URL
+	srv := llmtest.NewEmbedServer(tb, func(text string) []float32 {
+		v := make([]float32, dim)
+		v[0] = float32(len(text))
+		return v
+	})
+	srv.Reply(reply)
+	return srv
 }
 
 func newClient(tb testing.TB, cfg embed.OpenAIConfig) *embed.OpenAI {
@@ -146,9 +83,8 @@ func TestOpenAI_Embed(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("batches in order with auth", func(t *testing.T) {
-		f := &fakeServer{dim: 8}
-		base := startFake(t, f)
-		o := newClient(t, embed.OpenAIConfig{BaseURL: base + "/v1/", APIKey: "sk-test", BatchSize: 3})
+		f := startFake(t, 8, nil)
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL + "/v1/", APIKey: "sk-test", BatchSize: 3})
 		if o.Dim() != 0 {
 			t.Fatalf("Dim before a response = %d, want 0", o.Dim())
 		}
@@ -168,10 +104,10 @@ func TestOpenAI_Embed(t *testing.T) {
 		if o.Dim() != 8 {
 			t.Fatalf("Dim = %d, want 8 from the response", o.Dim())
 		}
-		if f.count() != 3 {
-			t.Fatalf("%d requests for 7 texts in batches of 3, want 3", f.count())
+		if f.Count() != 3 {
+			t.Fatalf("%d requests for 7 texts in batches of 3, want 3", f.Count())
 		}
-		for _, r := range f.requests {
+		for _, r := range f.Requests() {
 			if r.Auth != "Bearer sk-test" || r.Model != "test-embed" || len(r.Input) > 3 {
 				t.Fatalf("request %+v", r)
 			}
@@ -182,55 +118,55 @@ func TestOpenAI_Embed(t *testing.T) {
 	})
 
 	t.Run("no auth header without key", func(t *testing.T) {
-		f := &fakeServer{dim: 4}
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, f)})
+		f := startFake(t, 4, nil)
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL})
 		if _, err := o.Embed(ctx, []string{"x"}); err != nil {
 			t.Fatal(err)
 		}
-		if f.requests[0].Auth != "" {
-			t.Fatalf("Authorization %q sent without a key", f.requests[0].Auth)
+		if f.Requests()[0].Auth != "" {
+			t.Fatalf("Authorization %q sent without a key", f.Requests()[0].Auth)
 		}
 	})
 
 	t.Run("429 then success", func(t *testing.T) {
-		f := &fakeServer{dim: 4, status: func(n int, h http.Header) (int, string) {
+		f := startFake(t, 4, func(n int, h http.Header) (int, string) {
 			if n == 0 {
 				h.Set("Retry-After", "0")
 				return http.StatusTooManyRequests, "slow down"
 			}
 			return http.StatusOK, ""
-		}}
+		})
 		// A large backoff shows that Retry-After: 0 is honoured.
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, f), MaxRetries: 2, Backoff: time.Minute})
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL, MaxRetries: 2, Backoff: time.Minute})
 		start := time.Now()
 		if _, err := o.Embed(ctx, []string{"x"}); err != nil {
 			t.Fatal(err)
 		}
-		if f.count() != 2 || time.Since(start) > 10*time.Second {
-			t.Fatalf("%d requests in %v, want 2 without waiting", f.count(), time.Since(start))
+		if f.Count() != 2 || time.Since(start) > 10*time.Second {
+			t.Fatalf("%d requests in %v, want 2 without waiting", f.Count(), time.Since(start))
 		}
 	})
 
 	t.Run("500 exhausts retries", func(t *testing.T) {
-		f := &fakeServer{dim: 4, status: func(int, http.Header) (int, string) {
+		f := startFake(t, 4, func(int, http.Header) (int, string) {
 			return http.StatusInternalServerError, `{"error":{"message":"model overloaded"}}`
-		}}
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, f), MaxRetries: 2})
+		})
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL, MaxRetries: 2})
 		_, err := o.Embed(ctx, []string{"x"})
 		var se *embed.StatusError
 		if !errors.As(err, &se) || se.StatusCode != 500 || !strings.Contains(err.Error(), "model overloaded") {
 			t.Fatalf("err = %v, want a StatusError 500 with the body", err)
 		}
-		if f.count() != 3 {
-			t.Fatalf("%d requests, want 1 + 2 retries", f.count())
+		if f.Count() != 3 {
+			t.Fatalf("%d requests, want 1 + 2 retries", f.Count())
 		}
 	})
 
 	t.Run("400 is not retried", func(t *testing.T) {
-		f := &fakeServer{dim: 4, status: func(int, http.Header) (int, string) { return http.StatusBadRequest, "bad" }}
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, f), MaxRetries: 3})
-		if _, err := o.Embed(ctx, []string{"x"}); err == nil || f.count() != 1 {
-			t.Fatalf("err = %v after %d requests, want an error after 1", err, f.count())
+		f := startFake(t, 4, func(int, http.Header) (int, string) { return http.StatusBadRequest, "bad" })
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL, MaxRetries: 3})
+		if _, err := o.Embed(ctx, []string{"x"}); err == nil || f.Count() != 1 {
+			t.Fatalf("err = %v after %d requests, want an error after 1", err, f.Count())
 		}
 	})
 
@@ -257,7 +193,7 @@ func TestOpenAI_Embed(t *testing.T) {
 	}
 
 	t.Run("configured dimension is checked", func(t *testing.T) {
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, &fakeServer{dim: 5}), Dim: 4})
+		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, 5, nil).URL, Dim: 4})
 		if _, err := o.Embed(ctx, []string{"x"}); err == nil || !strings.Contains(err.Error(), "dimension 5, want 4") {
 			t.Fatalf("err = %v", err)
 		}
@@ -290,13 +226,13 @@ func TestOpenAI_Embed(t *testing.T) {
 	})
 
 	t.Run("cancel during backoff", func(t *testing.T) {
-		f := &fakeServer{dim: 4, status: func(int, http.Header) (int, string) { return http.StatusServiceUnavailable, "" }}
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, f), MaxRetries: 5, Backoff: time.Minute})
+		f := startFake(t, 4, func(int, http.Header) (int, string) { return http.StatusServiceUnavailable, "" })
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL, MaxRetries: 5, Backoff: time.Minute})
 		cctx, cancel := context.WithCancel(ctx)
 		time.AfterFunc(50*time.Millisecond, cancel)
 		_, err := o.Embed(cctx, []string{"x"})
-		if !errors.Is(err, context.Canceled) || f.count() != 1 {
-			t.Fatalf("err = %v after %d requests, want Canceled after 1", err, f.count())
+		if !errors.Is(err, context.Canceled) || f.Count() != 1 {
+			t.Fatalf("err = %v after %d requests, want Canceled after 1", err, f.Count())
 		}
 	})
 
@@ -321,11 +257,11 @@ func TestOpenAI_Embed(t *testing.T) {
 	})
 
 	t.Run("empty input sends nothing", func(t *testing.T) {
-		f := &fakeServer{dim: 4}
-		o := newClient(t, embed.OpenAIConfig{BaseURL: startFake(t, f)})
+		f := startFake(t, 4, nil)
+		o := newClient(t, embed.OpenAIConfig{BaseURL: f.URL})
 		vs, err := o.Embed(ctx, nil)
-		if err != nil || len(vs) != 0 || f.count() != 0 {
-			t.Fatalf("Embed(nil) = %v, %v after %d requests", vs, err, f.count())
+		if err != nil || len(vs) != 0 || f.Count() != 0 {
+			t.Fatalf("Embed(nil) = %v, %v after %d requests", vs, err, f.Count())
 		}
 	})
 }

@@ -1,7 +1,8 @@
-// Package modelstest runs local servers for tests of everything that talks
+// Package llmtest runs local servers for tests of everything that talks
 // to a model: Server speaks the OpenAI chat completions wire format (unary
-// and streaming), RerankServer the TEI and Cohere/Jina rerank shapes.
-package modelstest
+// and streaming), EmbedServer OpenAI's embeddings, RerankServer the TEI and
+// Cohere/Jina rerank shapes. They listen on loopback only.
+package llmtest
 
 import (
 	"context"
@@ -45,38 +46,73 @@ type Handler func(w http.ResponseWriter, r *http.Request, n int, req Request)
 // every request to POST /v1/chat/completions.
 type Server struct {
 	URL string
+	requestLog[Request]
 
 	h    Handler
 	done chan struct{} // closed at cleanup, ends hanging handlers
-
-	mu   sync.Mutex
-	reqs []Request
 }
 
 // NewServer starts a server that replies with h; it is closed at the end
 // of the test.
 func NewServer(tb testing.TB, h Handler) *Server {
 	tb.Helper()
-	s := &Server{h: h, done: make(chan struct{})}
-	hs := httptest.NewServer(s)
-	s.URL = hs.URL
-	tb.Cleanup(hs.Close)
-	tb.Cleanup(func() { close(s.done) }) // runs first: cleanups are LIFO
+	s := &Server{h: h}
+	s.URL, s.done = start(tb, s)
 	return s
 }
 
+// requestLog records the requests a server received.
+type requestLog[T any] struct {
+	mu   sync.Mutex
+	reqs []T
+}
+
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
+func (l *requestLog[T]) Requests() []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]T(nil), l.reqs...)
 }
 
 // Count returns the number of requests received so far.
-func (s *Server) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.reqs)
+func (l *requestLog[T]) Count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.reqs)
+}
+
+// add records req and returns its number, from 0.
+func (l *requestLog[T]) add(req T) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = append(l.reqs, req)
+	return len(l.reqs) - 1
+}
+
+// start serves h on loopback until the end of the test and returns its URL
+// and a channel closed at cleanup, before the server closes, to end
+// hanging handlers (see untilDone).
+func start(tb testing.TB, h http.Handler) (string, chan struct{}) {
+	done := make(chan struct{})
+	hs := httptest.NewServer(h)
+	tb.Cleanup(hs.Close)
+	tb.Cleanup(func() { close(done) }) // runs first: cleanups are LIFO
+	return hs.URL, done
+}
+
+// untilDone calls h with r's context also ended when done is closed, so
+// that a hanging handler ends when the test ends.
+func untilDone(done <-chan struct{}, r *http.Request, h func(*http.Request)) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	h(r.WithContext(ctx))
 }
 
 // ServeHTTP records the request and calls the handler.
@@ -91,21 +127,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Auth = r.Header.Get("Authorization")
-	s.mu.Lock()
-	n := len(s.reqs)
-	s.reqs = append(s.reqs, req)
-	s.mu.Unlock()
-	// A hanging handler also ends when the test ends.
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	s.h(w, r.WithContext(ctx), n, req)
+	n := s.add(req)
+	untilDone(s.done, r, func(r *http.Request) { s.h(w, r, n, req) })
 }
 
 // Reply answers with content: as one chat completion, or as a stream of
@@ -124,13 +147,19 @@ func Reply(content string) Handler {
 // retryAfter is not empty) and body.
 func Status(code int, retryAfter, body string) Handler {
 	return func(w http.ResponseWriter, r *http.Request, n int, req Request) {
-		if retryAfter != "" {
-			w.Header().Set("Retry-After", retryAfter)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		io.WriteString(w, body)
+		writeStatus(w, code, retryAfter, body)
 	}
+}
+
+// writeStatus writes code with a JSON body and, when not empty, a
+// Retry-After header.
+func writeStatus(w http.ResponseWriter, code int, retryAfter, body string) {
+	if retryAfter != "" {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	io.WriteString(w, body)
 }
 
 // Raw answers 200 with the given content type and body.

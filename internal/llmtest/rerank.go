@@ -1,14 +1,11 @@
-package modelstest
+package llmtest
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -37,38 +34,19 @@ type RerankHandler func(w http.ResponseWriter, r *http.Request, n int, req Reran
 // records every request.
 type RerankServer struct {
 	URL string
+	requestLog[RerankRequest]
 
 	h    RerankHandler
 	done chan struct{}
-
-	mu   sync.Mutex
-	reqs []RerankRequest
 }
 
 // NewRerankServer starts a server that replies with h; it is closed at the
 // end of the test.
 func NewRerankServer(tb testing.TB, h RerankHandler) *RerankServer {
 	tb.Helper()
-	s := &RerankServer{h: h, done: make(chan struct{})}
-	hs := httptest.NewServer(s)
-	s.URL = hs.URL
-	tb.Cleanup(hs.Close)
-	tb.Cleanup(func() { close(s.done) })
+	s := &RerankServer{h: h}
+	s.URL, s.done = start(tb, s)
 	return s
-}
-
-// Requests returns the requests received so far.
-func (s *RerankServer) Requests() []RerankRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]RerankRequest(nil), s.reqs...)
-}
-
-// Count returns the number of requests received so far.
-func (s *RerankServer) Count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.reqs)
 }
 
 // ServeHTTP records the request and calls the handler.
@@ -99,20 +77,8 @@ func (s *RerankServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if shape == ShapeCohere {
 		req.Docs = body.Documents
 	}
-	s.mu.Lock()
-	n := len(s.reqs)
-	s.reqs = append(s.reqs, req)
-	s.mu.Unlock()
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	s.h(w, r.WithContext(ctx), n, req)
+	n := s.add(req)
+	untilDone(s.done, r, func(r *http.Request) { s.h(w, r, n, req) })
 }
 
 // Overlap scores a document by the share of the query's words in it, a
@@ -179,12 +145,7 @@ func WriteRerank(w http.ResponseWriter, shape string, scores []float64, topN int
 // retryAfter is not empty) and body.
 func RerankStatus(code int, retryAfter, body string) RerankHandler {
 	return func(w http.ResponseWriter, r *http.Request, n int, req RerankRequest) {
-		if retryAfter != "" {
-			w.Header().Set("Retry-After", retryAfter)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		io.WriteString(w, body)
+		writeStatus(w, code, retryAfter, body)
 	}
 }
 
