@@ -115,7 +115,6 @@ func (p SettingsPatch) apply(t *store.Tenant) error {
 	return nil
 }
 
-
 // updateTenant applies p to tenant id, stores it (the node reads it on
 // the next question: no restart) and audits the change with the settings
 // before and after.

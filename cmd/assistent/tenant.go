@@ -161,4 +161,3 @@ func putTenant(n *node.Node, tf tenantFlags) error {
 	}
 	return nil
 }
-
