@@ -90,10 +90,11 @@ func Check(question string) Verdict {
 	t, sawOne := foldLeet(folded, 'i')
 	v := Verdict{PII: pii, Scrubbed: scrubbed, Normalised: t}
 
+	v.Readings = readings(scrubbed, folded, t, sawOne)
 	x := newIndexed(t)
 	if r := firstRule(injectionRules, x, scrubbed, false); r != nil {
 		v.Injection, v.Reason, v.Rule = true, r.reason, r.name
-	} else if r, via := injectionVariants(folded, t, scrubbed, sawOne); r != "" {
+	} else if r, via := injectionVariants(t, v.Readings); r != "" {
 		v.Injection, v.Reason, v.Rule = true, via, r
 	} else if hasTags(question) {
 		v.Injection, v.Reason, v.Rule = true, ReasonEncoded, "unicode-tags"
@@ -101,7 +102,6 @@ func Check(question string) Verdict {
 	if r := firstRule(humanRules, x, scrubbed, false); r != nil {
 		v.WantsHuman, v.HumanRule = true, r.name
 	}
-	v.Readings = readings(scrubbed, folded, t, sawOne)
 	return v
 }
 
@@ -204,36 +204,42 @@ func firstRule(rules []*rule, x *indexed, raw string, decoded bool) *rule {
 // injectionVariants tries the rules on other readings of the text: '1' as
 // 'l', letters only, rot13, reversed, and base64 tokens decoded. It returns
 // the rule name (prefixed with the decoding) and the reason, or "".
-func injectionVariants(folded, t, scrubbed string, sawOne bool) (string, Reason) {
-	if sawOne {
-		tl, _ := foldLeet(folded, 'l')
-		if r := firstRule(injectionRules, newIndexed(tl), scrubbed, true); r != nil {
-			return r.name, r.reason
+func injectionVariants(t string, rs []Reading) (string, Reason) {
+	// The rules see the readings in this order: '1' as 'l', the letters
+	// alone (compactHit), rot13, reversed, then each base64 token.
+	fire := func(how string) *rule {
+		for _, r := range rs {
+			if r.How == how {
+				if rule := firstRule(injectionRules, newIndexed(r.Text), r.Text, true); rule != nil {
+					return rule
+				}
+			}
 		}
+		return nil
+	}
+	if r := fire("leet-l"); r != nil {
+		return r.name, r.reason
 	}
 	if kw := compactHit(t); kw != "" {
 		return "spaced:" + kw, ReasonEncoded
 	}
-	if r := firstRule(injectionRules, newIndexed(rot13(t)), scrubbed, true); r != nil {
-		return "rot13:" + r.name, ReasonEncoded
-	}
-	if r := firstRule(injectionRules, newIndexed(reverse(t)), scrubbed, true); r != nil {
-		return "reversed:" + r.name, ReasonEncoded
+	for _, how := range []string{"rot13", "reversed"} {
+		if r := fire(how); r != nil {
+			return how + ":" + r.name, ReasonEncoded
+		}
 	}
 	textual := false
-	for _, tok := range base64Tokens(scrubbed) {
-		dec, ok := decodeBase64(tok)
-		if !ok {
+	for _, r := range rs {
+		if r.How != "base64" {
 			continue
 		}
-		d, _ := normalise(dec)
-		if r := firstRule(injectionRules, newIndexed(d), dec, true); r != nil {
-			return "base64:" + r.name, ReasonEncoded
+		if rule := firstRule(injectionRules, newIndexed(r.Text), r.Text, true); rule != nil {
+			return "base64:" + rule.name, ReasonEncoded
 		}
-		if kw := compactHit(d); kw != "" {
+		if kw := compactHit(r.Text); kw != "" {
 			return "base64:spaced:" + kw, ReasonEncoded
 		}
-		if strings.Count(d, " ") >= 2 {
+		if strings.Count(r.Text, " ") >= 2 {
 			textual = true
 		}
 	}
