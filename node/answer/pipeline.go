@@ -139,10 +139,6 @@ type Trace struct {
 	// Stage names where the answer was decided: "guard", "policy" or
 	// "generate".
 	Stage string
-	// Shadow is the policy classifier's reading of the scrubbed question.
-	// It does not decide yet (the rules do); it is recorded so that the
-	// two can be compared on real traffic and in evaluations.
-	Shadow policy.Decision
 }
 
 // Ask answers question for tenant with referral ref. A non-nil tr is
@@ -171,9 +167,6 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 	}
 	question = v.Scrubbed
 	intent, reason := Decide(p.decider, question, v.Readings)
-	if p.decider != PolicyClassifier {
-		tr.Shadow = policy.Classify(question)
-	}
 	if p.judge != nil && !refuses(intent) {
 		// A judge route may only make the decision stricter.
 		if ji, jr, ok, err := p.judge.Intent(ctx, tenant, question); err != nil {
@@ -437,4 +430,4 @@ var assists = map[policy.Intent]bool{policy.Injection: true, policy.Extraction: 
 // behindRules is the classifier as it decides behind the rules (PolicyBoth):
 // with a higher threshold (0.8), since the rules already refuse what they know
 // and each decision of the classifier there is one the rules did not see.
-var behindRules = sync.OnceValue(func() *policy.Model { return policy.Default().WithThreshold(0.8, 0) })
+var behindRules = sync.OnceValue(func() *policy.Model { return policy.Default().WithThreshold(0.8) })
