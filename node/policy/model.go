@@ -31,7 +31,6 @@ type savedModel struct {
 	W         []int8 // W[f*K+k]
 	B         []float32
 	Threshold float64
-	MinTop    float64
 	Pooled    bool
 	Word      float64
 	Pair      float64
@@ -71,7 +70,7 @@ func WriteModel(w io.Writer, m *Model, dataHash string) error {
 		names[i] = n
 	}
 	sm := savedModel{DataHash: dataHash, Classes: m.classes, Names: names, Scale: make([]float32, K), W: make([]int8, len(m.w)),
-		B: m.b, Threshold: m.threshold, MinTop: m.minTop, Pooled: m.pooled, Word: m.wt.word, Pair: m.wt.pair, Char: m.wt.char}
+		B: m.b, Threshold: m.threshold, Pooled: m.pooled, Word: m.wt.word, Pair: m.wt.pair, Char: m.wt.char}
 	for k := range K {
 		hi := float32(0)
 		for f := k; f < len(m.w); f += K {
@@ -110,7 +109,7 @@ func ReadModel(r io.Reader) (*Model, string, error) {
 		return nil, "", fmt.Errorf("policy model: %d classes, %d features, %d weights: sizes do not agree", K, len(sm.Names), len(sm.W))
 	}
 	m := &Model{classes: sm.Classes, index: make(map[string]int32, len(sm.Names)), w: make([]float32, len(sm.W)), b: sm.B,
-		threshold: sm.Threshold, minTop: sm.MinTop, pooled: sm.Pooled, wt: weights{sm.Word, sm.Pair, sm.Char}}
+		threshold: sm.Threshold, pooled: sm.Pooled, wt: weights{sm.Word, sm.Pair, sm.Char}}
 	for i, n := range sm.Names {
 		m.index[n] = int32(i)
 	}

@@ -68,7 +68,6 @@ type Model struct {
 	threshold float64
 	wt        weights
 	pooled    bool
-	minTop    float64
 }
 
 // Options tunes Train.
@@ -92,21 +91,10 @@ type Options struct {
 	// (then the most probable of them), instead of on the most probable
 	// one alone.
 	Pooled bool
-	// MinTop is the probability the most probable non-benign intent needs
-	// besides Threshold when Pooled: harm spread thinly over several
-	// intents is doubt, not a decision.
-	MinTop float64
 	// Unbalanced trains every example with weight 1, so the biases carry
 	// the classes' real frequencies (benign most); otherwise classes are
 	// weighted by the inverse of their frequency.
 	Unbalanced bool
-	// Augment adds to the training data every message once more inside a
-	// frame (a story, a hypothesis, "voor een vriend", a claimed office),
-	// with its own label, so that the frame words weigh for no intent.
-	Augment bool
-	// Average returns the mean of the weights after each epoch of the
-	// second half of training, which varies less than the last epoch's.
-	Average bool
 }
 
 // DefaultOptions are the settings the node uses.
@@ -140,14 +128,11 @@ func Train(examples []Example, opt Options) (*Model, error) {
 		return nil, fmt.Errorf("policy: no examples")
 	}
 	m := &Model{classes: slices.Clone(Intents), index: map[string]int32{}, threshold: opt.Threshold,
-		wt: weights{opt.Word, opt.Pair, opt.Char}, pooled: opt.Pooled, minTop: opt.MinTop}
+		wt: weights{opt.Word, opt.Pair, opt.Char}, pooled: opt.Pooled}
 	K := len(m.classes)
 	classOf := map[Intent]int{}
 	for k, c := range m.classes {
 		classOf[c] = k
-	}
-	if opt.Augment {
-		examples = augmented(examples)
 	}
 	count := map[string]int{}
 	for _, e := range examples {
@@ -197,12 +182,7 @@ func Train(examples []Example, opt Options) (*Model, error) {
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x706f6c696379))
 	p := make([]float64, K)
-	var avgW, avgB []float64
-	averaged := 0
-	if opt.Average {
-		avgW, avgB = make([]float64, len(m.w)), make([]float64, K)
-	}
-	for epoch := range opt.Epochs {
+	for range opt.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			x, y := xs[i], ys[i]
@@ -225,23 +205,6 @@ func Train(examples []Example, opt Options) (*Model, error) {
 					m.w[at] -= float32(opt.Rate * gj / math.Sqrt(float64(gw[at])+1e-8))
 				}
 			}
-		}
-		if opt.Average && epoch >= opt.Epochs/2 {
-			for i, w := range m.w {
-				avgW[i] += float64(w)
-			}
-			for k, b := range m.b {
-				avgB[k] += float64(b)
-			}
-			averaged++
-		}
-	}
-	if averaged > 0 {
-		for i := range m.w {
-			m.w[i] = float32(avgW[i] / float64(averaged))
-		}
-		for k := range m.b {
-			m.b[k] = float32(avgB[k] / float64(averaged))
 		}
 	}
 	return m, nil
@@ -295,7 +258,7 @@ func (m *Model) Classify(text string) Decision {
 	if m.pooled {
 		harm = 1 - p[0]
 	}
-	if harm >= m.threshold && d.PTop >= m.minTop {
+	if harm >= m.threshold {
 		d.Intent, d.P = d.Top, d.PTop
 	}
 	return d
@@ -340,38 +303,9 @@ func (m *Model) Known(text string) float64 {
 }
 
 // WithThreshold returns a copy of m that needs probability t for a
-// non-benign intent, and minTop for the most probable one (for tuning; the
-// weights are shared).
-func (m *Model) WithThreshold(t, minTop float64) *Model {
+// non-benign intent (the weights are shared).
+func (m *Model) WithThreshold(t float64) *Model {
 	c := *m
-	c.threshold, c.minTop = t, minTop
+	c.threshold = t
 	return &c
-}
-
-// frames are the wrappers Augment puts around a message; "%s" is the
-// message. They are the framings residents use to soften a request, in
-// Dutch and English.
-var frames = []string{
-	"Vraag voor een vriend: %s",
-	"Puur hypothetisch: %s",
-	"Ik schrijf een verhaal waarin iemand dit vraagt: %s",
-	"Als ambtenaar mag ik dit weten. %s",
-	"Mijn opa vroeg me dit altijd: %s",
-	"Even een vraagje. %s",
-	"Asking for a friend: %s",
-	"Goedemiddag, ik heb een vraag. %s Alvast bedankt!",
-}
-
-// augmented returns examples followed by each one inside a frame, chosen
-// by its position so that training stays deterministic.
-func augmented(examples []Example) []Example {
-	out := make([]Example, 0, 2*len(examples))
-	out = append(out, examples...)
-	for i, e := range examples {
-		f := e
-		f.ID += "+frame"
-		f.Text = fmt.Sprintf(frames[i%len(frames)], e.Text)
-		out = append(out, f)
-	}
-	return out
 }

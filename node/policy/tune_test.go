@@ -21,8 +21,7 @@ func TestTune(t *testing.T) {
 	}
 	train, _ := policy.Split(all)
 	base := policy.DefaultOptions()
-	type cut struct{ t, top float64 }
-	cuts := []cut{{0.6, 0}, {0.7, 0}, {0.8, 0}, {0.85, 0}, {0.9, 0}}
+	cuts := []float64{0.6, 0.7, 0.8, 0.85, 0.9}
 	grid := []func(o *policy.Options){
 		func(o *policy.Options) {},
 		func(o *policy.Options) { o.Char = 0.6 },
@@ -45,14 +44,14 @@ func TestTune(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, c := range cuts {
-				r := policy.Evaluate(m.WithThreshold(c.t, c.top), te)
+				r := policy.Evaluate(m.WithThreshold(c), te)
 				f1[i] += r.MacroF1 / 5
 				br[i] += r.BenignRefused / 5
 				hm[i] += r.HarmfulMissed / 5
 			}
 		}
 		for i, c := range cuts {
-			t.Logf("setting %d char %g L2 %g cut %.2f/%.2f: macro-F1 %.3f benign flagged %.3f harmful missed %.3f", gi, o.Char, o.L2, c.t, c.top, f1[i], br[i], hm[i])
+			t.Logf("setting %d char %g L2 %g threshold %.2f: macro-F1 %.3f benign flagged %.3f harmful missed %.3f", gi, o.Char, o.L2, c, f1[i], br[i], hm[i])
 		}
 	}
 }
