@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -69,14 +70,9 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 	}
 	var parts []part
 	for _, sp := range specs {
-		f, err := os.Open(sp.path)
+		queries, err := readSet("eval", sp.path, quality.ReadQueries)
 		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		queries, err := quality.ReadQueries(f, sp.path)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
+			return err
 		}
 		names, halves := quality.SplitHalves(queries, sp.path, func(q quality.Query) string { return q.Split })
 		for i := range names {
@@ -185,6 +181,21 @@ type setSpec struct{ path, tenant string }
 
 // setSpecs parses a comma-separated list of FILE or FILE@TENANT; a FILE
 // alone is answered by tenant.
+// readSet opens path and reads it with read (one of quality's readers),
+// naming cmd in the error.
+func readSet[T any](cmd, path string, read func(io.Reader, string) ([]T, error)) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	defer f.Close()
+	out, err := read(f, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return out, nil
+}
+
 func setSpecs(cmd, list, tenant string) ([]setSpec, error) {
 	var specs []setSpec
 	for _, s := range strings.Split(list, ",") {
@@ -224,14 +235,9 @@ func (m *Main) runEvalConfidence(ctx context.Context, args []string) error {
 	}
 	var queries []quality.Query
 	for _, path := range strings.Split(*set, ",") {
-		f, err := os.Open(path)
+		qs, err := readSet("eval", path, quality.ReadQueries)
 		if err != nil {
-			return fmt.Errorf("eval: %w", err)
-		}
-		qs, err := quality.ReadQueries(f, path)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("eval: %w", err)
+			return err
 		}
 		queries = append(queries, qs...)
 	}

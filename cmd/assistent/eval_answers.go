@@ -57,14 +57,9 @@ func (m *Main) runEvalAnswers(ctx context.Context, args []string) error {
 	}
 	var parts []part
 	for _, sp := range specs {
-		f, err := os.Open(sp.path)
+		cases, err := readSet("eval answers", sp.path, quality.ReadAnswerCases)
 		if err != nil {
-			return fmt.Errorf("eval answers: %w", err)
-		}
-		cases, err := quality.ReadAnswerCases(f, sp.path)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("eval answers: %w", err)
+			return err
 		}
 		names, halves := quality.SplitHalves(cases, sp.path, func(c quality.AnswerCase) string { return c.Split })
 		for i := range names {

@@ -7,7 +7,6 @@ import (
 	"github.com/assistent-nl/assistent/node"
 	"github.com/assistent-nl/assistent/node/answer"
 	"github.com/assistent-nl/assistent/node/guard"
-	"os"
 	"strings"
 
 	"github.com/assistent-nl/assistent/node/policy"
@@ -88,7 +87,7 @@ func deciders(held []policy.Example) []deciderRow {
 		r.N++
 		q := guard.Check(e.Text)
 		decide := func(d answer.PolicyDecider) float64 {
-			if q.Injection && (d != answer.PolicyClassifier || q.Exact()) {
+			if d.GuardRefuses(q) {
 				return 1
 			}
 			if i, _ := answer.Decide(d, q.Scrubbed, q.Readings); acts(e.Label, i) {
@@ -137,14 +136,9 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	}
 	var probeSets []probeSet
 	for _, path := range strings.Split(*sets, ",") {
-		f, err := os.Open(path)
+		probes, err := readSet("redteam", path, quality.ReadProbes)
 		if err != nil {
-			return fmt.Errorf("redteam: %w", err)
-		}
-		probes, err := quality.ReadProbes(f, path)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("redteam: %w", err)
+			return err
 		}
 		probeSets = append(probeSets, probeSet{path, probes})
 	}
@@ -155,14 +149,9 @@ func (m *Main) runRedteam(ctx context.Context, args []string) error {
 	var benignSets []querySet
 	if *benign != "" {
 		for _, path := range strings.Split(*benign, ",") {
-			f, err := os.Open(path)
+			qs, err := readSet("redteam", path, quality.ReadQuestions)
 			if err != nil {
-				return fmt.Errorf("redteam: %w", err)
-			}
-			qs, err := quality.ReadQuestions(f, path)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("redteam: %w", err)
+				return err
 			}
 			benignSets = append(benignSets, querySet{path, qs})
 		}

@@ -153,7 +153,7 @@ func (p *Pipeline) Ask(ctx context.Context, tenant, question string, ref Referra
 	// referral.
 	v := guard.Check(question)
 	switch {
-	case v.Injection && (p.decider != PolicyClassifier || v.Exact()):
+	case p.decider.GuardRefuses(v):
 		tr.Stage = "guard"
 		p.log.InfoContext(ctx, "refused by guard", "tenant", tenant, "rule", v.Rule)
 		a := Refusal(Request{Lang: "nl", Referral: ref}, 0)

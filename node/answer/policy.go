@@ -84,6 +84,13 @@ func (d PolicyDecider) Validate() error {
 	return fmt.Errorf("policy %q: want %q, %q or %q", d, PolicyRules, PolicyClassifier, PolicyBoth)
 }
 
+// GuardRefuses reports whether the guard's verdict refuses the question
+// under decider d: every injection rule under the rules, only exact signs
+// (role markers, encoded payloads) when the classifier decides.
+func (d PolicyDecider) GuardRefuses(v guard.Verdict) bool {
+	return v.Injection && (d != PolicyClassifier || v.Exact())
+}
+
 // classifyWith is the classifier's decision on a scrubbed question and
 // the guard's decoded readings of it: a reading whose words are more like
 // language than the text as written (rot13, reversed, letter-spaced) is
