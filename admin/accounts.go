@@ -18,6 +18,8 @@ import (
 	"github.com/pquerna/otp/totp"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/argon2"
+
+	"github.com/assistent-nl/assistent/node/store"
 )
 
 // Role is what an account may do. Roles are fixed; see the permissions in
@@ -94,8 +96,9 @@ type UserInfo struct {
 
 // Errors of the account store.
 var (
-	// ErrNotFound: no such account, session or token.
-	ErrNotFound = errors.New("not found")
+	// ErrNotFound: no such account, session or token (the store's own
+	// sentinel, so one check serves both).
+	ErrNotFound = store.ErrNotFound
 	// ErrExists: an account with this e-mail or OIDC subject exists.
 	ErrExists = errors.New("already exists")
 	// ErrBadCredentials: wrong e-mail, password, code or token.
@@ -241,13 +244,13 @@ func putUser(tx *bolt.Tx, u User, oldEmail, oldSubject string) error {
 			return err
 		}
 	}
-	return putJSON(tx.Bucket(bucketUsers), []byte(u.ID), u)
+	return store.PutJSON(tx.Bucket(bucketUsers), []byte(u.ID), u)
 }
 
 // User returns the account with id.
 func (a *Accounts) User(id string) (User, error) {
 	var u User
-	err := a.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketUsers), []byte(id), &u) })
+	err := a.db.View(func(tx *bolt.Tx) error { return store.GetJSON(tx.Bucket(bucketUsers), []byte(id), &u) })
 	return u, err
 }
 
@@ -268,7 +271,7 @@ func (a *Accounts) userBy(index []byte, key string) (User, error) {
 		if id == nil {
 			return ErrNotFound
 		}
-		return getJSON(tx.Bucket(bucketUsers), id, &u)
+		return store.GetJSON(tx.Bucket(bucketUsers), id, &u)
 	})
 	return u, err
 }
@@ -302,7 +305,7 @@ func (a *Accounts) CountUsers() (int, error) {
 // before and after.
 func (a *Accounts) UpdateUser(id string, fn func(*User) error) (before, after User, err error) {
 	err = a.db.Update(func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketUsers), []byte(id), &before); err != nil {
+		if err := store.GetJSON(tx.Bucket(bucketUsers), []byte(id), &before); err != nil {
 			return err
 		}
 		after = before
@@ -341,7 +344,7 @@ func (a *Accounts) SetPassword(id, password string) error {
 func (a *Accounts) DeleteUser(id string) (User, error) {
 	var u User
 	err := a.db.Update(func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketUsers), []byte(id), &u); err != nil {
+		if err := store.GetJSON(tx.Bucket(bucketUsers), []byte(id), &u); err != nil {
 			return err
 		}
 		tx.Bucket(bucketEmails).Delete([]byte(u.Email))
@@ -514,20 +517,4 @@ func randomSecret(n int) string {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
-}
-
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(key, data)
-}
-
-func getJSON(b *bolt.Bucket, key []byte, v any) error {
-	data := b.Get(key)
-	if data == nil {
-		return ErrNotFound
-	}
-	return json.Unmarshal(data, v)
 }

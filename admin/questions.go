@@ -308,7 +308,7 @@ func (a *Admin) review(tenant, id string) (Review, error) {
 		if b == nil {
 			return ErrNotFound
 		}
-		return getJSON(b, []byte(id), &rv)
+		return store.GetJSON(b, []byte(id), &rv)
 	})
 	return rv, err
 }
@@ -354,7 +354,7 @@ func (a *Admin) saveReview(r *http.Request, p *principal, tenant, id string, in 
 		if err != nil {
 			return err
 		}
-		return putJSON(b, []byte(id), rv)
+		return store.PutJSON(b, []byte(id), rv)
 	})
 	if err != nil {
 		return Review{}, err

@@ -319,7 +319,7 @@ func (a *Admin) notFound(w http.ResponseWriter, r *http.Request) {
 // the crawler's or the portal's ErrNotFound, say a tenant removed while
 // the request ran) is a 404, not a 500.
 func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, crawl.ErrNotFound) || errors.Is(err, ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, crawl.ErrNotFound) {
 		a.deps.Log.InfoContext(r.Context(), "admin request: not found", "path", r.URL.Path, "err", err)
 		a.notFound(w, r)
 		return

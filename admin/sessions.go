@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/assistent-nl/assistent/node/store"
 )
 
 // Session is a signed-in browser. The cookie holds a random id; the store
@@ -31,7 +33,7 @@ func (a *Accounts) NewSession(userID, via, ip string) (string, Session, error) {
 	now := a.now().UTC()
 	s := Session{UserID: userID, CSRF: randomSecret(32), Via: via, Created: now, LastSeen: now, IP: ip}
 	err := a.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketSessions), []byte(sha256Hex(id)), s)
+		return store.PutJSON(tx.Bucket(bucketSessions), []byte(sha256Hex(id)), s)
 	})
 	return id, s, err
 }
@@ -45,7 +47,7 @@ func (a *Accounts) Session(id string, idle, max time.Duration) (Session, error) 
 	}
 	key := []byte(sha256Hex(id))
 	var s Session
-	err := a.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketSessions), key, &s) })
+	err := a.db.View(func(tx *bolt.Tx) error { return store.GetJSON(tx.Bucket(bucketSessions), key, &s) })
 	if err != nil {
 		return Session{}, err
 	}
@@ -57,7 +59,7 @@ func (a *Accounts) Session(id string, idle, max time.Duration) (Session, error) 
 	// A write per request is not needed: refresh once a minute.
 	if now.Sub(s.LastSeen) > time.Minute {
 		s.LastSeen = now.UTC()
-		a.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketSessions), key, s) })
+		a.db.Update(func(tx *bolt.Tx) error { return store.PutJSON(tx.Bucket(bucketSessions), key, s) })
 	}
 	return s, nil
 }
@@ -161,7 +163,7 @@ func (a *Accounts) NewToken(userID, name, scope string, ttl time.Duration) (stri
 	id, secret := randomID(8), randomSecret(32)
 	now := a.now().UTC()
 	t := Token{ID: id, UserID: userID, Name: strings.TrimSpace(name), Scope: scope, Hash: sha256Hex(secret), Created: now, Expires: now.Add(ttl)}
-	err := a.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketTokens), []byte(id), t) })
+	err := a.db.Update(func(tx *bolt.Tx) error { return store.PutJSON(tx.Bucket(bucketTokens), []byte(id), t) })
 	return tokenPrefix + id + "_" + secret, t, err
 }
 
@@ -180,10 +182,10 @@ func (a *Accounts) CheckToken(bearer string) (Token, User, error) {
 	var t Token
 	var u User
 	err := a.db.View(func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketTokens), []byte(id), &t); err != nil {
+		if err := store.GetJSON(tx.Bucket(bucketTokens), []byte(id), &t); err != nil {
 			return err
 		}
-		return getJSON(tx.Bucket(bucketUsers), []byte(t.UserID), &u)
+		return store.GetJSON(tx.Bucket(bucketUsers), []byte(t.UserID), &u)
 	})
 	if err != nil {
 		return Token{}, User{}, ErrBadCredentials
@@ -196,7 +198,7 @@ func (a *Accounts) CheckToken(bearer string) (Token, User, error) {
 	if now.Sub(t.Used) > time.Minute {
 		a.db.Update(func(tx *bolt.Tx) error {
 			t.Used = now.UTC()
-			return putJSON(tx.Bucket(bucketTokens), []byte(id), t)
+			return store.PutJSON(tx.Bucket(bucketTokens), []byte(id), t)
 		})
 	}
 	return t, u, nil
@@ -222,7 +224,7 @@ func (a *Accounts) Tokens() ([]Token, error) {
 // Token returns the token with id.
 func (a *Accounts) Token(id string) (Token, error) {
 	var t Token
-	err := a.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bucketTokens), []byte(id), &t) })
+	err := a.db.View(func(tx *bolt.Tx) error { return store.GetJSON(tx.Bucket(bucketTokens), []byte(id), &t) })
 	return t, err
 }
 
@@ -230,13 +232,13 @@ func (a *Accounts) Token(id string) (Token, error) {
 func (a *Accounts) RevokeToken(id string) (Token, error) {
 	var t Token
 	err := a.db.Update(func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketTokens), []byte(id), &t); err != nil {
+		if err := store.GetJSON(tx.Bucket(bucketTokens), []byte(id), &t); err != nil {
 			return err
 		}
 		if t.Revoked.IsZero() {
 			t.Revoked = a.now().UTC()
 		}
-		return putJSON(tx.Bucket(bucketTokens), []byte(id), t)
+		return store.PutJSON(tx.Bucket(bucketTokens), []byte(id), t)
 	})
 	return t, err
 }

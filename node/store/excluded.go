@@ -37,7 +37,7 @@ func (s *Store) SetExcluded(key string, excluded bool, now time.Time) (changed b
 		if !excluded {
 			return b.Delete([]byte(key))
 		}
-		return putJSON(b, []byte(key), Exclusion{Key: key, Time: now.UTC()})
+		return PutJSON(b, []byte(key), Exclusion{Key: key, Time: now.UTC()})
 	})
 	return changed, err
 }

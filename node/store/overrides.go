@@ -84,7 +84,7 @@ func (s *Store) putOverride(key string, v any) error {
 		if err != nil {
 			return err
 		}
-		return putJSON(b, []byte(key), v)
+		return PutJSON(b, []byte(key), v)
 	})
 }
 
@@ -95,7 +95,7 @@ func (s *Store) deleteOverride(key string, v any) error {
 		if b == nil {
 			return ErrNotFound
 		}
-		if err := getJSON(b, []byte(key), v); err != nil {
+		if err := GetJSON(b, []byte(key), v); err != nil {
 			return err
 		}
 		return b.Delete([]byte(key))

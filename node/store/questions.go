@@ -62,7 +62,7 @@ func (s *Store) AddQuestion(q Question) error {
 				return err
 			}
 		}
-		return putJSON(b, uintKey(seq), q)
+		return PutJSON(b, uintKey(seq), q)
 	})
 }
 
@@ -95,7 +95,7 @@ func (s *Store) Question(tenant, id string) (Question, error) {
 		if seq == nil {
 			return ErrNotFound
 		}
-		return getJSON(b, seq, &q)
+		return GetJSON(b, seq, &q)
 	})
 	if err != nil {
 		return Question{}, fmt.Errorf("question %s: %w", id, err)

@@ -108,7 +108,7 @@ type Tenant struct {
 // PutTenant creates or replaces a tenant.
 func (s *Store) PutTenant(t Tenant) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketTenants), []byte(t.ID), t)
+		return PutJSON(tx.Bucket(bucketTenants), []byte(t.ID), t)
 	})
 }
 
@@ -116,7 +116,7 @@ func (s *Store) PutTenant(t Tenant) error {
 func (s *Store) Tenant(id string) (Tenant, error) {
 	var t Tenant
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketTenants), []byte(id), &t)
+		return GetJSON(tx.Bucket(bucketTenants), []byte(id), &t)
 	})
 	if err != nil {
 		return Tenant{}, fmt.Errorf("tenant %s: %w", id, err)
@@ -156,11 +156,11 @@ type Collection struct {
 func (s *Store) SetCollectionVersion(name string, version uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		var col Collection
-		if err := getJSON(tx.Bucket(bucketCollections), []byte(name), &col); err != nil {
+		if err := GetJSON(tx.Bucket(bucketCollections), []byte(name), &col); err != nil {
 			return fmt.Errorf("collection %s: %w", name, err)
 		}
 		col.Version = version
-		return putJSON(tx.Bucket(bucketCollections), []byte(name), col)
+		return PutJSON(tx.Bucket(bucketCollections), []byte(name), col)
 	})
 }
 
@@ -169,7 +169,7 @@ func (s *Store) SetCollectionVersion(name string, version uint64) error {
 func (s *Store) CollectionVersion(name string) (uint64, error) {
 	var col Collection
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketCollections), []byte(name), &col)
+		return GetJSON(tx.Bucket(bucketCollections), []byte(name), &col)
 	})
 	if errors.Is(err, ErrNotFound) {
 		return 0, nil
@@ -221,7 +221,7 @@ type DocMeta struct {
 func (s *Store) Doc(key string) (Doc, error) {
 	var d Doc
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketDocs), []byte(key), &d)
+		return GetJSON(tx.Bucket(bucketDocs), []byte(key), &d)
 	})
 	if err != nil {
 		return Doc{}, fmt.Errorf("document %s: %w", key, err)
@@ -299,7 +299,7 @@ func (s *Store) ReplaceBatch(docs []DocWrite, remove []string, now time.Time) (B
 		removed := 0
 		for _, key := range remove {
 			var d Doc
-			if err := getJSON(docsB, []byte(key), &d); errors.Is(err, ErrNotFound) {
+			if err := GetJSON(docsB, []byte(key), &d); errors.Is(err, ErrNotFound) {
 				continue
 			} else if err != nil {
 				return err
@@ -325,7 +325,7 @@ func (s *Store) ReplaceBatch(docs []DocWrite, remove []string, now time.Time) (B
 		for _, w := range docs {
 			key := w.Doc.Key()
 			var old Doc
-			switch err := getJSON(docsB, []byte(key), &old); {
+			switch err := GetJSON(docsB, []byte(key), &old); {
 			case err == nil:
 				if old.Hash == w.Hash && old.Chunks == len(w.Chunks) {
 					res.Unchanged++
@@ -355,7 +355,7 @@ func (s *Store) ReplaceBatch(docs []DocWrite, remove []string, now time.Time) (B
 				change.Upserts = append(change.Upserts, c.ID)
 			}
 			d := Doc{Document: w.Doc, Hash: w.Hash, Chunks: len(w.Chunks), Seq: seq, Ingested: now, Meta: w.Meta}
-			if err := putJSON(docsB, []byte(key), d); err != nil {
+			if err := PutJSON(docsB, []byte(key), d); err != nil {
 				return err
 			}
 			if retrieval.IsNational(w.Doc.Scope) {
@@ -371,7 +371,7 @@ func (s *Store) ReplaceBatch(docs []DocWrite, remove []string, now time.Time) (B
 				return err
 			}
 		}
-		if err := putJSON(tx.Bucket(bucketChanges), uintKey(seq), change); err != nil {
+		if err := PutJSON(tx.Bucket(bucketChanges), uintKey(seq), change); err != nil {
 			return err
 		}
 		res.Change = change
@@ -409,11 +409,11 @@ func updateCollection(tx *bolt.Tx, scope string, now time.Time) error {
 		n++
 	}
 	var col Collection
-	if err := getJSON(tx.Bucket(bucketCollections), []byte(name), &col); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := GetJSON(tx.Bucket(bucketCollections), []byte(name), &col); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
 	col.Name, col.Docs, col.Updated = name, n, now
-	return putJSON(tx.Bucket(bucketCollections), []byte(name), col)
+	return PutJSON(tx.Bucket(bucketCollections), []byte(name), col)
 }
 
 // Seq returns the sequence of the last committed batch, 0 when none.
@@ -511,7 +511,7 @@ type chunkRecord struct {
 
 func putChunk(chunksB, vecB *bolt.Bucket, c retrieval.Chunk) error {
 	rec := chunkRecord{DocKey: c.DocKey, DocID: c.DocID, Scope: c.Scope, URL: c.URL, Title: c.Title, Headings: c.Headings, Text: c.Text, Ord: c.Ord, Anchor: c.Anchor}
-	if err := putJSON(chunksB, []byte(c.ID), rec); err != nil {
+	if err := PutJSON(chunksB, []byte(c.ID), rec); err != nil {
 		return err
 	}
 	if len(c.Vector) == 0 {
@@ -547,7 +547,9 @@ func decodeVector(b []byte) []float32 {
 	return v
 }
 
-func putJSON(b *bolt.Bucket, key []byte, v any) error {
+// PutJSON stores v as JSON under key in b: the form of every record in the
+// node's bbolt file (the admin portal's buckets too).
+func PutJSON(b *bolt.Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -555,7 +557,9 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-func getJSON(b *bolt.Bucket, key []byte, v any) error {
+// GetJSON reads the JSON record under key in b into v, or returns
+// ErrNotFound.
+func GetJSON(b *bolt.Bucket, key []byte, v any) error {
 	data := b.Get(key)
 	if data == nil {
 		return ErrNotFound
@@ -623,7 +627,7 @@ func (s *Store) AddFeedback(f Feedback) error {
 		if err != nil {
 			return err
 		}
-		return putJSON(b, uintKey(seq), f)
+		return PutJSON(b, uintKey(seq), f)
 	})
 }
 
@@ -679,7 +683,7 @@ const MaxTurns = 50
 func (s *Store) Conversation(id string) (Conversation, error) {
 	var c Conversation
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return getJSON(tx.Bucket(bucketConversations), []byte(id), &c)
+		return GetJSON(tx.Bucket(bucketConversations), []byte(id), &c)
 	})
 	if err != nil {
 		return Conversation{}, fmt.Errorf("conversation: %w", err)
@@ -693,7 +697,7 @@ func (s *Store) AddTurn(id, tenant string, t Turn) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketConversations)
 		var c Conversation
-		if err := getJSON(b, []byte(id), &c); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := GetJSON(b, []byte(id), &c); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		c.ID, c.Tenant, c.Updated = id, tenant, t.Time
@@ -702,7 +706,7 @@ func (s *Store) AddTurn(id, tenant string, t Turn) error {
 		if len(c.Turns) > MaxTurns {
 			c.Turns = c.Turns[len(c.Turns)-MaxTurns:]
 		}
-		return putJSON(b, []byte(id), c)
+		return PutJSON(b, []byte(id), c)
 	})
 }
 
@@ -833,7 +837,7 @@ const backendPrefix = "backend:"
 // false when none is recorded.
 func (s *Store) BackendState(name string) (st BackendState, ok bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		err := getJSON(tx.Bucket(bucketMeta), []byte(backendPrefix+name), &st)
+		err := GetJSON(tx.Bucket(bucketMeta), []byte(backendPrefix+name), &st)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
@@ -846,7 +850,7 @@ func (s *Store) BackendState(name string) (st BackendState, ok bool, err error) 
 // SetBackendState records the state of the backend name.
 func (s *Store) SetBackendState(name string, st BackendState) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketMeta), []byte(backendPrefix+name), st)
+		return PutJSON(tx.Bucket(bucketMeta), []byte(backendPrefix+name), st)
 	})
 }
 
