@@ -109,6 +109,16 @@ func (a *Admin) crawler() (Crawler, error) {
 	return a.deps.Crawler, nil
 }
 
+// source returns the crawler and tenant's stored source id.
+func (a *Admin) source(tenant, id string) (Crawler, crawl.Source, error) {
+	c, err := a.crawler()
+	if err != nil {
+		return nil, crawl.Source{}, err
+	}
+	src, err := c.Source(tenant, id)
+	return c, src, err
+}
+
 // sourceError is an invalid source, with the crawler's own words (English,
 // naming the field) for detail.
 type sourceError struct {
@@ -153,11 +163,7 @@ func (a *Admin) saveSource(r *http.Request, p *principal, src crawl.Source, old 
 
 // deleteSource removes a source (its pages stay) and audits it.
 func (a *Admin) deleteSource(r *http.Request, p *principal, tenant, id string) error {
-	c, err := a.crawler()
-	if err != nil {
-		return err
-	}
-	old, err := c.Source(tenant, id)
+	c, old, err := a.source(tenant, id)
 	if err != nil {
 		return err
 	}
@@ -171,11 +177,7 @@ func (a *Admin) deleteSource(r *http.Request, p *principal, tenant, id string) e
 // runSource starts a crawl of a stored source now, or returns the job
 // already running, and audits the start.
 func (a *Admin) runSource(r *http.Request, p *principal, tenant, id string) (crawl.Job, error) {
-	c, err := a.crawler()
-	if err != nil {
-		return crawl.Job{}, err
-	}
-	src, err := c.Source(tenant, id)
+	c, src, err := a.source(tenant, id)
 	if err != nil {
 		return crawl.Job{}, err
 	}
@@ -343,12 +345,7 @@ func (a *Admin) sourcePage(w http.ResponseWriter, r *http.Request, p *principal)
 // error, and its latest jobs.
 func (a *Admin) showSource(w http.ResponseWriter, r *http.Request, p *principal, status int, form *SourceRules, se *sourceError) {
 	tenant, id := r.PathValue("tenant"), r.PathValue("source")
-	c, err := a.crawler()
-	if err != nil {
-		a.failContent(w, r, err)
-		return
-	}
-	src, err := c.Source(tenant, id)
+	c, src, err := a.source(tenant, id)
 	if err != nil {
 		a.failContent(w, r, err)
 		return
@@ -373,12 +370,7 @@ func (a *Admin) showSource(w http.ResponseWriter, r *http.Request, p *principal,
 
 func (a *Admin) sourceForm(w http.ResponseWriter, r *http.Request, p *principal) {
 	tenant, id := r.PathValue("tenant"), r.PathValue("source")
-	c, err := a.crawler()
-	if err != nil {
-		a.failContent(w, r, err)
-		return
-	}
-	old, err := c.Source(tenant, id)
+	_, old, err := a.source(tenant, id)
 	if err != nil {
 		a.failContent(w, r, err)
 		return
@@ -465,12 +457,7 @@ func (a *Admin) apiSources(w http.ResponseWriter, r *http.Request, p *principal)
 
 func (a *Admin) apiSource(w http.ResponseWriter, r *http.Request, p *principal) {
 	tenant, id := r.PathValue("tenant"), r.PathValue("source")
-	c, err := a.crawler()
-	if err != nil {
-		a.failContent(w, r, err)
-		return
-	}
-	src, err := c.Source(tenant, id)
+	c, src, err := a.source(tenant, id)
 	if err != nil {
 		a.failContent(w, r, err)
 		return
@@ -520,12 +507,7 @@ func (a *Admin) apiPutSource(w http.ResponseWriter, r *http.Request, p *principa
 		return
 	}
 	sr.ID = id
-	c, err := a.crawler()
-	if err != nil {
-		a.failContent(w, r, err)
-		return
-	}
-	old, err := c.Source(tenant, id)
+	_, old, err := a.source(tenant, id)
 	if err != nil {
 		a.failContent(w, r, err)
 		return
