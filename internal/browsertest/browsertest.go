@@ -110,10 +110,18 @@ func Eval[T any](tb testing.TB, ctx context.Context, js string) T {
 	return v
 }
 
-// Do runs chromedp actions and fails the test on an error.
+// Do runs chromedp actions and fails the test on an error. A navigation
+// aborted by one still under way (the redirect after a form's submit) is
+// run again once: only navigations report net::ERR_ABORTED, and they can
+// be repeated.
 func Do(tb testing.TB, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	tb.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
+	err := chromedp.Do(ctx, steps...)
+	if err != nil && strings.Contains(err.Error(), "net::ERR_ABORTED") {
+		time.Sleep(200 * time.Millisecond)
+		err = chromedp.Do(ctx, steps...)
+	}
+	if err != nil {
 		tb.Fatal(err)
 	}
 }
