@@ -153,3 +153,14 @@ func BenchmarkTrain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadModel is what a process pays once, at start, for the
+// embedded model.
+func BenchmarkReadModel(b *testing.B) {
+	raw := policy.EmbeddedModel()
+	for b.Loop() {
+		if _, _, err := policy.ReadModel(bytes.NewReader(raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
